@@ -1,0 +1,51 @@
+"""The `intake` command: one sub-command per module, each imported only when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from intake.logs import setup_logging
+
+# name -> (module, help). Modules are imported lazily so `intake deadline` never loads spaCy.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("intake.cli.run", "poll the mailboxes and process messages (the daemon)"),
+    "inspect": ("intake.cli.inspect", "triage .eml files without database or network"),
+    "deadline": ("intake.cli.deadline", "print the legal due date for a receipt date"),
+    "config": ("intake.cli.config", "validate a settings file"),
+    "db": ("intake.cli.db", "database migrations"),
+    "cases": ("intake.cli.cases", "list and show cases"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", help="settings file (default: $INTAKE_CONFIG, "
+                        "then /etc/dpo-intake/intake.toml)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser = argparse.ArgumentParser(prog="intake", description=__doc__, parents=[common])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    wanted = next((a for a in sys.argv[1:] if a in COMMANDS), None)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == wanted:
+            importlib.import_module(module).register(sub, name, help_text, common)
+        else:
+            sub.add_parser(name, help=help_text, parents=[common])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    parser = build_parser()
+    args = parser.parse_args()
+    setup_logging(getattr(args, "verbose", False))
+    handler = getattr(args, "handler", None)
+    if handler is None:  # a sub-command that was registered as a stub (should not happen)
+        parser.error(f"unknown command {args.command!r}")
+    return int(handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

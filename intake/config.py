@@ -1,0 +1,464 @@
+"""Settings: one TOML file becomes validated, immutable objects; secrets are only named here."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RIGHTS = (
+    "access",
+    "rectification",
+    "erasure",
+    "restriction",
+    "objection",
+    "portability",
+    "withdraw_consent",
+    "complaint",
+    "automated_decision",
+)
+LANGUAGES = ("nl", "fr", "en", "de")
+DEFAULT_CONFIG_PATH = Path("/etc/dpo-intake/intake.toml")
+PACKAGE_ROOT = Path(__file__).resolve().parent
+DEFAULT_RULES_DIR = PACKAGE_ROOT.parent / "rules"
+DEFAULT_IDENTITY_RIGHTS = (
+    "access", "rectification", "erasure", "restriction", "objection", "portability",
+)
+_DAY_RE = re.compile(r"^(\d{4}-)?\d{2}-\d{2}$")
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+class ConfigError(ValueError):
+    """A settings problem, phrased as: file, key, what is wrong."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        super().__init__(f"{source}: {key}: {problem}")
+        self.source, self.key, self.problem = source, key, problem
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Where a secret lives: an environment variable or a systemd credential file."""
+
+    env: str | None = None
+    credential: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.env or self.credential)
+
+    def describe(self) -> str:
+        if self.credential:
+            return f"credential {self.credential}"
+        return f"env {self.env}" if self.env else "none"
+
+    def resolve(self) -> str | None:
+        """The secret's value, read now (never cached in the settings object)."""
+        if self.credential:
+            directory = os.environ.get("CREDENTIALS_DIRECTORY")
+            if not directory:
+                raise ConfigError(
+                    "environment", "CREDENTIALS_DIRECTORY",
+                    f"credential {self.credential!r} is configured but systemd set no credentials "
+                    "directory",
+                )
+            path = Path(directory) / self.credential
+            try:
+                return path.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigError("environment", str(path), f"cannot read credential: {exc.strerror}")
+        if self.env:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise ConfigError("environment", self.env, "environment variable is not set")
+            return value
+        return None
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///var/lib/dpo-intake/intake.db"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    transport: str = "file"  # smtp | file
+    host: str = "localhost"
+    port: int = 587
+    tls: str = "starttls"  # starttls | implicit | none
+    allow_plaintext: bool = False
+    ca_file: str = ""
+    username: str = ""
+    password: Secret = field(default_factory=Secret)
+    file_dir: str = "var/sent"
+    timeout: float = 30.0
+    max_attempts: int = 8
+    replies_per_sender_per_day: int = 5
+
+
+@dataclass(frozen=True)
+class TrustSettings:
+    anchors_dir: str = "/etc/dpo-intake/trust"
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str
+    port: int = 993
+    tls: str = "implicit"
+    allow_plaintext: bool = False
+    ca_file: str = ""
+    username: str = ""
+    password: Secret = field(default_factory=Secret)
+    folder: str = "INBOX"
+    after: str = "flag"  # flag | move
+    move_to: str = "Verwerkt"
+    quarantine_to: str = ""  # empty: flag $DPOQuarantine in place
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class MaildirSettings:
+    path: str
+    after: str = "flag"
+    move_to: str = "Verwerkt"
+
+
+@dataclass(frozen=True)
+class MailboxSettings:
+    key: str
+    controller: str
+    address: str
+    reference_prefix: str
+    reply_languages: tuple[str, ...] = ("nl",)
+    extra_holidays: tuple[str, ...] = ("07-11",)
+    identity_required_for: tuple[str, ...] = DEFAULT_IDENTITY_RIGHTS
+    retention_years: int = 5
+    dpo_contact: str = ""
+    question_service_days: int = 30
+    imap: ImapSettings | None = None
+    maildir: MaildirSettings | None = None
+
+    @property
+    def source_kind(self) -> str:
+        return "imap" if self.imap else "maildir"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    poll_seconds: int = 60
+    outbox_seconds: int = 30
+    state_dir: str = "var"
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str
+    database: DatabaseSettings
+    smtp: SmtpSettings
+    trust: TrustSettings
+    run: RunSettings
+    mailboxes: tuple[MailboxSettings, ...]
+    rules_dir: str = str(DEFAULT_RULES_DIR)
+    own_addresses: tuple[str, ...] = ()
+
+    def mailbox(self, key: str) -> MailboxSettings:
+        for mailbox in self.mailboxes:
+            if mailbox.key == key:
+                return mailbox
+        known = ", ".join(m.key for m in self.mailboxes) or "none"
+        raise ConfigError(self.source, "mailbox", f"no mailbox with key {key!r} (known: {known})")
+
+    @property
+    def all_own_addresses(self) -> tuple[str, ...]:
+        """Addresses we send from or receive at: never replied to."""
+        found = {m.address.lower() for m in self.mailboxes} | {a.lower() for a in self.own_addresses}
+        return tuple(sorted(found))
+
+
+def default_settings() -> Settings:
+    """Settings with no file: bundled rules, default calendar, no mailboxes."""
+    return Settings(
+        source="<defaults>", database=DatabaseSettings(), smtp=SmtpSettings(),
+        trust=TrustSettings(), run=RunSettings(), mailboxes=(),
+    )
+
+
+def config_path_from(cli_value: str | None) -> Path | None:
+    """--config, else $INTAKE_CONFIG, else /etc/dpo-intake/intake.toml if it exists."""
+    if cli_value:
+        return Path(cli_value)
+    if os.environ.get("INTAKE_CONFIG"):
+        return Path(os.environ["INTAKE_CONFIG"])
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate a settings file; raises ConfigError naming the file and key."""
+    path = Path(path)
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(source, "-", "file not found") from None
+    except OSError as exc:
+        raise ConfigError(source, "-", f"cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "-", f"not valid TOML: {exc}") from None
+    return parse_settings(data, source, base_dir=path.parent)
+
+
+def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = None) -> Settings:
+    """Validate a decoded TOML document."""
+    r = _Reader(data, source, "")
+    r.allow("database", "smtp", "trust", "mailbox", "run", "rules", "own_addresses")
+    base = base_dir or Path.cwd()
+
+    db = r.table("database")
+    database = DatabaseSettings(url=_sqlite_relative(db.str("url", DatabaseSettings.url), base))
+    db.done()
+
+    s = r.table("smtp")
+    smtp = SmtpSettings(
+        transport=s.choice("transport", ("smtp", "file"), "file"),
+        host=s.str("host", "localhost"),
+        port=s.port("port", 587),
+        tls=s.choice("tls", ("starttls", "implicit", "none"), "starttls"),
+        allow_plaintext=s.bool("allow_plaintext", False),
+        ca_file=_relative(s.str("ca_file", ""), base),
+        username=s.str("username", ""),
+        password=s.secret("password"),
+        file_dir=_relative(s.str("file_dir", "var/sent"), base),
+        timeout=s.number("timeout", 30.0),
+        max_attempts=s.int("max_attempts", 8, minimum=1),
+        replies_per_sender_per_day=s.int("replies_per_sender_per_day", 5, minimum=1),
+    )
+    if smtp.transport == "smtp" and smtp.tls == "none" and not smtp.allow_plaintext:
+        s.fail("tls", '"none" sends the password in clear: set allow_plaintext = true to accept')
+    s.done()
+
+    t = r.table("trust")
+    trust = TrustSettings(anchors_dir=_relative(t.str("anchors_dir", TrustSettings.anchors_dir), base))
+    t.done()
+
+    rn = r.table("run")
+    run = RunSettings(
+        poll_seconds=rn.int("poll_seconds", 60, minimum=1),
+        outbox_seconds=rn.int("outbox_seconds", 30, minimum=1),
+        state_dir=_relative(rn.str("state_dir", "var"), base),
+    )
+    rn.done()
+
+    rules = r.table("rules")
+    rules_dir = _relative(rules.str("dir", str(DEFAULT_RULES_DIR)), base)
+    rules.done()
+
+    mailboxes = tuple(_mailbox(m, base) for m in r.table_list("mailbox"))
+    keys = [m.key for m in mailboxes]
+    for key in keys:
+        if keys.count(key) > 1:
+            r.fail("mailbox", f"key {key!r} is used twice")
+    prefixes = [m.reference_prefix for m in mailboxes]
+    for prefix in prefixes:
+        if prefixes.count(prefix) > 1:
+            r.fail("mailbox", f"reference_prefix {prefix!r} is used twice")
+    own = tuple(a.lower() for a in r.str_list("own_addresses", ()))
+    return Settings(
+        source=source, database=database, smtp=smtp, trust=trust, run=run,
+        mailboxes=mailboxes, rules_dir=rules_dir, own_addresses=own,
+    )
+
+
+def _mailbox(m: _Reader, base: Path) -> MailboxSettings:
+    key = m.str("key", required=True)
+    if not _KEY_RE.match(key):
+        m.fail("key", "use lower-case letters, digits, - or _ (at most 32)")
+    address = m.str("address", required=True)
+    if "@" not in address:
+        m.fail("address", f"{address!r} is not an e-mail address")
+    prefix = m.str("reference_prefix", required=True)
+    if not re.fullmatch(r"[A-Z][A-Z0-9-]{1,20}", prefix):
+        m.fail("reference_prefix", "use upper-case letters, digits and - (e.g. DPO-AGO)")
+    languages = m.str_list("reply_languages", ("nl",))
+    for lang in languages:
+        if lang not in LANGUAGES:
+            m.fail("reply_languages", f"{lang!r} is not one of {', '.join(LANGUAGES)}")
+    if not languages:
+        m.fail("reply_languages", "name at least one language")
+    extra = m.str_list("extra_holidays", ("07-11",))
+    for day in extra:
+        if not _DAY_RE.match(day):
+            m.fail("extra_holidays", f"{day!r} is neither MM-DD nor YYYY-MM-DD")
+    needs_id = m.str_list("identity_required_for", DEFAULT_IDENTITY_RIGHTS)
+    for right in needs_id:
+        if right not in RIGHTS:
+            m.fail("identity_required_for", f"{right!r} is not a right ({', '.join(RIGHTS)})")
+    imap = maildir = None
+    if m.has("imap"):
+        i = m.table("imap")
+        imap = ImapSettings(
+            host=i.str("host", required=True),
+            port=i.port("port", 993),
+            tls=i.choice("tls", ("implicit", "starttls", "none"), "implicit"),
+            allow_plaintext=i.bool("allow_plaintext", False),
+            ca_file=_relative(i.str("ca_file", ""), base),
+            username=i.str("username", address),
+            password=i.secret("password"),
+            folder=i.str("folder", "INBOX"),
+            after=i.choice("after", ("flag", "move"), "flag"),
+            move_to=i.str("move_to", "Verwerkt"),
+            quarantine_to=i.str("quarantine_to", ""),
+            timeout=i.number("timeout", 60.0),
+        )
+        if imap.tls == "none" and not imap.allow_plaintext:
+            i.fail("tls", '"none" sends the password in clear: set allow_plaintext = true to accept')
+        if not imap.password.configured:
+            i.fail("password_env", "name the environment variable (or password_credential) "
+                   "that holds the IMAP password")
+        i.done()
+    if m.has("maildir"):
+        d = m.table("maildir")
+        maildir = MaildirSettings(
+            path=_relative(d.str("path", required=True), base),
+            after=d.choice("after", ("flag", "move"), "flag"),
+            move_to=d.str("move_to", "Verwerkt"),
+        )
+        d.done()
+    if imap and maildir:
+        m.fail("imap", "a mailbox has either [mailbox.imap] or [mailbox.maildir], not both")
+    if not imap and not maildir:
+        m.fail("imap", "a mailbox needs [mailbox.imap] or [mailbox.maildir]")
+    settings = MailboxSettings(
+        key=key,
+        controller=m.str("controller", required=True),
+        address=address.lower(),
+        reference_prefix=prefix,
+        reply_languages=tuple(languages),
+        extra_holidays=tuple(extra),
+        identity_required_for=tuple(needs_id),
+        retention_years=m.int("retention_years", 5, minimum=1),
+        dpo_contact=m.str("dpo_contact", address.lower()),
+        question_service_days=m.int("question_service_days", 30, minimum=1),
+        imap=imap,
+        maildir=maildir,
+    )
+    m.done()
+    return settings
+
+
+def _relative(value: str, base: Path) -> str:
+    if not value or Path(value).is_absolute():
+        return value
+    return str((base / value).resolve())
+
+
+def _sqlite_relative(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        return prefix + _relative(url[len(prefix):], base)
+    return url
+
+
+class _Reader:
+    """Typed access to one TOML table that remembers which keys were read."""
+
+    def __init__(self, data: Any, source: str, path: str) -> None:
+        self.source, self.path = source, path
+        if not isinstance(data, dict):
+            raise ConfigError(source, path or "-", "must be a table")
+        self.data: dict[str, Any] = data
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def fail(self, name: str, problem: str):
+        raise ConfigError(self.source, self.key(name), problem)
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def allow(self, *names: str) -> None:
+        for name in self.data:
+            if name not in names:
+                self.fail(name, f"unknown key (known: {', '.join(names)})")
+
+    def _get(self, name: str, default: Any, required: bool = False) -> Any:
+        self.used.add(name)
+        if name not in self.data:
+            if required:
+                self.fail(name, "is required")
+            return default
+        return self.data[name]
+
+    def str(self, name: str, default: str = "", required: bool = False) -> str:
+        value = self._get(name, default, required)
+        if not isinstance(value, str):
+            self.fail(name, f"must be a string, not {type(value).__name__}")
+        return value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self._get(name, default)
+        if not isinstance(value, bool):
+            self.fail(name, "must be true or false")
+        return value
+
+    def int(self, name: str, default: int, minimum: int | None = None) -> int:
+        value = self._get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(name, f"must be a whole number, not {value!r}")
+        if minimum is not None and value < minimum:
+            self.fail(name, f"must be at least {minimum}")
+        return value
+
+    def number(self, name: str, default: float) -> float:
+        value = self._get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            self.fail(name, f"must be a positive number, not {value!r}")
+        return float(value)
+
+    def port(self, name: str, default: int) -> int:
+        value = self.int(name, default)
+        if not 1 <= value <= 65535:
+            self.fail(name, f"{value} is not a TCP port")
+        return value
+
+    def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
+        value = self.str(name, default)
+        if value not in options:
+            self.fail(name, f"{value!r} is not one of: {', '.join(options)}")
+        return value
+
+    def str_list(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self._get(name, default)
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            self.fail(name, "must be a list of strings")
+        return tuple(value)
+
+    def secret(self, prefix: str) -> Secret:
+        env = self.str(f"{prefix}_env", "")
+        credential = self.str(f"{prefix}_credential", "")
+        if prefix in self.data:
+            self.fail(prefix, f"secrets never go in the settings file: use {prefix}_env or "
+                      f"{prefix}_credential")
+        if env and credential:
+            self.fail(f"{prefix}_env", f"set {prefix}_env or {prefix}_credential, not both")
+        return Secret(env=env or None, credential=credential or None)
+
+    def table(self, name: str) -> _Reader:
+        return _Reader(self._get(name, {}), self.source, self.key(name))
+
+    def table_list(self, name: str) -> list[_Reader]:
+        value = self._get(name, [])
+        if not isinstance(value, list):
+            self.fail(name, "must be an array of tables ([[mailbox]])")
+        return [_Reader(v, self.source, f"{self.key(name)}[{i}]") for i, v in enumerate(value)]
+
+    def done(self) -> None:
+        """Unknown keys are errors: a typo must not silently fall back to a default."""
+        for name in self.data:
+            if name not in self.used:
+                self.fail(name, "unknown key")

@@ -1,0 +1,199 @@
+"""Parsed e-mail: raw bytes (via mail-parser) become one immutable object the triage reads."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import getaddresses, parseaddr
+from types import MappingProxyType
+
+import mailparser
+
+MSGID_RE = re.compile(r"<[^<>\s]+>")
+
+# Trace headers differ between two deliveries of the same mail; they are left out of the hash.
+_TRACE_HEADERS = frozenset(
+    {"received", "return-path", "delivered-to", "x-original-to", "authentication-results",
+     "arc-seal", "arc-message-signature", "arc-authentication-results", "x-received"}
+)
+
+
+class MessageParseError(ValueError):
+    """Raised when bytes cannot be read as an e-mail message at all."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One attachment: its name, declared type, size and content."""
+
+    filename: str | None
+    content_type: str
+    size: int
+    payload: bytes = field(repr=False)
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """Everything the triage needs from one message; the raw bytes are kept unchanged."""
+
+    raw: bytes = field(repr=False)
+    message_id: str | None
+    subject: str
+    from_name: str
+    from_address: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    reply_to: tuple[str, ...]
+    date_header: datetime | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    headers: Mapping[str, tuple[str, ...]] = field(repr=False)
+    text: str = field(repr=False)
+    html: str | None = field(repr=False)
+    attachments: tuple[Attachment, ...]
+    authentication_results: tuple[str, ...]
+    content_type: str
+    content_hash: str
+    defects: tuple[str, ...]
+
+    def header(self, name: str) -> str | None:
+        """First value of a header (case-insensitive), or None."""
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    def header_values(self, name: str) -> tuple[str, ...]:
+        """All values of a header (case-insensitive)."""
+        return self.headers.get(name.lower(), ())
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """Message-IDs this message replies to: In-Reply-To first, then References, newest first."""
+        seen: dict[str, None] = dict.fromkeys(self.in_reply_to)
+        for ref in reversed(self.references):
+            seen.setdefault(ref, None)
+        return tuple(seen)
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse raw RFC 5322 bytes. Raises MessageParseError when nothing usable is there."""
+    if not raw or not raw.strip():
+        raise MessageParseError("empty message")
+    try:
+        mail = mailparser.parse_from_bytes(raw)
+    except Exception as exc:  # mail-parser raises a variety of errors on hostile input
+        raise MessageParseError(f"unparseable MIME: {type(exc).__name__}: {exc}") from exc
+    msg = mail.message
+    headers = _headers(msg)
+    if not headers:
+        raise MessageParseError("no headers")
+
+    from_name, from_address = parseaddr(headers.get("from", ("",))[0])
+    text_plain = "\n".join(mail.text_plain).strip()
+    text_html = "\n".join(mail.text_html).strip() or None
+    text = text_plain or (html_to_text(text_html) if text_html else "")
+
+    return ParsedMessage(
+        raw=raw,
+        message_id=_first_msgid(headers.get("message-id", ())),
+        subject=_clean_line(mail.subject or ""),
+        from_name=_clean_line(from_name),
+        from_address=from_address.strip().lower(),
+        to=_addresses(headers.get("to", ())),
+        cc=_addresses(headers.get("cc", ())),
+        reply_to=_addresses(headers.get("reply-to", ())),
+        date_header=mail.date if isinstance(mail.date, datetime) else None,
+        in_reply_to=tuple(MSGID_RE.findall(" ".join(headers.get("in-reply-to", ())))),
+        references=tuple(MSGID_RE.findall(" ".join(headers.get("references", ())))),
+        headers=MappingProxyType(headers),
+        text=text,
+        html=text_html,
+        attachments=tuple(_attachments(mail.attachments)),
+        authentication_results=headers.get("authentication-results", ()),
+        content_type=msg.get_content_type(),
+        content_hash=content_hash(raw),
+        defects=tuple(sorted({type(d).__name__ for d in _all_defects(msg)})),
+    )
+
+
+def content_hash(raw: bytes) -> str:
+    """SHA-256 over the message without its trace headers: equal for two deliveries of one mail."""
+    head, sep, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    kept: list[bytes] = []
+    keep = True
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if keep:
+                kept.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower().decode("ascii", "replace")
+        keep = name not in _TRACE_HEADERS
+        if keep:
+            kept.append(line)
+    return hashlib.sha256(b"\n".join(kept) + sep + body).hexdigest()
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text from an HTML body (block tags become line breaks)."""
+    markup = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", markup)
+    markup = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6])>", "\n", markup)
+    markup = re.sub(r"<[^>]+>", " ", markup)
+    lines = (re.sub(r"[ \t\u00a0]+", " ", html.unescape(line)).strip() for line in markup.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _headers(msg) -> dict[str, tuple[str, ...]]:
+    headers: dict[str, list[str]] = {}
+    for name, value in msg.items():
+        headers.setdefault(name.lower(), []).append(_clean_line(str(value)))
+    return {name: tuple(values) for name, values in headers.items()}
+
+
+def _clean_line(value: str) -> str:
+    """One line of text: folded whitespace, no CR/LF (no header injection downstream)."""
+    return re.sub(r"\s+", " ", value.replace("\x00", "")).strip()
+
+
+def _first_msgid(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        found = MSGID_RE.search(value)
+        if found:
+            return found.group(0)
+    return None
+
+
+def _addresses(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(addr.lower() for _, addr in getaddresses(list(values)) if "@" in addr)
+
+
+def _attachments(items: list[dict]) -> list[Attachment]:
+    found = []
+    for item in items:
+        payload = item.get("payload") or ""
+        if item.get("binary"):
+            try:
+                data = base64.b64decode(payload)
+            except (ValueError, TypeError):
+                data = payload.encode("latin-1", "replace") if isinstance(payload, str) else b""
+        else:
+            data = payload.encode("utf-8", "replace") if isinstance(payload, str) else payload
+        found.append(
+            Attachment(
+                filename=_clean_line(item.get("filename") or "") or None,
+                content_type=(item.get("mail_content_type") or "application/octet-stream").lower(),
+                size=len(data),
+                payload=data,
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        )
+    return found
+
+
+def _all_defects(msg):
+    for part in msg.walk():
+        yield from getattr(part, "defects", ())

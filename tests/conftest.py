@@ -1,0 +1,7 @@
+"""Pytest wiring: the fixture modules under tests/fixtures."""
+
+pytest_plugins = [
+    "tests.fixtures.dovecot",
+    "tests.fixtures.smtp",
+    "tests.fixtures.database",
+]
