@@ -1,0 +1,1 @@
+"""Cases: database models, references, the legal clock and the case workflow."""
