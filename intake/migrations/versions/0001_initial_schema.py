@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 14:14:40.430761
+Create Date: 2026-11-23 14:19:10.976532
 """
 
 from collections.abc import Sequence
@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('created_at', intake.cases.models.UtcDateTime(), nullable=False),
     sa.Column('closed_at', intake.cases.models.UtcDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case')),
-    sa.UniqueConstraint('mailbox_key', 'year', 'seq', name=op.f('uq_case_mailbox_key')),
+    sa.UniqueConstraint('mailbox_key', 'year', 'seq', name=op.f('uq_case_mailbox_key_year_seq')),
     sa.UniqueConstraint('reference', name=op.f('uq_case_reference'))
     )
     with op.batch_alter_table('case', schema=None) as batch_op:
@@ -102,7 +102,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_message_case_id_case')),
     sa.ForeignKeyConstraint(['duplicate_of_id'], ['message.id'], name=op.f('fk_message_duplicate_of_id_message')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message')),
-    sa.UniqueConstraint('mailbox_key', 'folder', 'uidvalidity', 'uid', name=op.f('uq_message_mailbox_key'))
+    sa.UniqueConstraint('mailbox_key', 'folder', 'uidvalidity', 'uid', name=op.f('uq_message_mailbox_key_folder_uidvalidity_uid'))
     )
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_message_case_id'), ['case_id'], unique=False)
@@ -146,7 +146,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['reply_to_pk'], ['message.id'], name=op.f('fk_outbox_reply_to_pk_message')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
     sa.UniqueConstraint('message_id', name=op.f('uq_outbox_message_id')),
-    sa.UniqueConstraint('purpose', 'reply_to_pk', name=op.f('uq_outbox_purpose'))
+    sa.UniqueConstraint('purpose', 'reply_to_pk', name=op.f('uq_outbox_purpose_reply_to_pk'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_case_id'), ['case_id'], unique=False)
