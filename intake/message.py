@@ -94,8 +94,8 @@ def parse_message(raw: bytes) -> ParsedMessage:
         raise MessageParseError("no headers")
 
     from_name, from_address = parseaddr(headers.get("from", ("",))[0])
-    text_plain = "\n".join(mail.text_plain).strip()
-    text_html = "\n".join(mail.text_html).strip() or None
+    text_plain = _unix_newlines("\n".join(mail.text_plain)).strip()
+    text_html = _unix_newlines("\n".join(mail.text_html)).strip() or None
     text = text_plain or (html_to_text(text_html) if text_html else "")
 
     return ParsedMessage(
@@ -145,6 +145,10 @@ def html_to_text(markup: str) -> str:
     markup = re.sub(r"<[^>]+>", " ", markup)
     lines = (re.sub(r"[ \t\u00a0]+", " ", html.unescape(line)).strip() for line in markup.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _unix_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _headers(msg) -> dict[str, tuple[str, ...]]:
