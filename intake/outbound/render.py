@@ -1,0 +1,254 @@
+"""Acknowledgement e-mails: Jinja2 templates per language and controller → a safe EmailMessage."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+from functools import cache
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import yaml
+
+from intake.config import LANGUAGES, MailboxSettings
+from intake.message import MSGID_RE, ParsedMessage
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+VTC_URL = "https://www.vlaamsetoezichtcommissie.be"
+KINDS = ("request", "question")
+SUBJECT_MAX = 120
+LINE_MAX = 78
+MAX_REFERENCES = 20
+_SEPARATOR = "\n\n" + "-" * 72 + "\n\n"
+_ADDR_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$")
+_HEADERS = frozenset({
+    "from", "to", "subject", "date", "message-id", "in-reply-to", "references",
+    "auto-submitted", "x-auto-response-suppress", "x-loop", "content-language",
+    "mime-version", "content-type", "content-transfer-encoding",
+})
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """What an acknowledgement says about one case; the caller computes dates and rights."""
+
+    kind: str  # "request" (legal clock) | "question" (no legal clock: service target days)
+    reference: str  # e.g. "DPO-AGO-2026-0042"
+    received: datetime  # Europe/Brussels (naive values are taken as Brussels time)
+    due: date | None  # legal due date (None while the clock is suspended for identity)
+    service_days: int | None  # for questions; None: mailbox.question_service_days
+    rights: tuple[str, ...]  # canonical right names (intake.config.RIGHTS)
+    identity_needed: bool  # True: ask for proof; the period is suspended until it arrives
+    days_left_when_suspended: int | None  # optional, shown when identity_needed
+    language: str  # detected language of the request (nl/fr/en/de/...)
+    mailbox: MailboxSettings
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {self.kind!r}")
+        if self.kind == "request" and not self.identity_needed and self.due is None:
+            raise ValueError("a request needs a due date unless the clock waits for identity")
+        if not re.fullmatch(r"[A-Z0-9][A-Z0-9-]{0,63}", self.reference):
+            raise ValueError(f"reference {self.reference!r} is not of the form DPO-AGO-2026-0042")
+
+
+def reply_languages(detected: str, configured: Sequence[str]) -> list[str]:
+    """First configured language (Dutch by default), then the requester's if configured too."""
+    usable = [lang for lang in configured if lang in LANGUAGES]
+    first = usable[0] if usable else "nl"
+    languages = [first]
+    if detected in usable and detected != first:
+        languages.append(detected)
+    return languages
+
+
+def render_acknowledgement(
+    ctx: ReplyContext, incoming: ParsedMessage, *, now: datetime | None = None
+) -> EmailMessage:
+    """The acknowledgement for one incoming message, ready for the outbox (text/plain, utf-8).
+
+    Raises ValueError when the incoming sender gives no usable reply address.
+    """
+    recipient = incoming.from_address.strip()
+    if not _ADDR_RE.match(recipient):
+        raise ValueError("the incoming message has no usable sender address to reply to")
+    languages = reply_languages(ctx.language, ctx.mailbox.reply_languages)
+    words = {lang: _words(lang) for lang in languages}
+
+    sections = [_render_section(ctx, lang, words[lang]) for lang in languages]
+    if len(languages) > 1:
+        notices = "\n".join(words[lang]["notice_below"] for lang in languages[1:])
+        sections[0] = f"{notices}\n\n{sections[0]}"
+    body = _reflow(_SEPARATOR.join(sections))
+
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = Address(
+        display_name=clean_header_text(ctx.mailbox.controller), addr_spec=ctx.mailbox.address
+    )
+    msg["To"] = Address(display_name=clean_header_text(incoming.from_name), addr_spec=recipient)
+    msg["Subject"] = _subject(ctx.reference, [words[lang]["subject"] for lang in languages],
+                              incoming.subject)
+    msg["Date"] = format_datetime((now or datetime.now(BRUSSELS)).astimezone(BRUSSELS))
+    msg["Message-ID"] = make_msgid(domain=ctx.mailbox.address.rpartition("@")[2])
+    parent = _msgid(incoming.message_id)
+    if parent:
+        msg["In-Reply-To"] = parent
+    references = _references(incoming.references, parent)
+    if references:
+        msg["References"] = " ".join(references)
+    msg["Auto-Submitted"] = "auto-replied"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg["X-Loop"] = ctx.mailbox.address  # the guard recognises our own replies coming back
+    msg.set_content(body, charset="utf-8", cte="quoted-printable")
+    msg["Content-Language"] = ", ".join(languages)  # after set_content, which clears Content-*
+    _check_headers(msg)
+    return msg
+
+
+def clean_header_text(value: str) -> str:
+    """One harmless line from untrusted text: encoded words decoded, control characters gone."""
+    text = value or ""
+    for _ in range(3):  # encoded words can hide further encoded words
+        try:
+            decoded = str(make_header(decode_header(text)))
+        except (HeaderParseError, LookupError, UnicodeError, ValueError):
+            break
+        if decoded == text:
+            break
+        text = decoded
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+    )
+    # Whatever still looks like an encoded word must not be decoded by the header parser.
+    text = text.replace("=?", "= ?")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def format_long_date(day: date, language: str) -> str:
+    """A date written out in the language: "7 april 2026", "1er avril 2026", "7. April 2026"."""
+    words = _words(language)
+    day_text = words.get("day_one", "1") if day.day == 1 else str(day.day)
+    return words["date"].format(day=day_text, month=words["months"][day.month - 1], year=day.year)
+
+
+def join_words(items: Sequence[str], language: str) -> str:
+    """"a, b en c" in the language."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {_words(language)['and']} {items[-1]}"
+
+
+def _render_section(ctx: ReplyContext, language: str, words: Mapping[str, Any]) -> str:
+    received = ctx.received if ctx.received.tzinfo else ctx.received.replace(tzinfo=BRUSSELS)
+    received = received.astimezone(BRUSSELS)
+    env = _environment()
+    identity = env.select_template(
+        [f"{language}/identity-{ctx.mailbox.key}.txt", f"{language}/identity.txt"]
+    )
+    right_words = [words["rights"].get(right, right) for right in ctx.rights]
+    values = {
+        "language": language,
+        "reference": ctx.reference,
+        "controller": ctx.mailbox.controller,
+        "mailbox_key": ctx.mailbox.key,
+        "address": ctx.mailbox.address,
+        "dpo_contact": ctx.mailbox.dpo_contact or ctx.mailbox.address,
+        "vtc_url": VTC_URL,
+        "received_date": format_long_date(received.date(), language),
+        "received_time": words["time"].format(hour=f"{received.hour:02d}",
+                                              minute=f"{received.minute:02d}"),
+        "due_date": format_long_date(ctx.due, language) if ctx.due else None,
+        "service_days": ctx.service_days or ctx.mailbox.question_service_days,
+        "rights": join_words(right_words, language) if right_words else words["rights_none"],
+        "identity_needed": ctx.identity_needed,
+        "identity_template": identity,
+        "days_left": ctx.days_left_when_suspended,
+    }
+    text = env.get_template(f"{language}/{ctx.kind}.txt").render(values)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("intake.outbound", "templates"),
+        autoescape=False,  # plain text
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,  # an included file ends its paragraph
+    )
+
+
+@cache
+def _words(language: str) -> Mapping[str, Any]:
+    if language not in LANGUAGES:
+        raise ValueError(f"no templates for language {language!r}")
+    path = resources.files("intake.outbound") / "templates" / language / "words.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _subject(reference: str, labels: Sequence[str], original: str) -> str:
+    original = clean_header_text(original)
+    if len(original) > SUBJECT_MAX:
+        original = original[: SUBJECT_MAX - 1].rstrip() + "…"
+    prefix = f"[{reference}] {' / '.join(labels)}"
+    return f"{prefix}: {original}" if original else prefix
+
+
+def _msgid(value: str | None) -> str | None:
+    found = MSGID_RE.fullmatch((value or "").strip())
+    return found.group(0) if found else None
+
+
+def _references(previous: Sequence[str], parent: str | None) -> list[str]:
+    chain = [ref for ref in (_msgid(r) for r in previous) if ref]
+    if parent:
+        chain.append(parent)
+    chain = list(dict.fromkeys(chain))
+    if len(chain) > MAX_REFERENCES:  # keep the thread root and the most recent ones (RFC 5322)
+        chain = [chain[0], *chain[-(MAX_REFERENCES - 1):]]
+    return chain
+
+
+def _reflow(text: str) -> str:
+    """Keep the template's line breaks, except in a paragraph that a value made too long."""
+    blocks = []
+    for block in text.split("\n\n"):
+        lines = block.split("\n")
+        if all(len(line) <= LINE_MAX for line in lines):
+            blocks.append(block)
+        elif any(line.startswith(("- ", " ")) for line in lines):  # a list: wrap item by item
+            blocks.append("\n".join(
+                textwrap.fill(line, LINE_MAX, subsequent_indent="  ", break_long_words=False,
+                              break_on_hyphens=False) for line in lines
+            ))
+        else:
+            blocks.append(textwrap.fill(" ".join(lines), LINE_MAX, break_long_words=False,
+                                        break_on_hyphens=False))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _check_headers(msg: EmailMessage) -> None:
+    """Last line of defence: the serialised header block holds exactly the headers we set."""
+    head = msg.as_bytes().split(b"\r\n\r\n", 1)[0]
+    names = {
+        line.split(b":", 1)[0].decode("ascii", "replace").lower()
+        for line in head.split(b"\r\n")
+        if line[:1] not in (b" ", b"\t")
+    }
+    bare = head.replace(b"\r\n", b"")
+    if not names <= _HEADERS or b"\n" in bare or b"\r" in bare:
+        raise ValueError("refusing to build a reply whose headers were tampered with")
