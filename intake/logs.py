@@ -32,7 +32,7 @@ def setup_logging(verbose: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("imapclient", "apscheduler.executors.default"):
+    for noisy in ("imapclient", "apscheduler.executors.default", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # mail-parser warns about every MIME part it does not render (calendar, DSN): not news.
     logging.getLogger("mailparser").setLevel(logging.ERROR)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from intake.logs import setup_logging
@@ -19,12 +20,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="FILE", help="settings file (default: $INTAKE_CONFIG, "
+def _common_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--config", metavar="FILE", help="settings file (default: $INTAKE_CONFIG, "
                         "then /etc/dpo-intake/intake.toml)")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser = argparse.ArgumentParser(prog="intake", description=__doc__, parents=[common])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _common_options(argparse.ArgumentParser(prog="intake", description=__doc__))
+    # The same options after the sub-command; SUPPRESS keeps a value given before it.
+    common = _common_options(argparse.ArgumentParser(add_help=False,
+                                                     argument_default=argparse.SUPPRESS))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = next((a for a in sys.argv[1:] if a in COMMANDS), None)
     for name, (module, help_text) in COMMANDS.items():
@@ -38,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
+    if hasattr(signal, "SIGPIPE"):  # `intake cases list | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     args = parser.parse_args()
     setup_logging(getattr(args, "verbose", False))

@@ -284,7 +284,7 @@ class ImapSource:
         else:
             with self._guard("UID STORE") as client:
                 client.add_flags([uid], [PROCESSED_KEYWORD], silent=True)
-        log.info("mailbox %s: UID %d marked processed (%s)",
+        log.debug("mailbox %s: UID %d marked processed (%s)",
                  self.mailbox_key, uid, self.settings.after)
 
     def quarantine(self, uid: int, reason: str) -> None:

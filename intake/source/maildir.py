@@ -142,7 +142,7 @@ class MaildirSource:
             self._move(uid, self.settings.move_to)
         else:
             self._add_keyword(uid, PROCESSED_KEYWORD)
-        log.info("mailbox %s: UID %d marked processed (%s)",
+        log.debug("mailbox %s: UID %d marked processed (%s)",
                  self.mailbox_key, uid, self.settings.after)
 
     def quarantine(self, uid: int, reason: str) -> None:

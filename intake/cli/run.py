@@ -1,0 +1,51 @@
+"""`intake run`: the long-running worker, or one pass with --once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from intake.cli.common import fail, settings_from_args
+from intake.config import ConfigError
+
+
+def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(name, help=help_text, parents=[common], description=help_text)
+    p.add_argument("--once", action="store_true",
+                   help="process every mailbox once, deliver the outbox, and exit")
+    p.add_argument("--json", action="store_true", help="with --once: print the pass report as JSON")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from intake.cases.db import DatabaseNotReady
+    from intake.daemon import Worker
+
+    try:
+        settings = settings_from_args(args)
+        if not settings.mailboxes:
+            return fail(f"{settings.source}: mailbox: no [[mailbox]] configured")
+        worker = Worker(settings)
+    except (ConfigError, DatabaseNotReady) as exc:
+        return fail(str(exc))
+    if not args.once:
+        worker.run_forever()
+        return 0
+    report = worker.run_once()
+    if args.json:
+        print(json.dumps({
+            "mailboxes": [vars(p) for p in report.passes],
+            "outbox": vars(report.outbox),
+            "source_errors": report.source_errors,
+        }, ensure_ascii=False))
+    else:
+        for p in report.passes:
+            print(f"{p.mailbox}: {p.seen} seen, {p.recorded} recorded, {p.cases_opened} cases opened, "
+                  f"{p.duplicates} duplicates, {p.already_recorded} already recorded, "
+                  f"{p.quarantined} quarantined")
+        for key, error in report.source_errors.items():
+            print(f"{key}: NOT PROCESSED: {error}")
+        o = report.outbox
+        print(f"outbox: {o.sent} sent, {o.retried} to retry, {o.failed} failed, "
+              f"{o.uncertain} uncertain")
+    return 1 if report.source_errors else 0
