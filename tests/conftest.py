@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.dovecot",
     "tests.fixtures.smtp",
     "tests.fixtures.database",
+    "tests.fixtures.pipeline",
 ]

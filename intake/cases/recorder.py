@@ -1,0 +1,296 @@
+"""Records one triaged message in the caller's transaction: message, case, events, outbox."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from intake.cases.deadlines import BRUSSELS, Calendar, due_date
+from intake.cases.models import Case, CaseRight, Event, Message, OutboxItem
+from intake.cases.references import allocate_reference
+from intake.config import MailboxSettings, SmtpSettings
+from intake.message import ParsedMessage
+from intake.outbound.render import ReplyContext, render_acknowledgement
+from intake.source.base import FetchedMessage
+from intake.triage import FOLLOWUP, OPEN_QUESTION, OPEN_REQUEST, ROBOT, TriageResult
+
+log = logging.getLogger(__name__)
+SYSTEM_ACTOR = "intake"
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What recording did: the message row, the case it opened or joined, whether a reply was queued."""
+
+    message_pk: int
+    status: str  # processed | duplicate | already_recorded
+    case_reference: str | None = None
+    opened_case: bool = False
+    acknowledgement_queued: bool = False
+
+
+def find_recorded(session: Session, fetched: FetchedMessage) -> Message | None:
+    """The message row for this exact server position (mailbox, folder, UIDVALIDITY, UID), if any."""
+    return session.scalars(
+        select(Message).where(
+            Message.mailbox_key == fetched.mailbox_key,
+            Message.folder == fetched.folder,
+            Message.uidvalidity == fetched.uidvalidity,
+            Message.uid == fetched.uid,
+        )
+    ).first()
+
+
+def find_duplicate(session: Session, mailbox_key: str, msg: ParsedMessage) -> Message | None:
+    """An earlier recording of the same mail: same content, or same Message-ID from the same sender.
+
+    A Message-ID alone is not trusted: anyone can reuse one, and a forged match must not swallow a
+    genuine request.
+    """
+    same_id = (
+        (Message.message_id == msg.message_id) & (Message.from_address == msg.from_address)
+        if msg.message_id
+        else None
+    )
+    condition = Message.content_hash == msg.content_hash
+    if same_id is not None:
+        condition = or_(condition, same_id)
+    return session.scalars(
+        select(Message)
+        .where(Message.mailbox_key == mailbox_key, Message.status != "duplicate", condition)
+        .order_by(Message.id)
+    ).first()
+
+
+def record_message(
+    session: Session,
+    mailbox: MailboxSettings,
+    smtp: SmtpSettings,
+    fetched: FetchedMessage,
+    msg: ParsedMessage,
+    triage: TriageResult,
+    now: datetime,
+) -> RecordOutcome:
+    """Record the message and everything it causes. The caller owns the transaction."""
+    row = Message(
+        mailbox_key=mailbox.key,
+        folder=fetched.folder,
+        uidvalidity=fetched.uidvalidity,
+        uid=fetched.uid,
+        message_id=msg.message_id,
+        content_hash=msg.content_hash,
+        received_at=fetched.internaldate,
+        from_address=msg.from_address[:320],
+        from_name=msg.from_name[:200],
+        subject=msg.subject[:500],
+        kind=triage.kind,
+        disposition=triage.disposition,
+        language=triage.language,
+        triage=triage.to_json(),
+        body_text=msg.text,
+        status="processed",
+    )
+    earlier = find_duplicate(session, mailbox.key, msg)
+    if earlier is not None:
+        row.status, row.duplicate_of_id, row.case_id = "duplicate", earlier.id, earlier.case_id
+        session.add(row)
+        session.flush()
+        _event(session, None, row, "duplicate_ignored", f"same mail as message #{earlier.id}")
+        return RecordOutcome(row.id, "duplicate")
+    session.add(row)
+    session.flush()
+
+    disposition, review = triage.disposition, None
+    if disposition == FOLLOWUP or (triage.thread.reply_to_ids and disposition != ROBOT):
+        case, how = _thread_case(session, mailbox, triage)
+        if case is not None and case.requester_address == msg.from_address:
+            return _attach(session, case, row, how)
+        if case is not None:
+            # Someone else's mail names this case: never attach it (that would expose the case).
+            review = "follow-up names another requester's case"
+            log.warning("follow-up sender differs from requester", extra={"case": case.reference})
+        if disposition == FOLLOWUP:
+            disposition = OPEN_REQUEST if triage.rights else OPEN_QUESTION
+            review = review or f"names unknown case {triage.case_ref}"
+
+    if disposition not in (OPEN_REQUEST, OPEN_QUESTION):
+        _event(session, None, row, "listed", f"{triage.kind}: {disposition}")
+        return RecordOutcome(row.id, "processed")
+
+    case = _open_case(session, mailbox, row, msg, triage, disposition, review)
+    queued = False
+    if triage.guard.may_reply:
+        queued = _queue_acknowledgement(session, mailbox, smtp, case, row, msg, triage, now)
+    return RecordOutcome(row.id, "processed", case.reference, True, queued)
+
+
+def _thread_case(
+    session: Session, mailbox: MailboxSettings, triage: TriageResult
+) -> tuple[Case | None, str]:
+    if triage.case_ref:
+        case = session.scalars(
+            select(Case).where(Case.reference == triage.case_ref, Case.mailbox_key == mailbox.key)
+        ).first()
+        if case is not None:
+            return case, f"reference {triage.case_ref} in the subject"
+    ids = list(triage.thread.reply_to_ids)
+    if not ids:
+        return None, ""
+    case_id = session.scalars(
+        select(Message.case_id).where(
+            Message.mailbox_key == mailbox.key, Message.message_id.in_(ids),
+            Message.case_id.is_not(None),
+        )
+    ).first() or session.scalars(
+        select(OutboxItem.case_id).where(OutboxItem.message_id.in_(ids))
+    ).first()
+    if case_id is None:
+        return None, ""
+    case = session.get(Case, case_id)
+    if case is None or case.mailbox_key != mailbox.key:
+        return None, ""
+    return case, "reply headers (In-Reply-To/References)"
+
+
+def _attach(session: Session, case: Case, row: Message, how: str) -> RecordOutcome:
+    row.case_id, row.kind, row.disposition = case.id, "followup", FOLLOWUP
+    reason = f"follow-up joined by {how}"
+    if case.status == "closed":
+        case.needs_review, case.review_reason = True, "follow-up on a closed case"
+    _event(session, case, row, "message_attached", reason)
+    return RecordOutcome(row.id, "processed", case.reference)
+
+
+def _open_case(
+    session: Session,
+    mailbox: MailboxSettings,
+    row: Message,
+    msg: ParsedMessage,
+    triage: TriageResult,
+    disposition: str,
+    review: str | None,
+) -> Case:
+    received_local = row.received_at.astimezone(BRUSSELS)
+    reference, seq = allocate_reference(
+        session, mailbox.key, mailbox.reference_prefix, received_local.year
+    )
+    is_request = disposition == OPEN_REQUEST
+    case = Case(
+        reference=reference,
+        mailbox_key=mailbox.key,
+        year=received_local.year,
+        seq=seq,
+        kind="request" if is_request else "question",
+        status="open",
+        requester_address=msg.from_address,
+        requester_name=msg.from_name[:200],
+        language=triage.language,
+        received_at=row.received_at,
+        identity_status=triage.identity.status,
+        confidence=triage.confidence,
+        needs_review=triage.needs_review or review is not None,
+        review_reason=review or ("low confidence" if triage.needs_review else None),
+    )
+    case.rights = [CaseRight(right=r, position=i) for i, r in enumerate(triage.rights)]
+    session.add(case)
+    session.flush()
+    row.case_id = case.id
+    _event(session, case, row, "opened", f"{case.kind} from message {row.message_id or row.id}",
+           {"rights": list(triage.rights), "confidence": round(triage.confidence, 3)})
+    if is_request:
+        due = due_date(row.received_at, calendar_for(mailbox.extra_holidays))
+        case.due_date = due.due
+        _event(session, case, None, "clock_started", f"due {due.due.isoformat()}",
+               {"raw_end": due.raw_end.isoformat(), "due": due.due.isoformat()})
+        if identity_needed(mailbox, triage):
+            # Proof is asked for in the acknowledgement, without undue delay, so the clock stops
+            # on the day of receipt (EDPB 01/2022 §159) and runs on when the proof arrives.
+            case.status = "awaiting_identity"
+            case.clock_suspended_on = received_local.date()
+            case.suspended_days_left = (due.raw_end - received_local.date()).days
+            _event(session, case, None, "clock_suspended", "identity proof requested",
+                   {"days_left": case.suspended_days_left})
+    else:
+        case.target_date = received_local.date() + timedelta(days=mailbox.question_service_days)
+    return case
+
+
+@lru_cache(maxsize=16)
+def calendar_for(extra_holidays: tuple[str, ...]) -> Calendar:
+    """One calendar per configured set of extra days, so its holiday cache is reused."""
+    return Calendar(extra_holidays)
+
+
+def identity_needed(mailbox: MailboxSettings, triage: TriageResult) -> bool:
+    """Whether the rights exercised need proof of identity that the message does not carry."""
+    wanted = set(mailbox.identity_required_for) & set(triage.rights)
+    return bool(wanted) and not triage.identity.is_proof
+
+
+def _queue_acknowledgement(
+    session: Session,
+    mailbox: MailboxSettings,
+    smtp: SmtpSettings,
+    case: Case,
+    row: Message,
+    msg: ParsedMessage,
+    triage: TriageResult,
+    now: datetime,
+) -> bool:
+    recent = session.scalar(
+        select(func.count(OutboxItem.id)).where(
+            OutboxItem.recipient == msg.from_address,
+            OutboxItem.created_at >= now - timedelta(days=1),
+        )
+    ) or 0
+    if recent >= smtp.replies_per_sender_per_day:
+        _event(session, case, row, "acknowledgement_suppressed",
+               f"reply limit reached: {recent} replies to this sender in 24 hours")
+        case.needs_review, case.review_reason = True, "reply limit reached for this sender"
+        return False
+    context = ReplyContext(
+        kind=case.kind,
+        reference=case.reference,
+        received=row.received_at.astimezone(BRUSSELS),
+        due=case.due_date,
+        service_days=mailbox.question_service_days if case.kind == "question" else None,
+        rights=case.right_names,
+        identity_needed=case.status == "awaiting_identity",
+        days_left_when_suspended=case.suspended_days_left,
+        language=case.language,
+        mailbox=mailbox,
+    )
+    reply = render_acknowledgement(context, msg, now=now)
+    session.add(
+        OutboxItem(
+            case_id=case.id,
+            reply_to_pk=row.id,
+            purpose="acknowledgement",
+            message_id=str(reply["Message-ID"]),
+            mail_from=mailbox.address,
+            recipient=msg.from_address,
+            raw=reply.as_bytes(),
+            status="pending",
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    _event(session, case, row, "acknowledgement_queued", f"to the requester, {reply['Message-ID']}")
+    return True
+
+
+def _event(
+    session: Session,
+    case: Case | None,
+    row: Message | None,
+    type_: str,
+    reason: str,
+    data: dict | None = None,
+) -> None:
+    session.add(Event(case_id=case.id if case else None, message_pk=row.id if row else None,
+                      actor=SYSTEM_ACTOR, type=type_, reason=reason[:500], data=data))

@@ -1,0 +1,146 @@
+"""The worker: wires settings, database, triage and sources; runs one pass or the scheduled loop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.cases.db import ensure_current, make_engine, make_session_factory
+from intake.config import MailboxSettings, Settings
+from intake.outbound.outbox import FlushStats, Transport, flush_outbox
+from intake.outbound.transport import open_transport
+from intake.processor import LeaseHeld, PassStats, Processor
+from intake.source import open_source
+from intake.source.base import SourceError
+from intake.triage import TriagePipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    """What one pass did, per mailbox, and the outbox flush after it."""
+
+    passes: list[PassStats] = field(default_factory=list)
+    outbox: FlushStats = field(default_factory=FlushStats)
+    source_errors: dict[str, str] = field(default_factory=dict)
+
+
+class Worker:
+    """Everything a running intake needs, built once."""
+
+    def __init__(self, settings: Settings, pipeline: TriagePipeline | None = None,
+                 processor_kwargs: dict[str, Any] | None = None) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.database.url)
+        ensure_current(self.engine)
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+        self.pipeline = pipeline or TriagePipeline.from_settings(settings)
+        self.stop = threading.Event()
+        self.processor = Processor(
+            settings, self.sessions, self.pipeline,
+            worker_id=f"{socket.gethostname()}:{os.getpid()}", **(processor_kwargs or {}),
+        )
+
+    def poll(self, mailbox: MailboxSettings) -> PassStats | None:
+        """One pass over one mailbox; a source failure is logged and reported, never raised."""
+        try:
+            stats = self.processor.process_mailbox(mailbox, open_source(mailbox), self.stop)
+        except (SourceError, LeaseHeld) as exc:
+            log.error("mailbox not processed", extra={"mailbox": mailbox.key, "error": str(exc)})
+            raise
+        log.info("mailbox pass done", extra={"mailbox": mailbox.key, "seen": stats.seen,
+                                             "recorded": stats.recorded,
+                                             "duplicates": stats.duplicates,
+                                             "quarantined": stats.quarantined,
+                                             "cases_opened": stats.cases_opened})
+        return stats
+
+    def flush(self) -> FlushStats:
+        stats = flush_outbox(self.sessions, self._transport, self.settings.smtp.max_attempts,
+                             stop=self.stop)
+        if stats.sent or stats.retried or stats.failed or stats.uncertain:
+            log.info("outbox flushed", extra=vars(stats))
+        return stats
+
+    def _transport(self) -> AbstractContextManager[Transport]:
+        transport = open_transport(self.settings.smtp)
+        if hasattr(transport, "__enter__"):
+            return transport  # type: ignore[return-value]
+        return nullcontext(transport)
+
+    def run_once(self) -> RunReport:
+        """Every mailbox once, then deliver what was queued."""
+        report = RunReport()
+        for mailbox in self.settings.mailboxes:
+            if self.stop.is_set():
+                break
+            try:
+                stats = self.poll(mailbox)
+            except (SourceError, LeaseHeld) as exc:
+                report.source_errors[mailbox.key] = str(exc)
+                continue
+            if stats is not None:
+                report.passes.append(stats)
+        if not self.stop.is_set():
+            report.outbox = self.flush()
+        return report
+
+    def run_forever(self) -> None:
+        """The scheduled loop: poll each mailbox and flush the outbox on intervals until SIGTERM."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        scheduler = BackgroundScheduler(timezone="Europe/Brussels")
+        for mailbox in self.settings.mailboxes:
+            scheduler.add_job(self._safe_poll, "interval", args=[mailbox],
+                              seconds=self.settings.run.poll_seconds, id=f"poll-{mailbox.key}",
+                              max_instances=1, coalesce=True, next_run_time=_now())
+        scheduler.add_job(self.flush, "interval", seconds=self.settings.run.outbox_seconds,
+                          id="outbox", max_instances=1, coalesce=True)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop.set())
+        scheduler.start()
+        _sd_notify("READY=1")
+        log.info("intake running", extra={"mailboxes": len(self.settings.mailboxes)})
+        self.stop.wait()
+        _sd_notify("STOPPING=1")
+        log.info("stopping: finishing the current message")
+        scheduler.shutdown(wait=True)
+        self.engine.dispose()
+        log.info("stopped")
+
+    def _safe_poll(self, mailbox: MailboxSettings) -> None:
+        try:
+            self.poll(mailbox)
+        except (SourceError, LeaseHeld):
+            pass  # logged in poll(); the next interval tries again
+        except Exception:
+            log.exception("mailbox pass failed", extra={"mailbox": mailbox.key})
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _sd_notify(state: str) -> None:
+    """Tell systemd (Type=notify) about our state; a no-op outside systemd."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.sendto(state.encode(), address)
+        except OSError as exc:
+            log.warning("sd_notify failed", extra={"error": str(exc)})

@@ -1,0 +1,69 @@
+"""Identity stage: what proof of identity a message carries (ID copies, electronic signatures).
+
+Detectors plug in here (a later issue adds OCR of ID copies and S/MIME/PDF/PGP/XAdES checks).
+With no detector registered the stage finds nothing and says so: status "none", no evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from intake.message import ParsedMessage
+
+# Strongest first: the status of a message is that of its strongest piece of evidence.
+STATUS_ORDER = ("verified_signature", "id_copy", "unverified_signature", "invalid_signature", "none")
+PROOF_STATUSES = frozenset({"verified_signature", "id_copy"})
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of identity evidence, in the shape of `intake inspect --json`."""
+
+    type: str  # id_copy | smime | pdf_signature | pgp | xades
+    status: str  # which identity status this piece supports (one of STATUS_ORDER)
+    attachment: str | None = None
+    document: str | None = None  # be_eid | passport | driving_licence | unknown
+    valid: bool = False
+    trusted: bool = False
+    qualified: bool = False
+    signer: str | None = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data.pop("status")
+        return data
+
+
+@dataclass(frozen=True)
+class IdentityFinding:
+    status: str = "none"
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def is_proof(self) -> bool:
+        """True when the evidence is enough to treat the requester as identified."""
+        return self.status in PROOF_STATUSES
+
+    def to_json(self) -> dict[str, object]:
+        return {"status": self.status, "evidence": [e.to_json() for e in self.evidence]}
+
+
+Detector = Callable[[ParsedMessage], Iterable[Evidence]]
+
+
+class IdentityChecker:
+    """Runs every registered detector over a message and reduces the evidence to one status."""
+
+    def __init__(self, trust_anchors_dir: str | None = None,
+                 detectors: Sequence[Detector] = ()) -> None:
+        self.trust_anchors_dir = trust_anchors_dir
+        self.detectors = tuple(detectors)
+
+    def assess(self, msg: ParsedMessage) -> IdentityFinding:
+        evidence = tuple(e for detector in self.detectors for e in detector(msg))
+        if not evidence:
+            return IdentityFinding()
+        status = min((e.status for e in evidence), key=STATUS_ORDER.index)
+        return IdentityFinding(status=status, evidence=evidence)

@@ -1,0 +1,137 @@
+"""Nothing lost, nothing handled twice: processing interrupted at every step, on real Dovecot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from intake.cases.deadlines import BRUSSELS
+from intake.cases.models import Case, Event, Message, OutboxItem
+from intake.daemon import Worker
+from intake.processor import FAULT_POINTS, SimulatedCrash
+from intake.source.base import PROCESSED_KEYWORD
+from tests import mailgen
+from tests.fixtures.pipeline import AGO, mailbox, make_settings
+
+RECEIVED = datetime(2026, 6, 2, 9, 30, tzinfo=BRUSSELS)
+AGO_ADDR = "dpo.ago@vlaanderen.be"
+
+
+def requests(n: int, seed: int = 100) -> list[bytes]:
+    rights = ["access", "erasure", "objection", "rectification", "portability"]
+    return [
+        mailgen.request(rights[i % len(rights)], "nl", to=AGO_ADDR, seed=seed + i,
+                        sender=(f"Persoon {i}", f"persoon{i}@example.be"))
+        for i in range(n)
+    ]
+
+
+def counts(db) -> dict[str, int]:
+    with db.sessions() as s:
+        return {
+            "messages": s.scalar(select(func.count()).select_from(Message)),
+            "cases": s.scalar(select(func.count()).select_from(Case)),
+            "outbox": s.scalar(select(func.count()).select_from(OutboxItem)),
+        }
+
+
+def crash_at(point: str, nth: int):
+    """A fault hook that 'kills the process' at `point` while handling the nth message."""
+    seen: list[int] = []
+
+    def hook(where: str, fetched) -> None:
+        if where == "before_commit":
+            seen.append(fetched.uid)
+        if where == point and len(seen) == nth:
+            raise SimulatedCrash(f"{point} on message {nth}")
+
+    return hook
+
+
+@pytest.mark.parametrize("point", FAULT_POINTS)
+def test_crash_at_each_step_then_restart(point, imap, smtp_server, db, pipeline):
+    uids = [imap.append(raw, msg_time=RECEIVED) for raw in requests(3)]
+    settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
+
+    crashing = Worker(settings, pipeline=pipeline,
+                      processor_kwargs={"fault_hook": crash_at(point, 2)})
+    with pytest.raises(SimulatedCrash):
+        crashing.run_once()
+    crashing.engine.dispose()
+
+    recorded_before = counts(db)["messages"]
+    assert recorded_before == (1 if point == "before_commit" else 2)
+
+    report = Worker(settings, pipeline=pipeline).run_once()
+    assert counts(db) == {"messages": 3, "cases": 3, "outbox": 3}
+    assert report.passes[0].already_recorded == (1 if point == "after_commit" else 0)
+    for uid in uids:
+        assert PROCESSED_KEYWORD in imap.flags("INBOX", uid)
+    with db.sessions() as s:
+        refs = sorted(s.scalars(select(Case.reference)))
+    assert refs == ["DPO-AGO-2026-0001", "DPO-AGO-2026-0002", "DPO-AGO-2026-0003"]
+    assert len(smtp_server.wait_for(3)) == 3
+    # A third run changes nothing.
+    Worker(settings, pipeline=pipeline).run_once()
+    assert counts(db) == {"messages": 3, "cases": 3, "outbox": 3}
+    assert len(smtp_server.received) == 3
+
+
+def test_uidvalidity_reset_is_recognised_by_content(imap, smtp_server, db, pipeline):
+    raws = requests(2, seed=200)
+    for raw in raws:
+        imap.append(raw, msg_time=RECEIVED)
+    settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
+    Worker(settings, pipeline=pipeline).run_once()
+    old = imap.uidvalidity()
+
+    imap.recreate_folder("INBOX")  # the server renumbers the folder; the mail comes back unflagged
+    for raw in raws:
+        imap.append(raw, msg_time=RECEIVED)
+    assert imap.uidvalidity() != old
+    report = Worker(settings, pipeline=pipeline).run_once()
+
+    assert report.passes[0].duplicates == 2
+    assert counts(db) == {"messages": 4, "cases": 2, "outbox": 2}
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Event)
+                        .where(Event.type == "uidvalidity_changed")) == 1
+    assert len(smtp_server.wait_for(2)) == 2
+    for uid in imap.uids():
+        assert PROCESSED_KEYWORD in imap.flags("INBOX", uid)
+
+
+def test_same_mail_delivered_twice_opens_one_case(imap, smtp_server, db, pipeline):
+    raw = requests(1, seed=300)[0]
+    imap.append(raw, msg_time=RECEIVED)
+    imap.append(b"Received: from relay2.example.be by mx.vlaanderen.be; Tue, 2 Jun 2026 09:31:00 +0200\r\n"
+                + raw, msg_time=RECEIVED)
+    settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
+    report = Worker(settings, pipeline=pipeline).run_once()
+    assert (report.passes[0].recorded, report.passes[0].duplicates) == (1, 1)
+    assert counts(db) == {"messages": 2, "cases": 1, "outbox": 1}
+
+
+def test_reused_message_id_from_another_sender_is_not_swallowed(imap, smtp_server, db, pipeline):
+    a = mailgen.request("access", "nl", to=AGO_ADDR, seed=401, message_id="<same@example.be>",
+                        sender=("Anna Claes", "anna.claes@example.be"))
+    b = mailgen.request("erasure", "nl", to=AGO_ADDR, seed=402, message_id="<same@example.be>",
+                        sender=("Bart Wouters", "bart.wouters@example.be"))
+    imap.append(a, msg_time=RECEIVED)
+    imap.append(b, msg_time=RECEIVED)
+    settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
+    Worker(settings, pipeline=pipeline).run_once()
+    assert counts(db)["cases"] == 2
+
+
+def test_move_mode_moves_after_commit(imap, smtp_server, db, pipeline):
+    uids = [imap.append(raw, msg_time=RECEIVED) for raw in requests(2, seed=500)]
+    settings = make_settings(
+        db.url, [mailbox(AGO, imap.imap_settings(after="move", move_to="Verwerkt"))],
+        smtp_server.settings())
+    Worker(settings, pipeline=pipeline).run_once()
+    assert imap.uids("INBOX") == []
+    assert len(imap.uids("Verwerkt")) == len(uids)
+    assert counts(db)["cases"] == 2
