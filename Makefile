@@ -1,0 +1,43 @@
+# The two commands of the README: `make demo` and `make test`. Both create or refresh .venv/.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO := examples/demo.toml
+
+.PHONY: demo test venv system-deps lint bench clean
+
+$(STAMP): pyproject.toml
+	@scripts/ensure-system-deps.sh python
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+system-deps:
+	@scripts/ensure-system-deps.sh test
+
+# The real pipeline on the embedded default: SQLite, the bundled sample Maildir, replies as .eml files.
+demo: venv
+	rm -rf var/demo
+	mkdir -p var/demo
+	cp -r examples/mailbox var/demo/mailbox
+	$(BIN)/intake --config $(DEMO) db upgrade
+	$(BIN)/intake --config $(DEMO) run --once
+	@echo
+	$(BIN)/intake --config $(DEMO) cases list
+	@echo
+	@echo "Acknowledgements written to: $$(cd var/demo/sent 2>/dev/null && pwd || echo var/demo/sent)"
+	@ls var/demo/sent 2>/dev/null | sed 's/^/  /'
+
+# Lint and the whole test suite (real Dovecot, real SMTP server, SQLite and PostgreSQL).
+test: venv system-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: venv system-deps
+	$(BIN)/python bench/backlog.py
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a command needs (when root), or says what to install (otherwise).
+#   ensure-system-deps.sh python   the venv module (python3-venv)
+#   ensure-system-deps.sh test     + Dovecot for the IMAP tests (dovecot-imapd)
+set -euo pipefail
+what=${1:-python}
+need=()
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if [ "$what" = test ]; then
+  command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing Debian packages: ${need[*]}" >&2
+  echo "Install them with:  sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "Installing Debian packages: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${need[@]}" >/dev/null
+# The tests start their own private Dovecot; the system service the package may have started
+# is not wanted on a build machine.
+if printf '%s\n' "${need[@]}" | grep -qx dovecot-imapd && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now dovecot >/dev/null 2>&1 || true
+fi
