@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import mailparser  # noqa: E402
-from imapclient import IMAPClient  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from intake.cases.db import make_engine, upgrade  # noqa: E402
@@ -64,7 +63,9 @@ def floor(server, smtp) -> tuple[float, float, int]:
             client.select_folder(folder, readonly=True)
             uids = client.search("ALL")
             for i in range(0, len(uids), 100):
-                for data in client.fetch(uids[i:i + 100], ["BODY.PEEK[]", "INTERNALDATE"]).values():
+                for data in client.fetch(
+                    uids[i : i + 100], ["BODY.PEEK[]", "INTERNALDATE"]
+                ).values():
                     mailparser.parse_from_bytes(data[b"BODY[]"])
                     parsed += 1
     fetch_parse = time.perf_counter() - start
@@ -121,8 +122,10 @@ def main() -> int:
             with smtp_fixture.run_smtp_server(tls, "starttls") as smtp:
                 t = time.perf_counter()
                 load(server, messages)
-                print(f"loaded {len(messages)} messages into Dovecot in "
-                      f"{time.perf_counter() - t:.1f} s")
+                print(
+                    f"loaded {len(messages)} messages into Dovecot in "
+                    f"{time.perf_counter() - t:.1f} s"
+                )
 
                 fetch_parse, send, parsed = floor(server, smtp)
                 floor_total = fetch_parse + send
@@ -133,8 +136,10 @@ def main() -> int:
                 engine.dispose()
                 settings = make_settings(
                     db_url,
-                    [mailbox(AGO, server.imap_settings()),
-                     mailbox(WSE, server.imap_settings(folder="WSE"))],
+                    [
+                        mailbox(AGO, server.imap_settings()),
+                        mailbox(WSE, server.imap_settings(folder="WSE")),
+                    ],
                     replace(smtp.settings(), replies_per_sender_per_day=10_000),
                 )
                 t = time.perf_counter()
@@ -152,8 +157,11 @@ def main() -> int:
                 with worker.sessions() as s:
                     cases = s.scalar(select(func.count()).select_from(Case))
                     recorded = s.scalar(select(func.count()).select_from(Message))
-                    sent = s.scalar(select(func.count()).select_from(OutboxItem)
-                                    .where(OutboxItem.status == "sent"))
+                    sent = s.scalar(
+                        select(func.count())
+                        .select_from(OutboxItem)
+                        .where(OutboxItem.status == "sent")
+                    )
                 worker.engine.dispose()
         finally:
             dovecot_fixture.stop_dovecot(server)
@@ -161,14 +169,20 @@ def main() -> int:
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     seen = sum(p.seen for p in passes)
-    print(f"database: {args.db}; messages: {parsed} parsed by the floor, {seen} seen by intake, "
-          f"{recorded} recorded, {cases} cases, {sent} acknowledgements sent "
-          f"({delivered} received by the SMTP server; outbox {vars(flushed)})")
-    print(f"(a) floor: fetch+parse {fetch_parse:.2f} s + bare send {send:.2f} s "
-          f"= {floor_total:.2f} s ({parsed / floor_total:.0f} msg/s)")
-    print(f"(b) intake run --once: {full:.2f} s ({seen / full:.0f} msg/s) "
-          f"= intake alone {intake_alone:.2f} s + outbox {sending:.2f} s; "
-          f"start-up (rules, language models) {startup:.2f} s not included")
+    print(
+        f"database: {args.db}; messages: {parsed} parsed by the floor, {seen} seen by intake, "
+        f"{recorded} recorded, {cases} cases, {sent} acknowledgements sent "
+        f"({delivered} received by the SMTP server; outbox {vars(flushed)})"
+    )
+    print(
+        f"(a) floor: fetch+parse {fetch_parse:.2f} s + bare send {send:.2f} s "
+        f"= {floor_total:.2f} s ({parsed / floor_total:.0f} msg/s)"
+    )
+    print(
+        f"(b) intake run --once: {full:.2f} s ({seen / full:.0f} msg/s) "
+        f"= intake alone {intake_alone:.2f} s + outbox {sending:.2f} s; "
+        f"start-up (rules, language models) {startup:.2f} s not included"
+    )
     print(f"ratio (b)/(a) = {full / floor_total:.2f}   (target <= 1.5)")
     print(f"intake alone / bare fetch+parse = {intake_alone / fetch_parse:.2f}   (target <= 3)")
     print(f"peak RSS {rss:.0f} MB")

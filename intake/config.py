@@ -25,7 +25,12 @@ DEFAULT_CONFIG_PATH = Path("/etc/dpo-intake/intake.toml")
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DEFAULT_RULES_DIR = PACKAGE_ROOT.parent / "rules"
 DEFAULT_IDENTITY_RIGHTS = (
-    "access", "rectification", "erasure", "restriction", "objection", "portability",
+    "access",
+    "rectification",
+    "erasure",
+    "restriction",
+    "objection",
+    "portability",
 )
 _DAY_RE = re.compile(r"^(\d{4}-)?\d{2}-\d{2}$")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -61,7 +66,8 @@ class Secret:
             directory = os.environ.get("CREDENTIALS_DIRECTORY")
             if not directory:
                 raise ConfigError(
-                    "environment", "CREDENTIALS_DIRECTORY",
+                    "environment",
+                    "CREDENTIALS_DIRECTORY",
                     f"credential {self.credential!r} is configured but systemd set no credentials "
                     "directory",
                 )
@@ -69,7 +75,9 @@ class Secret:
             try:
                 return path.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
-                raise ConfigError("environment", str(path), f"cannot read credential: {exc.strerror}")
+                raise ConfigError(
+                    "environment", str(path), f"cannot read credential: {exc.strerror}"
+                ) from None
         if self.env:
             value = os.environ.get(self.env)
             if value is None:
@@ -175,15 +183,21 @@ class Settings:
     @property
     def all_own_addresses(self) -> tuple[str, ...]:
         """Addresses we send from or receive at: never replied to."""
-        found = {m.address.lower() for m in self.mailboxes} | {a.lower() for a in self.own_addresses}
+        found = {m.address.lower() for m in self.mailboxes} | {
+            a.lower() for a in self.own_addresses
+        }
         return tuple(sorted(found))
 
 
 def default_settings() -> Settings:
     """Settings with no file: bundled rules, default calendar, no mailboxes."""
     return Settings(
-        source="<defaults>", database=DatabaseSettings(), smtp=SmtpSettings(),
-        trust=TrustSettings(), run=RunSettings(), mailboxes=(),
+        source="<defaults>",
+        database=DatabaseSettings(),
+        smtp=SmtpSettings(),
+        trust=TrustSettings(),
+        run=RunSettings(),
+        mailboxes=(),
     )
 
 
@@ -241,7 +255,9 @@ def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = No
     s.done()
 
     t = r.table("trust")
-    trust = TrustSettings(anchors_dir=_relative(t.str("anchors_dir", TrustSettings.anchors_dir), base))
+    trust = TrustSettings(
+        anchors_dir=_relative(t.str("anchors_dir", TrustSettings.anchors_dir), base)
+    )
     t.done()
 
     rn = r.table("run")
@@ -267,8 +283,14 @@ def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = No
             r.fail("mailbox", f"reference_prefix {prefix!r} is used twice")
     own = tuple(a.lower() for a in r.str_list("own_addresses", ()))
     return Settings(
-        source=source, database=database, smtp=smtp, trust=trust, run=run,
-        mailboxes=mailboxes, rules_dir=rules_dir, own_addresses=own,
+        source=source,
+        database=database,
+        smtp=smtp,
+        trust=trust,
+        run=run,
+        mailboxes=mailboxes,
+        rules_dir=rules_dir,
+        own_addresses=own,
     )
 
 
@@ -314,10 +336,15 @@ def _mailbox(m: _Reader, base: Path) -> MailboxSettings:
             timeout=i.number("timeout", 60.0),
         )
         if imap.tls == "none" and not imap.allow_plaintext:
-            i.fail("tls", '"none" sends the password in clear: set allow_plaintext = true to accept')
+            i.fail(
+                "tls", '"none" sends the password in clear: set allow_plaintext = true to accept'
+            )
         if not imap.password.configured:
-            i.fail("password_env", "name the environment variable (or password_credential) "
-                   "that holds the IMAP password")
+            i.fail(
+                "password_env",
+                "name the environment variable (or password_credential) "
+                "that holds the IMAP password",
+            )
         i.done()
     if m.has("maildir"):
         d = m.table("maildir")
@@ -358,7 +385,7 @@ def _relative(value: str, base: Path) -> str:
 def _sqlite_relative(url: str, base: Path) -> str:
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
-        return prefix + _relative(url[len(prefix):], base)
+        return prefix + _relative(url[len(prefix) :], base)
     return url
 
 
@@ -442,8 +469,10 @@ class _Reader:
         env = self.str(f"{prefix}_env", "")
         credential = self.str(f"{prefix}_credential", "")
         if prefix in self.data:
-            self.fail(prefix, f"secrets never go in the settings file: use {prefix}_env or "
-                      f"{prefix}_credential")
+            self.fail(
+                prefix,
+                f"secrets never go in the settings file: use {prefix}_env or {prefix}_credential",
+            )
         if env and credential:
             self.fail(f"{prefix}_env", f"set {prefix}_env or {prefix}_credential, not both")
         return Secret(env=env or None, credential=credential or None)

@@ -18,8 +18,17 @@ MSGID_RE = re.compile(r"<[^<>\s]+>")
 
 # Trace headers differ between two deliveries of the same mail; they are left out of the hash.
 _TRACE_HEADERS = frozenset(
-    {"received", "return-path", "delivered-to", "x-original-to", "authentication-results",
-     "arc-seal", "arc-message-signature", "arc-authentication-results", "x-received"}
+    {
+        "received",
+        "return-path",
+        "delivered-to",
+        "x-original-to",
+        "authentication-results",
+        "arc-seal",
+        "arc-message-signature",
+        "arc-authentication-results",
+        "x-received",
+    }
 )
 
 
@@ -143,7 +152,9 @@ def html_to_text(markup: str) -> str:
     markup = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", markup)
     markup = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6])>", "\n", markup)
     markup = re.sub(r"<[^>]+>", " ", markup)
-    lines = (re.sub(r"[ \t\u00a0]+", " ", html.unescape(line)).strip() for line in markup.split("\n"))
+    lines = (
+        re.sub(r"[ \t\u00a0]+", " ", html.unescape(line)).strip() for line in markup.split("\n")
+    )
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 

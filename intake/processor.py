@@ -75,10 +75,12 @@ class Processor:
         self.now = now
 
     def process_mailbox(
-        self, mailbox: MailboxSettings, source: MessageSource,
+        self,
+        mailbox: MailboxSettings,
+        source: MessageSource,
         stop: threading.Event | None = None,
     ) -> PassStats:
-        """Process every pending message of the source; stops between messages when `stop` is set."""
+        """Process every pending message; stops between messages when `stop` is set."""
         stats = PassStats(mailbox.key)
         source.connect()
         try:
@@ -87,7 +89,7 @@ class Processor:
             try:
                 pending = source.pending_uids()
                 for start in range(0, len(pending), FETCH_BATCH):
-                    for fetched in source.fetch(pending[start:start + FETCH_BATCH]):
+                    for fetched in source.fetch(pending[start : start + FETCH_BATCH]):
                         if stop is not None and stop.is_set():
                             return stats
                         self.process_one(mailbox, source, fetched, stats)
@@ -98,7 +100,10 @@ class Processor:
         return stats
 
     def process_one(
-        self, mailbox: MailboxSettings, source: MessageSource, fetched: FetchedMessage,
+        self,
+        mailbox: MailboxSettings,
+        source: MessageSource,
+        fetched: FetchedMessage,
         stats: PassStats,
     ) -> None:
         stats.seen += 1
@@ -140,32 +145,50 @@ class Processor:
         stats.acknowledgements_queued += int(outcome.acknowledgement_queued)
         log.info(
             "message recorded",
-            extra={**self._log_ids(fetched), "status": outcome.status,
-                   "case": outcome.case_reference, "kind": triage.kind},
+            extra={
+                **self._log_ids(fetched),
+                "status": outcome.status,
+                "case": outcome.case_reference,
+                "kind": triage.kind,
+            },
         )
 
-    def _mark(self, source: MessageSource, fetched: FetchedMessage, status: str, reason: str) -> None:
+    def _mark(
+        self, source: MessageSource, fetched: FetchedMessage, status: str, reason: str
+    ) -> None:
         if status == "quarantined":
             source.quarantine(fetched.uid, reason)
         else:
             source.mark_processed(fetched.uid)
 
     def _quarantine(
-        self, mailbox: MailboxSettings, source: MessageSource, fetched: FetchedMessage,
-        exc: Exception, stats: PassStats,
+        self,
+        mailbox: MailboxSettings,
+        source: MessageSource,
+        fetched: FetchedMessage,
+        exc: Exception,
+        stats: PassStats,
     ) -> None:
         reason = _reason(exc)
-        log.error("message quarantined", extra={**self._log_ids(fetched), "reason": reason},
-                  exc_info=not isinstance(exc, MessageParseError))
+        log.error(
+            "message quarantined",
+            extra={**self._log_ids(fetched), "reason": reason},
+            exc_info=not isinstance(exc, MessageParseError),
+        )
         headers = _safe_headers(fetched.raw)
         with self.sessions() as session, session.begin():
             row = Message(
-                mailbox_key=mailbox.key, folder=fetched.folder, uidvalidity=fetched.uidvalidity,
-                uid=fetched.uid, message_id=headers.message_id if headers else None,
-                content_hash=content_hash(fetched.raw), received_at=fetched.internaldate,
+                mailbox_key=mailbox.key,
+                folder=fetched.folder,
+                uidvalidity=fetched.uidvalidity,
+                uid=fetched.uid,
+                message_id=headers.message_id if headers else None,
+                content_hash=content_hash(fetched.raw),
+                received_at=fetched.internaldate,
                 from_address=(headers.from_address if headers else "")[:320],
                 subject=(headers.subject if headers else "")[:500],
-                status="quarantined", quarantine_reason=reason,
+                status="quarantined",
+                quarantine_reason=reason,
             )
             session.add(row)
             session.flush()
@@ -187,19 +210,40 @@ class Processor:
             if state is None:
                 state = MailboxState(mailbox_key=mailbox_key, folder=folder, last_uid=0)
                 session.add(state)
-            elif (state.lease_holder not in (None, self.worker_id)
-                  and state.lease_until is not None and state.lease_until > now):
-                raise LeaseHeld(f"{mailbox_key}/{folder} is being processed by {state.lease_holder}")
+            elif (
+                state.lease_holder not in (None, self.worker_id)
+                and state.lease_until is not None
+                and state.lease_until > now
+            ):
+                raise LeaseHeld(
+                    f"{mailbox_key}/{folder} is being processed by {state.lease_holder}"
+                )
             if state.uidvalidity is not None and state.uidvalidity != uidvalidity:
                 # The server renumbered the folder: positions are meaningless now, so recognition
                 # falls back to Message-ID / content hash for every message there.
-                log.warning("UIDVALIDITY changed", extra={"mailbox": mailbox_key, "folder": folder,
-                                                          "old": state.uidvalidity, "new": uidvalidity})
-                session.add(Event(actor="intake", type="uidvalidity_changed",
-                                  reason=f"{mailbox_key}/{folder}: {state.uidvalidity} -> {uidvalidity}"))
+                log.warning(
+                    "UIDVALIDITY changed",
+                    extra={
+                        "mailbox": mailbox_key,
+                        "folder": folder,
+                        "old": state.uidvalidity,
+                        "new": uidvalidity,
+                    },
+                )
+                session.add(
+                    Event(
+                        actor="intake",
+                        type="uidvalidity_changed",
+                        reason=f"{mailbox_key}/{folder}: {state.uidvalidity} -> {uidvalidity}",
+                    )
+                )
                 state.last_uid = 0
             state.uidvalidity = uidvalidity
-            state.lease_holder, state.lease_until, state.last_poll_at = self.worker_id, now + LEASE, now
+            state.lease_holder, state.lease_until, state.last_poll_at = (
+                self.worker_id,
+                now + LEASE,
+                now,
+            )
 
     def _release_lease(self, mailbox_key: str, folder: str) -> None:
         with self.sessions() as session, session.begin():
@@ -213,8 +257,12 @@ class Processor:
 
     @staticmethod
     def _log_ids(fetched: FetchedMessage) -> dict[str, object]:
-        return {"mailbox": fetched.mailbox_key, "folder": fetched.folder,
-                "uidvalidity": fetched.uidvalidity, "uid": fetched.uid}
+        return {
+            "mailbox": fetched.mailbox_key,
+            "folder": fetched.folder,
+            "uidvalidity": fetched.uidvalidity,
+            "uid": fetched.uid,
+        }
 
 
 def _reason(exc: Exception) -> str:
@@ -232,6 +280,7 @@ def recorded_positions(session: Session, mailbox_key: str) -> list[tuple[str, in
     """(folder, uidvalidity, uid) of every recorded message of a mailbox (for tests and tools)."""
     rows = session.execute(
         select(Message.folder, Message.uidvalidity, Message.uid).where(
-            Message.mailbox_key == mailbox_key)
+            Message.mailbox_key == mailbox_key
+        )
     )
     return [tuple(r) for r in rows]

@@ -23,7 +23,7 @@ def format_reference(prefix: str, year: int, seq: int) -> str:
 
 @dataclass(frozen=True)
 class ThreadHint:
-    """Clues that a message continues an existing case; the case stage checks them against the DB."""
+    """Clues that a message continues a case; the case stage checks them against the DB."""
 
     case_refs: tuple[str, ...]  # references found in the subject, in order
     reply_to_ids: tuple[str, ...]  # In-Reply-To then References (newest first)

@@ -64,7 +64,11 @@ def test_defaults(tmp_path):
         ("[smtp]\npassword = 'hunter2'\n", "smtp.password", "never go in the settings file"),
         ("[smtp]\ntransport = 'smtp'\ntls = 'none'\n", "smtp.tls", "allow_plaintext"),
         ("[smtp]\ntransport = 'carrier-pigeon'\n", "smtp.transport", "not one of"),
-        ("[smtp]\npassword_env = 'A'\npassword_credential = 'b'\n", "smtp.password_env", "not both"),
+        (
+            "[smtp]\npassword_env = 'A'\npassword_credential = 'b'\n",
+            "smtp.password_env",
+            "not both",
+        ),
     ],
 )
 def test_errors_name_file_key_and_problem(tmp_path, extra, key, problem):
@@ -81,15 +85,27 @@ def test_errors_name_file_key_and_problem(tmp_path, extra, key, problem):
     [
         (("DPO-AGO", "dpo-ago"), "mailbox[0].reference_prefix", "upper-case"),
         (('key = "ago"', 'key = "A GO"'), "mailbox[0].key", "lower-case"),
-        (("[mailbox.maildir]\npath = \"mail/ago\"", ""), "mailbox[0].imap", "needs"),
-        (("address = \"dpo.ago@vlaanderen.be\"", "address = \"nobody\""), "mailbox[0].address",
-         "not an e-mail address"),
-        (('key = "ago"', 'key = "ago"\nreply_languages = ["xx"]'), "mailbox[0].reply_languages",
-         "not one of"),
-        (('key = "ago"', 'key = "ago"\nextra_holidays = ["11 juli"]'),
-         "mailbox[0].extra_holidays", "MM-DD"),
-        (('key = "ago"', 'key = "ago"\nidentity_required_for = ["inzage"]'),
-         "mailbox[0].identity_required_for", "not a right"),
+        (('[mailbox.maildir]\npath = "mail/ago"', ""), "mailbox[0].imap", "needs"),
+        (
+            ('address = "dpo.ago@vlaanderen.be"', 'address = "nobody"'),
+            "mailbox[0].address",
+            "not an e-mail address",
+        ),
+        (
+            ('key = "ago"', 'key = "ago"\nreply_languages = ["xx"]'),
+            "mailbox[0].reply_languages",
+            "not one of",
+        ),
+        (
+            ('key = "ago"', 'key = "ago"\nextra_holidays = ["11 juli"]'),
+            "mailbox[0].extra_holidays",
+            "MM-DD",
+        ),
+        (
+            ('key = "ago"', 'key = "ago"\nidentity_required_for = ["inzage"]'),
+            "mailbox[0].identity_required_for",
+            "not a right",
+        ),
     ],
 )
 def test_mailbox_errors(tmp_path, change, key, problem):
@@ -100,7 +116,9 @@ def test_mailbox_errors(tmp_path, change, key, problem):
 
 
 def test_imap_without_password_source_is_refused(tmp_path):
-    text = MINIMAL.replace('[mailbox.maildir]\npath = "mail/ago"', '[mailbox.imap]\nhost = "imap.example.org"')
+    text = MINIMAL.replace(
+        '[mailbox.maildir]\npath = "mail/ago"', '[mailbox.imap]\nhost = "imap.example.org"'
+    )
     with pytest.raises(ConfigError, match="password_env"):
         load_settings(write(tmp_path, text))
 
@@ -136,9 +154,12 @@ def test_config_check_command(tmp_path, capsys):
 
 
 def test_config_check_starts_without_heavy_imports():
-    code = ("import sys; from intake.cli import main; main(['config', 'check', "
-            f"{str(ROOT / 'examples' / 'intake.example.toml')!r}]); "
-            "print(sorted(m for m in ('spacy', 'sqlalchemy', 'lingua') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=ROOT).stdout
+    code = (
+        "import sys; from intake.cli import main; main(['config', 'check', "
+        f"{str(ROOT / 'examples' / 'intake.example.toml')!r}]); "
+        "print(sorted(m for m in ('spacy', 'sqlalchemy', 'lingua') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
     assert out.strip().endswith("[]")

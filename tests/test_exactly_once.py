@@ -22,8 +22,13 @@ AGO_ADDR = "dpo.ago@vlaanderen.be"
 def requests(n: int, seed: int = 100) -> list[bytes]:
     rights = ["access", "erasure", "objection", "rectification", "portability"]
     return [
-        mailgen.request(rights[i % len(rights)], "nl", to=AGO_ADDR, seed=seed + i,
-                        sender=(f"Persoon {i}", f"persoon{i}@example.be"))
+        mailgen.request(
+            rights[i % len(rights)],
+            "nl",
+            to=AGO_ADDR,
+            seed=seed + i,
+            sender=(f"Persoon {i}", f"persoon{i}@example.be"),
+        )
         for i in range(n)
     ]
 
@@ -55,8 +60,9 @@ def test_crash_at_each_step_then_restart(point, imap, smtp_server, db, pipeline)
     uids = [imap.append(raw, msg_time=RECEIVED) for raw in requests(3)]
     settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
 
-    crashing = Worker(settings, pipeline=pipeline,
-                      processor_kwargs={"fault_hook": crash_at(point, 2)})
+    crashing = Worker(
+        settings, pipeline=pipeline, processor_kwargs={"fault_hook": crash_at(point, 2)}
+    )
     with pytest.raises(SimulatedCrash):
         crashing.run_once()
     crashing.engine.dispose()
@@ -96,8 +102,12 @@ def test_uidvalidity_reset_is_recognised_by_content(imap, smtp_server, db, pipel
     assert report.passes[0].duplicates == 2
     assert counts(db) == {"messages": 4, "cases": 2, "outbox": 2}
     with db.sessions() as s:
-        assert s.scalar(select(func.count()).select_from(Event)
-                        .where(Event.type == "uidvalidity_changed")) == 1
+        assert (
+            s.scalar(
+                select(func.count()).select_from(Event).where(Event.type == "uidvalidity_changed")
+            )
+            == 1
+        )
     assert len(smtp_server.wait_for(2)) == 2
     for uid in imap.uids():
         assert PROCESSED_KEYWORD in imap.flags("INBOX", uid)
@@ -106,8 +116,11 @@ def test_uidvalidity_reset_is_recognised_by_content(imap, smtp_server, db, pipel
 def test_same_mail_delivered_twice_opens_one_case(imap, smtp_server, db, pipeline):
     raw = requests(1, seed=300)[0]
     imap.append(raw, msg_time=RECEIVED)
-    imap.append(b"Received: from relay2.example.be by mx.vlaanderen.be; Tue, 2 Jun 2026 09:31:00 +0200\r\n"
-                + raw, msg_time=RECEIVED)
+    imap.append(
+        b"Received: from relay2.example.be by mx.vlaanderen.be; Tue, 2 Jun 2026 09:31:00 +0200\r\n"
+        + raw,
+        msg_time=RECEIVED,
+    )
     settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
     report = Worker(settings, pipeline=pipeline).run_once()
     assert (report.passes[0].recorded, report.passes[0].duplicates) == (1, 1)
@@ -115,10 +128,22 @@ def test_same_mail_delivered_twice_opens_one_case(imap, smtp_server, db, pipelin
 
 
 def test_reused_message_id_from_another_sender_is_not_swallowed(imap, smtp_server, db, pipeline):
-    a = mailgen.request("access", "nl", to=AGO_ADDR, seed=401, message_id="<same@example.be>",
-                        sender=("Anna Claes", "anna.claes@example.be"))
-    b = mailgen.request("erasure", "nl", to=AGO_ADDR, seed=402, message_id="<same@example.be>",
-                        sender=("Bart Wouters", "bart.wouters@example.be"))
+    a = mailgen.request(
+        "access",
+        "nl",
+        to=AGO_ADDR,
+        seed=401,
+        message_id="<same@example.be>",
+        sender=("Anna Claes", "anna.claes@example.be"),
+    )
+    b = mailgen.request(
+        "erasure",
+        "nl",
+        to=AGO_ADDR,
+        seed=402,
+        message_id="<same@example.be>",
+        sender=("Bart Wouters", "bart.wouters@example.be"),
+    )
     imap.append(a, msg_time=RECEIVED)
     imap.append(b, msg_time=RECEIVED)
     settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
@@ -129,8 +154,10 @@ def test_reused_message_id_from_another_sender_is_not_swallowed(imap, smtp_serve
 def test_move_mode_moves_after_commit(imap, smtp_server, db, pipeline):
     uids = [imap.append(raw, msg_time=RECEIVED) for raw in requests(2, seed=500)]
     settings = make_settings(
-        db.url, [mailbox(AGO, imap.imap_settings(after="move", move_to="Verwerkt"))],
-        smtp_server.settings())
+        db.url,
+        [mailbox(AGO, imap.imap_settings(after="move", move_to="Verwerkt"))],
+        smtp_server.settings(),
+    )
     Worker(settings, pipeline=pipeline).run_once()
     assert imap.uids("INBOX") == []
     assert len(imap.uids("Verwerkt")) == len(uids)

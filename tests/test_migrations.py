@@ -6,7 +6,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from intake.cases.db import DatabaseNotReady, current_revision, ensure_current, head_revision, make_engine
+from intake.cases.db import (
+    DatabaseNotReady,
+    current_revision,
+    ensure_current,
+    head_revision,
+    make_engine,
+)
 from intake.cases.models import Base
 
 

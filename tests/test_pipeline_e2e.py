@@ -26,19 +26,39 @@ def batch() -> dict[str, tuple[str, bytes]]:
     ago, wse = "dpo.ago@vlaanderen.be", "dpo.wse@vlaanderen.be"
     return {
         "access_nl": ("INBOX", mailgen.request("access", "nl", to=ago, sender=PERSON, seed=1)),
-        "erasure_fr": ("INBOX", mailgen.request("erasure", "fr", to=ago, seed=2,
-                                                sender=("Marie Dubois", "marie.dubois@example.org"))),
-        "multi_en": ("INBOX", mailgen.request(("access", "erasure"), "en", to=ago, seed=3,
-                                              sender=("Emma Smith", "emma.smith@example.org"))),
-        "question_nl": ("INBOX", mailgen.question("nl", to=ago, seed=4,
-                                                  sender=("Els Janssens", "els.janssens@example.be"))),
+        "erasure_fr": (
+            "INBOX",
+            mailgen.request(
+                "erasure", "fr", to=ago, seed=2, sender=("Marie Dubois", "marie.dubois@example.org")
+            ),
+        ),
+        "multi_en": (
+            "INBOX",
+            mailgen.request(
+                ("access", "erasure"),
+                "en",
+                to=ago,
+                seed=3,
+                sender=("Emma Smith", "emma.smith@example.org"),
+            ),
+        ),
+        "question_nl": (
+            "INBOX",
+            mailgen.question(
+                "nl", to=ago, seed=4, sender=("Els Janssens", "els.janssens@example.be")
+            ),
+        ),
         "auto_reply": ("INBOX", mailgen.auto_reply("nl", kind="exchange", to=ago, seed=5)),
         "bounce": ("INBOX", mailgen.bounce(seed=6)),
         "newsletter": ("INBOX", mailgen.newsletter(to=ago, seed=7)),
         "invoice": ("INBOX", mailgen.invoice(to=ago, seed=8)),
         "broken": ("INBOX", b"\x00\x00\x00"),
-        "objection_wse": ("WSE", mailgen.request("objection", "nl", to=wse, seed=9,
-                                                 sender=("Pieter Maes", "pieter.maes@example.be"))),
+        "objection_wse": (
+            "WSE",
+            mailgen.request(
+                "objection", "nl", to=wse, seed=9, sender=("Pieter Maes", "pieter.maes@example.be")
+            ),
+        ),
     }
 
 
@@ -51,17 +71,23 @@ def settings_for(imap, smtp_server, db):
 
 
 def test_batch_of_every_kind(imap, smtp_server, db, pipeline):
-    uids = {name: (folder, imap.append(raw, folder=folder, msg_time=RECEIVED))
-            for name, (folder, raw) in batch().items()}
+    uids = {
+        name: (folder, imap.append(raw, folder=folder, msg_time=RECEIVED))
+        for name, (folder, raw) in batch().items()
+    }
     worker = Worker(settings_for(imap, smtp_server, db), pipeline=pipeline)
     report = worker.run_once()
 
     assert report.source_errors == {}
     with db.sessions() as s:
         cases = {c.requester_address: c for c in s.scalars(select(Case))}
-        assert set(cases) == {"jan.peeters@example.be", "marie.dubois@example.org",
-                              "emma.smith@example.org", "els.janssens@example.be",
-                              "pieter.maes@example.be"}
+        assert set(cases) == {
+            "jan.peeters@example.be",
+            "marie.dubois@example.org",
+            "emma.smith@example.org",
+            "els.janssens@example.be",
+            "pieter.maes@example.be",
+        }
         assert cases["jan.peeters@example.be"].right_names == ("access",)
         assert cases["marie.dubois@example.org"].right_names == ("erasure",)
         assert set(cases["emma.smith@example.org"].right_names) == {"access", "erasure"}
@@ -70,17 +96,24 @@ def test_batch_of_every_kind(imap, smtp_server, db, pipeline):
         assert cases["pieter.maes@example.be"].right_names == ("objection",)
         assert cases["pieter.maes@example.be"].reference == "DPO-WSE-2026-0001"
         assert sorted(c.reference for c in cases.values() if c.mailbox_key == "ago") == [
-            f"DPO-AGO-2026-{n:04d}" for n in range(1, 5)]
+            f"DPO-AGO-2026-{n:04d}" for n in range(1, 5)
+        ]
         for c in cases.values():
             if c.kind == "request":
                 assert c.due_date == date(2026, 4, 7), c.reference
         # Access and erasure need proof at AgO; objection does not at DWSE (its setting).
         assert cases["jan.peeters@example.be"].status == "awaiting_identity"
         assert cases["pieter.maes@example.be"].status == "open"
-        statuses = dict(s.execute(select(Message.status, func.count()).group_by(Message.status)).all())
+        statuses = dict(
+            s.execute(select(Message.status, func.count()).group_by(Message.status)).all()
+        )
         assert statuses == {"processed": 9, "quarantined": 1}
-        assert s.scalar(select(func.count()).select_from(OutboxItem)
-                        .where(OutboxItem.status == "sent")) == 5
+        assert (
+            s.scalar(
+                select(func.count()).select_from(OutboxItem).where(OutboxItem.status == "sent")
+            )
+            == 5
+        )
 
     for name, (folder, uid) in uids.items():
         expected = QUARANTINE_KEYWORD if name == "broken" else PROCESSED_KEYWORD
@@ -89,8 +122,14 @@ def test_batch_of_every_kind(imap, smtp_server, db, pipeline):
 
     received = smtp_server.wait_for(5)
     assert sorted(r for m in received for r in m.rcpt_tos) == sorted(
-        ["jan.peeters@example.be", "marie.dubois@example.org", "emma.smith@example.org",
-         "els.janssens@example.be", "pieter.maes@example.be"])
+        [
+            "jan.peeters@example.be",
+            "marie.dubois@example.org",
+            "emma.smith@example.org",
+            "els.janssens@example.be",
+            "pieter.maes@example.be",
+        ]
+    )
     for m in received:
         ack = email.message_from_bytes(m.data, policy=email.policy.default)
         assert ack["Auto-Submitted"] == "auto-replied"
@@ -113,11 +152,15 @@ def test_followup_joins_case_only_from_the_requester(imap, smtp_server, db, pipe
         first = s.scalars(select(Case)).one()
         ack_id = s.scalars(select(OutboxItem.message_id)).one()
 
-    imap.append(mailgen.followup(first.reference, ack_id, "nl", to=ago, sender=PERSON, seed=12),
-                msg_time=RECEIVED)
+    imap.append(
+        mailgen.followup(first.reference, ack_id, "nl", to=ago, sender=PERSON, seed=12),
+        msg_time=RECEIVED,
+    )
     stranger = ("Mallory Mertens", "mallory@example.net")
-    imap.append(mailgen.followup(first.reference, ack_id, "nl", to=ago, sender=stranger, seed=13),
-                msg_time=RECEIVED)
+    imap.append(
+        mailgen.followup(first.reference, ack_id, "nl", to=ago, sender=stranger, seed=13),
+        msg_time=RECEIVED,
+    )
     Worker(settings, pipeline=pipeline).run_once()
 
     with db.sessions() as s:

@@ -59,7 +59,7 @@ class Base(DeclarativeBase):
 
 
 class MailboxState(Base):
-    """Per mailbox folder: the UIDVALIDITY we know, the highest UID recorded, and the worker lease."""
+    """Per mailbox folder: the known UIDVALIDITY, the highest UID recorded, the worker lease."""
 
     __tablename__ = "mailbox_state"
 
@@ -74,7 +74,7 @@ class MailboxState(Base):
 
 
 class ReferenceCounter(Base):
-    """The last case number handed out per mailbox and year (gapless, same transaction as the case)."""
+    """The last case number per mailbox and year (gapless: same transaction as the case)."""
 
     __tablename__ = "reference_counter"
 
@@ -128,7 +128,9 @@ class CaseRight(Base):
 
     __tablename__ = "case_right"
 
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("case.id", ondelete="CASCADE"), primary_key=True
+    )
     right: Mapped[str] = mapped_column(String(32), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -201,7 +203,9 @@ class OutboxItem(Base):
     mail_from: Mapped[str] = mapped_column(String(320))
     recipient: Mapped[str] = mapped_column(String(320), index=True)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # pending|sending|sent|failed|uncertain
+    status: Mapped[str] = mapped_column(
+        String(16), index=True
+    )  # pending|sending|sent|failed|uncertain
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from intake.cases.deadlines import BRUSSELS, Calendar, due_date
-from intake.cases.models import Case, CaseRight, Event, Message, OutboxItem
+from intake.cases.deadlines import BRUSSELS
+from intake.cases.models import Case, CaseRight, Message, OutboxItem
 from intake.cases.references import allocate_reference
+from intake.cases.workflow import record_event, start_clock, suspend_clock
 from intake.config import MailboxSettings, SmtpSettings
 from intake.message import ParsedMessage
 from intake.outbound.render import ReplyContext, render_acknowledgement
@@ -25,7 +25,7 @@ SYSTEM_ACTOR = "intake"
 
 @dataclass(frozen=True)
 class RecordOutcome:
-    """What recording did: the message row, the case it opened or joined, whether a reply was queued."""
+    """What recording did: the message row, the case opened or joined, a reply queued or not."""
 
     message_pk: int
     status: str  # processed | duplicate | already_recorded
@@ -35,7 +35,7 @@ class RecordOutcome:
 
 
 def find_recorded(session: Session, fetched: FetchedMessage) -> Message | None:
-    """The message row for this exact server position (mailbox, folder, UIDVALIDITY, UID), if any."""
+    """The message row at this server position (mailbox, folder, UIDVALIDITY, UID), if any."""
     return session.scalars(
         select(Message).where(
             Message.mailbox_key == fetched.mailbox_key,
@@ -141,14 +141,16 @@ def _thread_case(
     ids = list(triage.thread.reply_to_ids)
     if not ids:
         return None, ""
-    case_id = session.scalars(
-        select(Message.case_id).where(
-            Message.mailbox_key == mailbox.key, Message.message_id.in_(ids),
-            Message.case_id.is_not(None),
-        )
-    ).first() or session.scalars(
-        select(OutboxItem.case_id).where(OutboxItem.message_id.in_(ids))
-    ).first()
+    case_id = (
+        session.scalars(
+            select(Message.case_id).where(
+                Message.mailbox_key == mailbox.key,
+                Message.message_id.in_(ids),
+                Message.case_id.is_not(None),
+            )
+        ).first()
+        or session.scalars(select(OutboxItem.case_id).where(OutboxItem.message_id.in_(ids))).first()
+    )
     if case_id is None:
         return None, ""
     case = session.get(Case, case_id)
@@ -200,30 +202,30 @@ def _open_case(
     session.add(case)
     session.flush()
     row.case_id = case.id
-    _event(session, case, row, "opened", f"{case.kind} from message {row.message_id or row.id}",
-           {"rights": list(triage.rights), "confidence": round(triage.confidence, 3)})
+    _event(
+        session,
+        case,
+        row,
+        "opened",
+        f"{case.kind} from message {row.message_id or row.id}",
+        {"rights": list(triage.rights), "confidence": round(triage.confidence, 3)},
+    )
     if is_request:
-        due = due_date(row.received_at, calendar_for(mailbox.extra_holidays))
-        case.due_date = due.due
-        _event(session, case, None, "clock_started", f"due {due.due.isoformat()}",
-               {"raw_end": due.raw_end.isoformat(), "due": due.due.isoformat()})
+        start_clock(session, case, mailbox.extra_holidays)
         if identity_needed(mailbox, triage):
             # Proof is asked for in the acknowledgement, without undue delay, so the clock stops
             # on the day of receipt (EDPB 01/2022 §159) and runs on when the proof arrives.
-            case.status = "awaiting_identity"
-            case.clock_suspended_on = received_local.date()
-            case.suspended_days_left = (due.raw_end - received_local.date()).days
-            _event(session, case, None, "clock_suspended", "identity proof requested",
-                   {"days_left": case.suspended_days_left})
+            suspend_clock(
+                session,
+                case,
+                mailbox.extra_holidays,
+                received_local.date(),
+                "identity proof requested in the acknowledgement",
+                SYSTEM_ACTOR,
+            )
     else:
         case.target_date = received_local.date() + timedelta(days=mailbox.question_service_days)
     return case
-
-
-@lru_cache(maxsize=16)
-def calendar_for(extra_holidays: tuple[str, ...]) -> Calendar:
-    """One calendar per configured set of extra days, so its holiday cache is reused."""
-    return Calendar(extra_holidays)
 
 
 def identity_needed(mailbox: MailboxSettings, triage: TriageResult) -> bool:
@@ -242,15 +244,23 @@ def _queue_acknowledgement(
     triage: TriageResult,
     now: datetime,
 ) -> bool:
-    recent = session.scalar(
-        select(func.count(OutboxItem.id)).where(
-            OutboxItem.recipient == msg.from_address,
-            OutboxItem.created_at >= now - timedelta(days=1),
+    recent = (
+        session.scalar(
+            select(func.count(OutboxItem.id)).where(
+                OutboxItem.recipient == msg.from_address,
+                OutboxItem.created_at >= now - timedelta(days=1),
+            )
         )
-    ) or 0
+        or 0
+    )
     if recent >= smtp.replies_per_sender_per_day:
-        _event(session, case, row, "acknowledgement_suppressed",
-               f"reply limit reached: {recent} replies to this sender in 24 hours")
+        _event(
+            session,
+            case,
+            row,
+            "acknowledgement_suppressed",
+            f"reply limit reached: {recent} replies to this sender in 24 hours",
+        )
         case.needs_review, case.review_reason = True, "reply limit reached for this sender"
         return False
     context = ReplyContext(
@@ -292,5 +302,4 @@ def _event(
     reason: str,
     data: dict | None = None,
 ) -> None:
-    session.add(Event(case_id=case.id if case else None, message_pk=row.id if row else None,
-                      actor=SYSTEM_ACTOR, type=type_, reason=reason[:500], data=data))
+    record_event(session, case, type_, reason, SYSTEM_ACTOR, data, row.id if row else None)

@@ -10,7 +10,9 @@ from intake.cases.models import ReferenceCounter
 from intake.thread import format_reference
 
 
-def allocate_reference(session: Session, mailbox_key: str, prefix: str, year: int) -> tuple[str, int]:
+def allocate_reference(
+    session: Session, mailbox_key: str, prefix: str, year: int
+) -> tuple[str, int]:
     """The next reference for (mailbox, year), counted inside the caller's transaction.
 
     The counter row is incremented with one UPDATE … RETURNING, which locks the row (PostgreSQL) or

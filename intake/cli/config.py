@@ -12,10 +12,14 @@ from intake.config import ConfigError, config_path_from, load_settings
 def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(name, help=help_text, parents=[common], description=help_text)
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    check = actions.add_parser("check", help="validate a settings file and print a summary",
-                               parents=[common])
-    check.add_argument("file", nargs="?", help="the settings file (default: --config / "
-                       "$INTAKE_CONFIG / /etc/dpo-intake/intake.toml)")
+    check = actions.add_parser(
+        "check", help="validate a settings file and print a summary", parents=[common]
+    )
+    check.add_argument(
+        "file",
+        nargs="?",
+        help="the settings file (default: --config / $INTAKE_CONFIG / /etc/dpo-intake/intake.toml)",
+    )
     check.set_defaults(handler=run_check)
 
 
@@ -33,21 +37,29 @@ def run_check(args: argparse.Namespace) -> int:
     if smtp.transport == "file":
         print(f"  replies: written as .eml files to {smtp.file_dir}")
     else:
-        print(f"  replies: SMTP {smtp.host}:{smtp.port} tls={smtp.tls} user={smtp.username or '-'} "
-              f"password={smtp.password.describe()}")
+        print(
+            f"  replies: SMTP {smtp.host}:{smtp.port} tls={smtp.tls} user={smtp.username or '-'} "
+            f"password={smtp.password.describe()}"
+        )
     print(f"  trust anchors: {settings.trust.anchors_dir}")
     print(f"  rules: {settings.rules_dir}")
     for m in settings.mailboxes:
-        print(f"  mailbox {m.key}: {m.controller} <{m.address}> refs {m.reference_prefix}-YYYY-NNNN")
+        print(
+            f"  mailbox {m.key}: {m.controller} <{m.address}> refs {m.reference_prefix}-YYYY-NNNN"
+        )
         if m.imap:
             i = m.imap
-            print(f"    source: IMAP {i.host}:{i.port} tls={i.tls} user={i.username} "
-                  f"password={i.password.describe()} folder={i.folder} after={i.after}"
-                  + (f" -> {i.move_to}" if i.after == "move" else ""))
+            print(
+                f"    source: IMAP {i.host}:{i.port} tls={i.tls} user={i.username} "
+                f"password={i.password.describe()} folder={i.folder} after={i.after}"
+                + (f" -> {i.move_to}" if i.after == "move" else "")
+            )
         elif m.maildir:
             print(f"    source: Maildir {m.maildir.path} after={m.maildir.after}")
-        print(f"    replies in: {', '.join(m.reply_languages)}; extra holidays: "
-              f"{', '.join(m.extra_holidays) or 'none'}; retention {m.retention_years} years")
+        print(
+            f"    replies in: {', '.join(m.reply_languages)}; extra holidays: "
+            f"{', '.join(m.extra_holidays) or 'none'}; retention {m.retention_years} years"
+        )
         print(f"    identity proof required for: {', '.join(m.identity_required_for) or 'nothing'}")
     return 0
 

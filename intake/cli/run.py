@@ -11,8 +11,11 @@ from intake.config import ConfigError
 
 def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(name, help=help_text, parents=[common], description=help_text)
-    p.add_argument("--once", action="store_true",
-                   help="process every mailbox once, deliver the outbox, and exit")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="process every mailbox once, deliver the outbox, and exit",
+    )
     p.add_argument("--json", action="store_true", help="with --once: print the pass report as JSON")
     p.set_defaults(handler=run)
 
@@ -33,19 +36,29 @@ def run(args: argparse.Namespace) -> int:
         return 0
     report = worker.run_once()
     if args.json:
-        print(json.dumps({
-            "mailboxes": [vars(p) for p in report.passes],
-            "outbox": vars(report.outbox),
-            "source_errors": report.source_errors,
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "mailboxes": [vars(p) for p in report.passes],
+                    "outbox": vars(report.outbox),
+                    "source_errors": report.source_errors,
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         for p in report.passes:
-            print(f"{p.mailbox}: {p.seen} seen, {p.recorded} recorded, {p.cases_opened} cases opened, "
-                  f"{p.duplicates} duplicates, {p.already_recorded} already recorded, "
-                  f"{p.quarantined} quarantined")
+            print(
+                f"{p.mailbox}: {p.seen} seen, {p.recorded} recorded, "
+                f"{p.cases_opened} cases opened, "
+                f"{p.duplicates} duplicates, {p.already_recorded} already recorded, "
+                f"{p.quarantined} quarantined"
+            )
         for key, error in report.source_errors.items():
             print(f"{key}: NOT PROCESSED: {error}")
         o = report.outbox
-        print(f"outbox: {o.sent} sent, {o.retried} to retry, {o.failed} failed, "
-              f"{o.uncertain} uncertain")
+        print(
+            f"outbox: {o.sent} sent, {o.retried} to retry, {o.failed} failed, "
+            f"{o.uncertain} uncertain"
+        )
     return 1 if report.source_errors else 0

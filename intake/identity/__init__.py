@@ -12,7 +12,13 @@ from dataclasses import asdict, dataclass
 from intake.message import ParsedMessage
 
 # Strongest first: the status of a message is that of its strongest piece of evidence.
-STATUS_ORDER = ("verified_signature", "id_copy", "unverified_signature", "invalid_signature", "none")
+STATUS_ORDER = (
+    "verified_signature",
+    "id_copy",
+    "unverified_signature",
+    "invalid_signature",
+    "none",
+)
 PROOF_STATUSES = frozenset({"verified_signature", "id_copy"})
 
 
@@ -56,8 +62,9 @@ Detector = Callable[[ParsedMessage], Iterable[Evidence]]
 class IdentityChecker:
     """Runs every registered detector over a message and reduces the evidence to one status."""
 
-    def __init__(self, trust_anchors_dir: str | None = None,
-                 detectors: Sequence[Detector] = ()) -> None:
+    def __init__(
+        self, trust_anchors_dir: str | None = None, detectors: Sequence[Detector] = ()
+    ) -> None:
         self.trust_anchors_dir = trust_anchors_dir
         self.detectors = tuple(detectors)
 
