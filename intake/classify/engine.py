@@ -1,0 +1,190 @@
+"""The rule engine: matchers built once per language, one Classification per message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from intake.classify.errors import RuleError
+from intake.classify.labels import LABELS, LANGUAGES
+from intake.classify.language import detect_language
+from intake.classify.model import RightModel
+from intake.classify.pipeline import LanguagePipeline, reduced_lemma_table
+from intake.classify.rules import Rule, load_rules
+from intake.classify.scoring import add_model, decide, format_score
+from intake.classify.thresholds import Thresholds, load_thresholds
+
+log = logging.getLogger(__name__)
+
+# Only the opening of a very long body is read: requests state themselves early, and this
+# bounds the time one hostile message can take.
+MAX_TEXT_CHARS = 20_000
+MATCHED_CHARS = 60
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """A rule that matched: its score goes to its right once per message."""
+
+    rule: str
+    right: str
+    score: float
+    matched: str  # the matched text span, truncated to ~60 characters
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The verdict on one message, with the hits and the reasoning behind it."""
+
+    language: str
+    rights: tuple[str, ...]  # rights whose summed score >= their threshold, canonical order
+    scores: Mapping[str, float]  # summed score per right and signal (all eleven labels)
+    confidence: float  # 0..1: the least certain decision, see scoring.decide
+    needs_review: bool
+    topic: str  # "request" | "question" | "noise" | "unknown"
+    hits: tuple[RuleHit, ...]
+    explanation: tuple[str, ...]
+
+
+class _LanguageRules:
+    """The pipeline, token matcher and phrase matcher of one language."""
+
+    def __init__(self, lang: str, rules: Sequence[Rule]) -> None:
+        self.lang = lang
+        words, regexes = _lemma_needs(rules)
+        self.pipeline = LanguagePipeline(lang, reduced_lemma_table(lang, words, regexes))
+        vocab = self.pipeline.vocab
+        self.matcher = Matcher(vocab, validate=True)
+        self.phrases = PhraseMatcher(vocab, attr="NORM")
+        for rule in rules:
+            if rule.patterns:
+                try:
+                    self.matcher.add(rule.name, [list(p) for p in rule.patterns])
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise RuleError(rule.file, rule.name, f"bad pattern: {_short(exc)}") from exc
+            if rule.phrases:
+                self.phrases.add(rule.name, [self.pipeline(p) for p in rule.phrases])
+
+    def matches(self, doc: Doc) -> list[tuple[str, int, int]]:
+        """(rule name, start, end) of every token and phrase match in doc, in text order."""
+        strings = self.pipeline.vocab.strings
+        found: list[tuple[str, int, int]] = []
+        if len(self.matcher):
+            found += [(strings[m], s, e) for m, s, e in self.matcher(doc)]
+        if len(self.phrases):
+            found += [(strings[m], s, e) for m, s, e in self.phrases(doc)]
+        found.sort(key=lambda item: (item[1], item[2]))
+        return found
+
+
+class Classifier:
+    """Rule-based classifier of DPO mail; load once, classify many messages."""
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        thresholds: Thresholds,
+        model: RightModel | None = None,
+    ) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.thresholds = thresholds
+        self.model = model
+        self._by_name = {rule.name: rule for rule in self.rules}
+        self._order = {rule.name: index for index, rule in enumerate(self.rules)}
+        self._languages = {
+            lang: _LanguageRules(lang, [r for r in self.rules if lang in r.languages])
+            for lang in LANGUAGES
+        }
+        log.info("classifier loaded: %d rules", len(self.rules))
+
+    @classmethod
+    def load(cls, rules_dir: str | Path, model: RightModel | None = None) -> Classifier:
+        """Read rules and thresholds from rules_dir and build the matchers; raises RuleError."""
+        return cls(load_rules(rules_dir), load_thresholds(rules_dir), model)
+
+    def classify(self, subject: str, text: str, language: str | None = None) -> Classification:
+        """Classify one message; `language` skips detection when it is nl, fr, en or de."""
+        body = text[:MAX_TEXT_CHARS]
+        if language is not None and language in LANGUAGES:
+            lang = language
+        else:
+            lang = detect_language(f"{subject}\n{body}")
+        engine = self._languages[lang]
+
+        first: dict[str, str] = {}
+        for part in (subject, body):
+            if not part:
+                continue
+            doc = engine.pipeline(part)
+            for name, start, end in engine.matches(doc):
+                first.setdefault(name, doc[start:end].text)
+        hits = tuple(
+            sorted(
+                (self._hit(name, matched) for name, matched in first.items()),
+                key=lambda hit: (LABELS.index(hit.right), self._order[hit.rule]),
+            )
+        )
+
+        scores = dict.fromkeys(LABELS, 0.0)
+        for hit in hits:
+            scores[hit.right] += hit.score
+        explanation = [
+            f"{hit.rule} {format_score(hit.score)} {hit.right}: matched '{hit.matched}'"
+            for hit in hits
+        ]
+        if self.model is not None:
+            probabilities = self.model.probabilities(subject, body, lang)
+            scores, model_lines = add_model(scores, probabilities, self.thresholds.model_weight)
+            explanation += model_lines
+
+        decision = decide(scores, self.thresholds)
+        return Classification(
+            language=lang,
+            rights=decision.rights,
+            scores=MappingProxyType({k: round(v, 3) for k, v in scores.items()}),
+            confidence=decision.confidence,
+            needs_review=decision.needs_review,
+            topic=decision.topic,
+            hits=hits,
+            explanation=(*explanation, *decision.lines),
+        )
+
+    def _hit(self, name: str, matched: str) -> RuleHit:
+        rule = self._by_name[name]
+        span = " ".join(matched.split())
+        if len(span) > MATCHED_CHARS:
+            span = span[: MATCHED_CHARS - 1] + "…"
+        return RuleHit(rule.name, rule.right, rule.score, span)
+
+
+def _lemma_needs(rules: Iterable[Rule]) -> tuple[set[str], list[str]]:
+    """The LEMMA values and LEMMA regexes the patterns of these rules use."""
+    words: set[str] = set()
+    regexes: list[str] = []
+    for rule in rules:
+        for pattern in rule.patterns:
+            for token in pattern:
+                spec: Any = token.get("LEMMA")
+                if isinstance(spec, str):
+                    words.add(spec)
+                elif isinstance(spec, Mapping):
+                    for op, operand in spec.items():
+                        if op == "REGEX" and isinstance(operand, str):
+                            regexes.append(operand)
+                        elif op == "IN" and isinstance(operand, list):
+                            words.update(v for v in operand if isinstance(v, str))
+    return words, regexes
+
+
+def _short(exc: Exception) -> str:
+    """The useful lines of a spaCy pattern error, on one line."""
+    lines = [line.strip("- ").strip() for line in str(exc).splitlines()]
+    detail = [line for line in lines if line.startswith("[")] or [line for line in lines if line]
+    return "; ".join(detail)[:300]

@@ -1,0 +1,74 @@
+"""Per-language spaCy tokenization with folded NORM and a small lookup lemmatizer."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import load_language_data, registry
+from spacy.vocab import Vocab
+
+from intake.classify.normalize import fold
+
+log = logging.getLogger(__name__)
+
+
+class LanguagePipeline:
+    """spacy.blank(lang) plus two token attributes the rules match on.
+
+    NORM is the folded word (lowercase, no accents, plain apostrophe) and LEMMA the lookup
+    lemma from spacy-lookups-data, or the lowercase word when the table does not know it.
+    The lemma table keeps only the entries whose lemma a rule asks for: the full tables of the
+    four languages cost ~270 MB of memory, the reduced ones a few kB.
+    """
+
+    def __init__(self, lang: str, lemmas: Mapping[str, str] | None = None) -> None:
+        self.lang = lang
+        self.nlp: Language = spacy.blank(lang)
+        self.lemmas: Mapping[str, str] = dict(lemmas or {})
+
+    @property
+    def vocab(self) -> Vocab:
+        """The vocabulary the matchers of this language must share."""
+        return self.nlp.vocab
+
+    def __call__(self, text: str) -> Doc:
+        """Tokenize text and set NORM and LEMMA on every token."""
+        doc = self.nlp.make_doc(text)
+        lemmas = self.lemmas
+        for token in doc:
+            lower = token.lower_
+            token.norm_ = fold(lower)
+            token.lemma_ = lemmas.get(lower, lower)
+        return doc
+
+
+def reduced_lemma_table(
+    lang: str, lemmas: Iterable[str], lemma_regexes: Iterable[str] = ()
+) -> dict[str, str]:
+    """The lowercase word -> lemma entries of spacy-lookups-data whose lemma is wanted.
+
+    A lemma is wanted when it is in `lemmas` or matches one of `lemma_regexes`.
+    Empty when nothing is wanted or the language has no lookup table.
+    """
+    wanted = {lemma.lower() for lemma in lemmas}
+    patterns = [re.compile(regex) for regex in lemma_regexes]
+    if not wanted and not patterns:
+        return {}
+    tables = registry.lookups.get(lang) if lang in registry.lookups else {}
+    if "lemma_lookup" not in tables:
+        log.info("no lemma lookup table for %s: LEMMA patterns match the word itself", lang)
+        return {}
+    full: dict[str, str] = load_language_data(tables["lemma_lookup"])
+    reduced: dict[str, str] = {}
+    for word, lemma in full.items():
+        folded = lemma.lower()
+        if folded in wanted or any(p.search(folded) for p in patterns):
+            reduced.setdefault(word.lower(), folded)
+    del full
+    log.debug("lemma table %s: %d entries kept", lang, len(reduced))
+    return reduced

@@ -1,0 +1,113 @@
+"""From summed scores to a decision: rights, topic, confidence, review flag, explanation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from intake.classify.labels import LABELS, RIGHTS
+from intake.classify.thresholds import Thresholds
+
+# An "unknown" topic means no rule decided what the message is: never more than this sure.
+UNKNOWN_CONFIDENCE_CAP = 0.5
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the scores say, with one explanation line per right or signal that had a score."""
+
+    rights: tuple[str, ...]
+    topic: str
+    confidence: float
+    needs_review: bool
+    lines: tuple[str, ...]
+
+
+def format_score(score: float) -> str:
+    """A signed score with one or two decimals: +3.0, -1.5, +2.25."""
+    text = f"{score:+.2f}"
+    return text[:-1] if text.endswith("0") else text
+
+
+def model_points(probability: float, weight: float) -> float:
+    """Score points for a model probability: +weight at 1.0, 0 at 0.5, -weight at 0.0."""
+    clipped = min(1.0, max(0.0, probability))
+    return weight * (2.0 * clipped - 1.0)
+
+
+def add_model(
+    scores: Mapping[str, float], probabilities: Mapping[str, float], weight: float
+) -> tuple[dict[str, float], list[str]]:
+    """Rule scores plus model points per label, and one explanation line per model label."""
+    combined = dict(scores)
+    lines = []
+    for label in LABELS:
+        if label in probabilities:
+            points = model_points(probabilities[label], weight)
+            combined[label] = combined.get(label, 0.0) + points
+            lines.append(f"model {label} {probabilities[label]:.2f} {format_score(points)}")
+    return combined, lines
+
+
+def certainty(score: float, threshold: float) -> float:
+    """0.5 at the threshold, rising linearly to 1.0 one threshold-width away from it."""
+    return 0.5 + 0.5 * min(1.0, abs(score - threshold) / threshold)
+
+
+def decide(scores: Mapping[str, float], thresholds: Thresholds) -> Decision:
+    """Decide rights and topic from summed scores.
+
+    - rights: the rights whose score reaches their threshold, in canonical order.
+    - topic: "request" if any right; else "noise", then "question", if its score reaches its
+      threshold; else "unknown".
+    - confidence: the least certain of the decisions taken, where the certainty of one
+      yes/no decision is 0.5 at the threshold and 1.0 a full threshold away from it. The nine
+      rights always count; the deciding signal counts for "noise"/"question"; "unknown" is
+      capped at 0.5.
+    - needs_review: a right or signal within review_margin of its threshold, topic "unknown",
+      or no right exercised although some right has positive evidence.
+    """
+    score = {label: float(scores.get(label, 0.0)) for label in LABELS}
+    rights = tuple(r for r in RIGHTS if score[r] >= thresholds.of(r))
+    if rights:
+        topic = "request"
+    elif score["noise"] >= thresholds.of("noise"):
+        topic = "noise"
+    elif score["question"] >= thresholds.of("question"):
+        topic = "question"
+    else:
+        topic = "unknown"
+
+    counted = list(RIGHTS)
+    if topic in ("noise", "question"):
+        counted.append(topic)
+    elif topic == "unknown":
+        counted.extend(("noise", "question"))
+    confidence = min(certainty(score[label], thresholds.of(label)) for label in counted)
+    if topic == "unknown":
+        confidence = min(confidence, UNKNOWN_CONFIDENCE_CAP)
+
+    margin = thresholds.review_margin
+    near = [label for label in LABELS if abs(score[label] - thresholds.of(label)) < margin]
+    partial = not rights and any(score[r] > 0 for r in RIGHTS)
+    needs_review = bool(near) or topic == "unknown" or partial
+
+    lines = []
+    for label in LABELS:
+        if score[label] == 0:
+            continue
+        threshold = thresholds.of(label)
+        reached = score[label] >= threshold
+        verdict = "yes" if reached else "no"
+        relation = ">=" if reached else "<"
+        lines.append(f"{label} {score[label]:.2f} {relation} {threshold:.2f}: {verdict}")
+    reasons = []
+    if near:
+        reasons.append(f"near threshold: {', '.join(near)}")
+    if partial:
+        reasons.append("some evidence of a right below its threshold")
+    if topic == "unknown":
+        reasons.append("topic unknown")
+    review = f"review ({'; '.join(reasons)})" if needs_review else "no review"
+    lines.append(f"topic {topic}, confidence {confidence:.2f}, {review}")
+    return Decision(rights, topic, round(confidence, 3), needs_review, tuple(lines))

@@ -1,0 +1,79 @@
+"""Per-right decision thresholds and review margin, read from rules/thresholds.yaml."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from intake.classify.errors import RuleError
+from intake.classify.labels import LABELS
+from intake.classify.rules import THRESHOLDS_FILE, read_yaml
+
+DEFAULT_THRESHOLD = 3.0
+DEFAULT_REVIEW_MARGIN = 1.0
+DEFAULT_MODEL_WEIGHT = 3.0
+
+_KEYS = ("default", "review_margin", "model_weight", "thresholds")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The score a right or signal needs, and how close to it a decision is flagged for review."""
+
+    default: float = DEFAULT_THRESHOLD
+    per_label: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    review_margin: float = DEFAULT_REVIEW_MARGIN
+    # How many score points a model probability of 1.0 adds (0.0 takes them away): see scoring.
+    model_weight: float = DEFAULT_MODEL_WEIGHT
+
+    def of(self, label: str) -> float:
+        """The threshold of one right or signal."""
+        return self.per_label.get(label, self.default)
+
+
+def load_thresholds(rules_dir: str | Path) -> Thresholds:
+    """Read rules_dir/thresholds.yaml; defaults when the file is absent; RuleError when wrong."""
+    path = Path(rules_dir) / THRESHOLDS_FILE
+    if not path.exists():
+        return Thresholds()
+    data = read_yaml(path)
+    if data is None:
+        return Thresholds()
+    if not isinstance(data, Mapping):
+        raise RuleError(path.name, None, "expected a mapping of keys")
+    unknown = sorted(map(str, set(data) - set(_KEYS)))
+    if unknown:
+        raise RuleError(path.name, None, f"unknown key(s): {', '.join(unknown)}")
+    default = _positive(path.name, "default", data.get("default", DEFAULT_THRESHOLD))
+    margin = _number(path.name, "review_margin", data.get("review_margin", DEFAULT_REVIEW_MARGIN))
+    if margin < 0:
+        raise RuleError(path.name, "review_margin", "must not be negative")
+    weight = _number(path.name, "model_weight", data.get("model_weight", DEFAULT_MODEL_WEIGHT))
+    per_label_raw = data.get("thresholds") or {}
+    if not isinstance(per_label_raw, Mapping):
+        raise RuleError(path.name, "thresholds", "expected a mapping of right: threshold")
+    per_label: dict[str, float] = {}
+    for label, value in per_label_raw.items():
+        if label not in LABELS:
+            raise RuleError(
+                path.name, str(label), f"unknown right {label!r}; use one of: {', '.join(LABELS)}"
+            )
+        per_label[label] = _positive(path.name, label, value)
+    return Thresholds(default, MappingProxyType(per_label), margin, weight)
+
+
+def _number(file: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise RuleError(file, key, f"must be a number, not {value!r}")
+    return float(value)
+
+
+def _positive(file: str, key: str, value: Any) -> float:
+    number = _number(file, key, value)
+    if number <= 0:
+        raise RuleError(file, key, "a threshold must be greater than 0")
+    return number
