@@ -7,7 +7,8 @@ import os
 import signal
 import socket
 import threading
-from contextlib import AbstractContextManager, nullcontext
+import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from intake.source.base import SourceError
 from intake.triage import TriagePipeline
 
 log = logging.getLogger(__name__)
+SENDER_INTERVAL = 0.5  # seconds between outbox flushes during `run --once`
 
 
 @dataclass
@@ -32,6 +34,7 @@ class RunReport:
     passes: list[PassStats] = field(default_factory=list)
     outbox: FlushStats = field(default_factory=FlushStats)
     source_errors: dict[str, str] = field(default_factory=dict)
+    polling_seconds: float = 0.0  # until every mailbox was recorded (replies queued)
 
 
 class Worker:
@@ -50,7 +53,7 @@ class Worker:
             worker_id=f"{socket.gethostname()}:{os.getpid()}", **(processor_kwargs or {}),
         )
 
-    def poll(self, mailbox: MailboxSettings) -> PassStats | None:
+    def poll(self, mailbox: MailboxSettings) -> PassStats:
         """One pass over one mailbox; a source failure is logged and reported, never raised."""
         try:
             stats = self.processor.process_mailbox(mailbox, open_source(mailbox), self.stop)
@@ -72,27 +75,42 @@ class Worker:
         return stats
 
     def _transport(self) -> AbstractContextManager[Transport]:
-        transport = open_transport(self.settings.smtp)
-        if hasattr(transport, "__enter__"):
-            return transport  # type: ignore[return-value]
-        return nullcontext(transport)
+        return open_transport(self.settings.smtp)
 
     def run_once(self) -> RunReport:
-        """Every mailbox once, then deliver what was queued."""
+        """Every mailbox once, then deliver what was queued.
+
+        As in the daemon, the sender runs beside the polling (in a thread), so replies go out
+        while later messages are still being recorded; a last flush follows the pass.
+        """
         report = RunReport()
-        for mailbox in self.settings.mailboxes:
-            if self.stop.is_set():
-                break
-            try:
-                stats = self.poll(mailbox)
-            except (SourceError, LeaseHeld) as exc:
-                report.source_errors[mailbox.key] = str(exc)
-                continue
-            if stats is not None:
-                report.passes.append(stats)
+        polled = threading.Event()
+        sender = threading.Thread(target=self._send_while, args=(polled, report.outbox),
+                                  name="outbox", daemon=True)
+        sender.start()
+        started = time.perf_counter()
+        try:
+            for mailbox in self.settings.mailboxes:
+                if self.stop.is_set():
+                    break
+                try:
+                    report.passes.append(self.poll(mailbox))
+                except (SourceError, LeaseHeld) as exc:
+                    report.source_errors[mailbox.key] = str(exc)
+        finally:
+            report.polling_seconds = time.perf_counter() - started
+            polled.set()
+            sender.join()
         if not self.stop.is_set():
-            report.outbox = self.flush()
+            report.outbox.add(self.flush())
         return report
+
+    def _send_while(self, polling_done: threading.Event, total: FlushStats) -> None:
+        while not polling_done.wait(SENDER_INTERVAL):
+            try:
+                total.add(self.flush())
+            except Exception:
+                log.exception("outbox flush failed")
 
     def run_forever(self) -> None:
         """The scheduled loop: poll each mailbox and flush the outbox on intervals until SIGTERM."""

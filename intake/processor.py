@@ -14,18 +14,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.cases.models import Event, MailboxState, Message
-from intake.cases.recorder import find_recorded, record_message
+from intake.cases.recorder import RecordOutcome, record_message
+from intake.cases.workflow import record_event
 from intake.config import MailboxSettings, Settings
 from intake.message import MessageParseError, ParsedMessage, content_hash, parse_message
 from intake.source.base import FetchedMessage, MessageSource
-from intake.triage import TriagePipeline
+from intake.triage import TriagePipeline, TriageResult
 
 log = logging.getLogger(__name__)
-FETCH_BATCH = 100
+BATCH_SIZE = 50  # messages per transaction and per server round trip
 LEASE = timedelta(minutes=10)
 
 # Points where tests interrupt processing to prove that nothing is lost or handled twice.
@@ -64,7 +65,8 @@ class Processor:
         sessions: sessionmaker[Session],
         pipeline: TriagePipeline,
         worker_id: str,
-        fault_hook: Callable[[str, FetchedMessage], None] | None = None,
+        fault_hook: Callable[[str, list[FetchedMessage]], None] | None = None,
+        batch_size: int = BATCH_SIZE,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
@@ -72,6 +74,7 @@ class Processor:
         self.pipeline = pipeline
         self.worker_id = worker_id
         self.fault_hook = fault_hook
+        self.batch_size = batch_size
         self.now = now
 
     def process_mailbox(
@@ -80,7 +83,7 @@ class Processor:
         source: MessageSource,
         stop: threading.Event | None = None,
     ) -> PassStats:
-        """Process every pending message; stops between messages when `stop` is set."""
+        """Process every pending message; stops between batches when `stop` is set."""
         stats = PassStats(mailbox.key)
         source.connect()
         try:
@@ -88,87 +91,140 @@ class Processor:
             self._take_lease(mailbox.key, source.folder, uidvalidity)
             try:
                 pending = source.pending_uids()
-                for start in range(0, len(pending), FETCH_BATCH):
-                    for fetched in source.fetch(pending[start : start + FETCH_BATCH]):
-                        if stop is not None and stop.is_set():
-                            return stats
-                        self.process_one(mailbox, source, fetched, stats)
+                for start in range(0, len(pending), self.batch_size):
+                    if stop is not None and stop.is_set():
+                        break
+                    batch = source.fetch(pending[start : start + self.batch_size])
+                    self.process_batch(mailbox, source, batch, stats)
             finally:
                 self._release_lease(mailbox.key, source.folder)
         finally:
             source.close()
         return stats
 
-    def process_one(
+    def process_batch(
         self,
         mailbox: MailboxSettings,
         source: MessageSource,
-        fetched: FetchedMessage,
+        batch: list[FetchedMessage],
         stats: PassStats,
     ) -> None:
-        stats.seen += 1
-        with self.sessions() as session:
-            known = find_recorded(session, fetched)
-            if known is not None:
-                # Recorded before, but the server mark was lost (crash after commit): finish it.
-                stats.already_recorded += 1
-                self._mark(source, fetched, known.status, known.quarantine_reason or "")
-                return
+        """Record a batch in one transaction, then mark it on the server.
+
+        One commit and one server round trip per batch instead of per message; a crash before
+        the commit loses the whole batch's work and the batch is simply processed again.
+        """
+        if not batch:
+            return
+        stats.seen += len(batch)
+        known = self._recorded(batch)
+        if known:
+            # Recorded before, but the server mark was lost (crash after commit): finish it.
+            stats.already_recorded += len(known)
+            self._mark(source, [(uid, status) for uid, status in known.items()])
+        new = [f for f in batch if f.uid not in known]
+        if not new:
+            return
+        prepared = [self._triage(f) for f in new]
+
+        outcomes: dict[int, RecordOutcome] = {}
+        quarantined: dict[int, str] = {}
+        try:
+            with self.sessions() as session, session.begin():
+                for fetched, msg, triage, error in prepared:
+                    if error is None:
+                        try:
+                            with session.begin_nested():
+                                outcomes[fetched.uid] = record_message(
+                                    session, mailbox, self.settings.smtp, fetched, msg, triage,
+                                    self.now(),
+                                )
+                        except (IntegrityError, OperationalError, InterfaceError):
+                            raise  # the database, not the message: the batch is retried
+                        except Exception as exc:  # a bug or hostile input: quarantine it
+                            error = exc
+                    if error is not None:
+                        quarantined[fetched.uid] = self._record_quarantine(
+                            session, mailbox, fetched, error
+                        )
+                self._advance_state(session, batch)
+                self._fault("before_commit", batch)
+        except IntegrityError:
+            # Another worker recorded one of these positions meanwhile; the next pass sees them.
+            log.warning("batch recorded concurrently", extra={"mailbox": mailbox.key})
+            return
+        self._fault("after_commit", batch)
+        self._mark(
+            source,
+            [(f.uid, "quarantined" if f.uid in quarantined else "processed") for f in new],
+            quarantined,
+        )
+        self._fault("after_mark", batch)
+
+        for fetched, _msg, triage, _error in prepared:
+            outcome = outcomes.get(fetched.uid)
+            if outcome is None:
+                continue
+            if outcome.status == "duplicate":
+                stats.duplicates += 1
+            else:
+                stats.recorded += 1
+            stats.cases_opened += int(outcome.opened_case)
+            stats.acknowledgements_queued += int(outcome.acknowledgement_queued)
+            log.info(
+                "message recorded",
+                extra={
+                    **self._log_ids(fetched),
+                    "status": outcome.status,
+                    "case": outcome.case_reference,
+                    "kind": triage.kind if triage else None,
+                },
+            )
+        stats.quarantined += len(quarantined)
+        stats.errors.extend(quarantined.values())
+
+    def _triage(
+        self, fetched: FetchedMessage
+    ) -> tuple[FetchedMessage, ParsedMessage | None, TriageResult | None, Exception | None]:
         try:
             msg = parse_message(fetched.raw)
-            triage = self.pipeline.triage(msg)
-            with self.sessions() as session, session.begin():
-                outcome = record_message(
-                    session, mailbox, self.settings.smtp, fetched, msg, triage, self.now()
+            return fetched, msg, self.pipeline.triage(msg), None
+        except Exception as exc:  # hostile MIME or a bug in a stage: quarantined, never fatal
+            return fetched, None, None, exc
+
+    def _recorded(self, batch: list[FetchedMessage]) -> dict[int, str]:
+        """UID -> status of the messages of this batch that are already in the database."""
+        first = batch[0]
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Message.uid, Message.status).where(
+                    Message.mailbox_key == first.mailbox_key,
+                    Message.folder == first.folder,
+                    Message.uidvalidity == first.uidvalidity,
+                    Message.uid.in_([f.uid for f in batch]),
                 )
-                self._advance_state(session, fetched)
-                self._fault("before_commit", fetched)
-        except SimulatedCrash:
-            raise
-        except IntegrityError:
-            # Another worker recorded this position between our check and our insert.
-            log.warning("message recorded concurrently", extra=self._log_ids(fetched))
-            stats.already_recorded += 1
-            return
-        except Exception as exc:  # a bug or hostile input must not stop the loop
-            self._quarantine(mailbox, source, fetched, exc, stats)
-            return
-        self._fault("after_commit", fetched)
-        status = "duplicate" if outcome.status == "duplicate" else "processed"
-        self._mark(source, fetched, status, "")
-        self._fault("after_mark", fetched)
-        if outcome.status == "duplicate":
-            stats.duplicates += 1
-        else:
-            stats.recorded += 1
-        stats.cases_opened += int(outcome.opened_case)
-        stats.acknowledgements_queued += int(outcome.acknowledgement_queued)
-        log.info(
-            "message recorded",
-            extra={
-                **self._log_ids(fetched),
-                "status": outcome.status,
-                "case": outcome.case_reference,
-                "kind": triage.kind,
-            },
-        )
+            ).all()
+        return {uid: status for uid, status in rows}
 
     def _mark(
-        self, source: MessageSource, fetched: FetchedMessage, status: str, reason: str
-    ) -> None:
-        if status == "quarantined":
-            source.quarantine(fetched.uid, reason)
-        else:
-            source.mark_processed(fetched.uid)
-
-    def _quarantine(
         self,
-        mailbox: MailboxSettings,
         source: MessageSource,
+        fates: list[tuple[int, str]],
+        reasons: dict[int, str] | None = None,
+    ) -> None:
+        done = [uid for uid, status in fates if status != "quarantined"]
+        source.mark_processed(done)
+        for uid, status in fates:
+            if status == "quarantined":
+                source.quarantine(uid, (reasons or {}).get(uid, "quarantined earlier"))
+
+    def _record_quarantine(
+        self,
+        session: Session,
+        mailbox: MailboxSettings,
         fetched: FetchedMessage,
         exc: Exception,
-        stats: PassStats,
-    ) -> None:
+    ) -> str:
         reason = _reason(exc)
         log.error(
             "message quarantined",
@@ -176,32 +232,29 @@ class Processor:
             exc_info=not isinstance(exc, MessageParseError),
         )
         headers = _safe_headers(fetched.raw)
-        with self.sessions() as session, session.begin():
-            row = Message(
-                mailbox_key=mailbox.key,
-                folder=fetched.folder,
-                uidvalidity=fetched.uidvalidity,
-                uid=fetched.uid,
-                message_id=headers.message_id if headers else None,
-                content_hash=content_hash(fetched.raw),
-                received_at=fetched.internaldate,
-                from_address=(headers.from_address if headers else "")[:320],
-                subject=(headers.subject if headers else "")[:500],
-                status="quarantined",
-                quarantine_reason=reason,
-            )
-            session.add(row)
-            session.flush()
-            session.add(Event(message_pk=row.id, actor="intake", type="quarantined", reason=reason))
-            self._advance_state(session, fetched)
-        stats.quarantined += 1
-        stats.errors.append(reason)
-        source.quarantine(fetched.uid, reason)
+        row = Message(
+            mailbox_key=mailbox.key,
+            folder=fetched.folder,
+            uidvalidity=fetched.uidvalidity,
+            uid=fetched.uid,
+            message_id=headers.message_id if headers else None,
+            content_hash=content_hash(fetched.raw),
+            received_at=fetched.internaldate,
+            from_address=(headers.from_address if headers else "")[:320],
+            subject=(headers.subject if headers else "")[:500],
+            status="quarantined",
+            quarantine_reason=reason,
+        )
+        session.add(row)
+        session.flush()
+        record_event(session, None, "quarantined", reason, "intake", message_pk=row.id)
+        return reason
 
-    def _advance_state(self, session: Session, fetched: FetchedMessage) -> None:
-        state = session.get(MailboxState, (fetched.mailbox_key, fetched.folder))
-        if state is not None and fetched.uid > (state.last_uid or 0):
-            state.last_uid = fetched.uid
+    def _advance_state(self, session: Session, batch: list[FetchedMessage]) -> None:
+        state = session.get(MailboxState, (batch[0].mailbox_key, batch[0].folder))
+        highest = max(f.uid for f in batch)
+        if state is not None and highest > (state.last_uid or 0):
+            state.last_uid = highest
 
     def _take_lease(self, mailbox_key: str, folder: str, uidvalidity: int) -> None:
         now = self.now()
@@ -251,9 +304,9 @@ class Processor:
             if state is not None and state.lease_holder == self.worker_id:
                 state.lease_holder, state.lease_until = None, None
 
-    def _fault(self, point: str, fetched: FetchedMessage) -> None:
+    def _fault(self, point: str, batch: list[FetchedMessage]) -> None:
         if self.fault_hook is not None:
-            self.fault_hook(point, fetched)
+            self.fault_hook(point, batch)
 
     @staticmethod
     def _log_ids(fetched: FetchedMessage) -> dict[str, object]:
@@ -274,13 +327,3 @@ def _safe_headers(raw: bytes) -> ParsedMessage | None:
         return parse_message(raw)
     except Exception:
         return None
-
-
-def recorded_positions(session: Session, mailbox_key: str) -> list[tuple[str, int, int]]:
-    """(folder, uidvalidity, uid) of every recorded message of a mailbox (for tests and tools)."""
-    rows = session.execute(
-        select(Message.folder, Message.uidvalidity, Message.uid).where(
-            Message.mailbox_key == mailbox_key
-        )
-    )
-    return [tuple(r) for r in rows]

@@ -43,36 +43,46 @@ def counts(db) -> dict[str, int]:
 
 
 def crash_at(point: str, nth: int):
-    """A fault hook that 'kills the process' at `point` while handling the nth message."""
-    seen: list[int] = []
+    """A fault hook that 'kills the process' at `point` while handling the nth batch."""
+    batches: list[list[int]] = []
 
-    def hook(where: str, fetched) -> None:
+    def hook(where: str, batch) -> None:
         if where == "before_commit":
-            seen.append(fetched.uid)
-        if where == point and len(seen) == nth:
-            raise SimulatedCrash(f"{point} on message {nth}")
+            batches.append([f.uid for f in batch])
+        if where == point and len(batches) == nth:
+            raise SimulatedCrash(f"{point} in batch {nth}")
 
     return hook
 
 
+@pytest.mark.parametrize("batch_size", [1, 50])
 @pytest.mark.parametrize("point", FAULT_POINTS)
-def test_crash_at_each_step_then_restart(point, imap, smtp_server, db, pipeline):
+def test_crash_at_each_step_then_restart(point, batch_size, imap, smtp_server, db, pipeline):
     uids = [imap.append(raw, msg_time=RECEIVED) for raw in requests(3)]
     settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
+    # With batches of one, crash while handling the 2nd message; with 50, in the only batch.
+    nth = 2 if batch_size == 1 else 1
+    committed_before_crash = {
+        ("before_commit", 1): 1, ("after_commit", 1): 2, ("after_mark", 1): 2,
+        ("before_commit", 50): 0, ("after_commit", 50): 3, ("after_mark", 50): 3,
+    }[(point, batch_size)]
+    marked_but_unflagged = committed_before_crash - (nth - 1) * batch_size if (
+        point == "after_commit") else 0
 
     crashing = Worker(
-        settings, pipeline=pipeline, processor_kwargs={"fault_hook": crash_at(point, 2)}
+        settings,
+        pipeline=pipeline,
+        processor_kwargs={"fault_hook": crash_at(point, nth), "batch_size": batch_size},
     )
     with pytest.raises(SimulatedCrash):
         crashing.run_once()
     crashing.engine.dispose()
+    assert counts(db)["messages"] == committed_before_crash
 
-    recorded_before = counts(db)["messages"]
-    assert recorded_before == (1 if point == "before_commit" else 2)
-
-    report = Worker(settings, pipeline=pipeline).run_once()
+    report = Worker(settings, pipeline=pipeline,
+                    processor_kwargs={"batch_size": batch_size}).run_once()
     assert counts(db) == {"messages": 3, "cases": 3, "outbox": 3}
-    assert report.passes[0].already_recorded == (1 if point == "after_commit" else 0)
+    assert report.passes[0].already_recorded == marked_but_unflagged
     for uid in uids:
         assert PROCESSED_KEYWORD in imap.flags("INBOX", uid)
     with db.sessions() as s:

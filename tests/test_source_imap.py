@@ -105,6 +105,7 @@ def test_correct_password_never_reaches_the_log(
     imap: DovecotServer, source_for, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="imapclient")  # `intake` itself quietens it
     source_for().pending_uids()
     assert "LOGIN" in caplog.text  # imapclient did log the exchange ...
     assert imap.password not in caplog.text  # ... with the secret redacted
@@ -194,7 +195,7 @@ def test_flag_mode_marks_with_keyword_and_keeps_the_message(
     first, second = imap.append(_message(1)), imap.append(_message(2))
     source = source_for()
     assert source.pending_uids() == [first, second]
-    source.mark_processed(first)
+    source.mark_processed([first])
     assert source.pending_uids() == [second]
     assert PROCESSED_KEYWORD in imap.flags("INBOX", first)
     assert "\\Seen" not in imap.flags("INBOX", first)
@@ -206,7 +207,7 @@ def test_flag_mode_marks_with_keyword_and_keeps_the_message(
 def test_move_mode_moves_to_created_folder(imap: DovecotServer, source_for) -> None:
     first, second = imap.append(_message(1)), imap.append(_message(2))
     source = source_for(after="move", move_to="Verwerkt")
-    source.mark_processed(first)
+    source.mark_processed([first])
     assert source.pending_uids() == [second]
     assert imap.uids("INBOX") == [second]
     [moved] = imap.uids("Verwerkt")
@@ -226,7 +227,7 @@ def test_move_without_move_capability_expunges_only_that_uid(
     source = source_for(after="move", move_to="Verwerkt")
     real = source._client.has_capability  # hide MOVE: an older server with UIDPLUS only
     source._client.has_capability = lambda name: name.upper() != "MOVE" and real(name)
-    source.mark_processed(processed)
+    source.mark_processed([processed])
     assert imap.uids("INBOX") == [deleted_by_staff]
     assert len(imap.uids("Verwerkt")) == 1
 

@@ -134,8 +134,8 @@ def test_mark_processed_sets_dovecot_keyword_letter(tmp_path: Path) -> None:
     _deliver(path, f"{T1 + 1}.M2P2.testhost:2,S", _message(2), sub="cur")
     source = _source(path)
     one, two = source.pending_uids()
-    source.mark_processed(one)
-    source.mark_processed(two)
+    source.mark_processed([one])
+    source.mark_processed([two])
     assert (path / "dovecot-keywords").read_text() == f"0 {PROCESSED_KEYWORD}\n"
     assert _files(path) == [f"{T1}.M1P1.testhost:2,a", f"{T1 + 1}.M2P2.testhost:2,Sa"]
     assert source.pending_uids() == []
@@ -150,7 +150,7 @@ def test_quarantine_uses_its_own_keyword(tmp_path: Path) -> None:
     _deliver(path, f"{T2}.M2P2.testhost", _message(2))
     source = _source(path)
     one, two = source.pending_uids()
-    source.mark_processed(one)
+    source.mark_processed([one])
     source.quarantine(two, "hostile MIME")
     assert (path / "dovecot-keywords").read_text() == (
         f"0 {PROCESSED_KEYWORD}\n1 {QUARANTINE_KEYWORD}\n"
@@ -167,7 +167,7 @@ def test_existing_keyword_file_is_respected(tmp_path: Path) -> None:
     _deliver(path, f"{T1}.M1P1.testhost:2,a", _message(1), sub="cur")  # $Label1 only
     source = _source(path)
     [uid] = source.pending_uids()
-    source.mark_processed(uid)
+    source.mark_processed([uid])
     assert _files(path) == [f"{T1}.M1P1.testhost:2,ab"]
     assert (path / "dovecot-keywords").read_text() == "0 $Label1\n1 $DPOIntake\n"
 
@@ -179,8 +179,8 @@ def test_move_mode_moves_into_maildirplusplus_subfolder(tmp_path: Path) -> None:
     source = MaildirSource("ago", MaildirSettings(path=str(path), after="move", move_to="Verwerkt"))
     source.connect()
     one, two = source.pending_uids()
-    source.mark_processed(one)
-    source.mark_processed(two)
+    source.mark_processed([one])
+    source.mark_processed([two])
     target = path / ".Verwerkt"
     assert (target / "maildirfolder").exists()
     assert sorted(f.name for f in (target / "cur").iterdir()) == [
@@ -198,7 +198,7 @@ def test_marking_a_vanished_message_is_an_error(tmp_path: Path) -> None:
     [uid] = source.pending_uids()
     file.unlink()
     with pytest.raises(SourceError, match=f"UID {uid} is no longer in"):
-        source.mark_processed(uid)
+        source.mark_processed([uid])
     assert source.fetch([uid]) == []
 
 
@@ -227,7 +227,7 @@ def test_dovecot_and_maildir_source_agree(imap: DovecotServer) -> None:
     assert source.pending_uids() == [second]
     assert [m.raw for m in source.fetch([second])] == [_message(2)]
 
-    source.mark_processed(second)
+    source.mark_processed([second])
     shutil.chown(maildir / "dovecot-uidlist", "nobody", "nogroup")  # we ran as root
     assert PROCESSED_KEYWORD in imap.flags("INBOX", second)
     assert imap.uids("INBOX") == [first, second, third]

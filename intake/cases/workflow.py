@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from intake.cases.deadlines import (
     BRUSSELS,
     Calendar,
+    DueDate,
     current_due,
     days_left,
     due_date,
@@ -72,14 +73,18 @@ def suspensions(session: Session, case: Case) -> list[tuple[date, date | None]]:
 
 
 def suspend_clock(session: Session, case: Case, extra_holidays: tuple[str, ...], on: date,
-                  reason: str, actor: str) -> None:
-    """Stop the clock from `on` (proof of identity asked for, EDPB 01/2022 §159)."""
+                  reason: str, actor: str, current: DueDate | None = None) -> None:
+    """Stop the clock from `on` (proof of identity asked for, EDPB 01/2022 §159).
+
+    `current` is the running due date when the caller has it (a case just opened), else it is
+    derived from the audit trail.
+    """
     if case.kind != "request":
         raise WorkflowError(f"{case.reference} is a {case.kind}: it has no legal clock")
     if case.clock_suspended_on is not None:
         raise WorkflowError(f"the clock of {case.reference} is already suspended")
-    due = current_due(case.received_at, calendar_for(extra_holidays), suspensions(session, case),
-                      case.extended)
+    due = current or current_due(case.received_at, calendar_for(extra_holidays),
+                                 suspensions(session, case), case.extended)
     assert due is not None
     case.clock_suspended_on = on
     case.suspended_days_left = days_left(due.raw_end, on)
@@ -154,9 +159,10 @@ def _recompute_due(session: Session, case: Case, extra_holidays: tuple[str, ...]
     case.due_date = due.due
 
 
-def start_clock(session: Session, case: Case, extra_holidays: tuple[str, ...]) -> None:
+def start_clock(session: Session, case: Case, extra_holidays: tuple[str, ...]) -> DueDate:
     """Set the first due date of a new request and record it."""
     due = due_date(case.received_at, calendar_for(extra_holidays))
     case.due_date = due.due
     record_event(session, case, "clock_started", f"due {due.due.isoformat()}", "intake",
                  {"raw_end": due.raw_end.isoformat(), "due": due.due.isoformat()})
+    return due

@@ -26,6 +26,9 @@ CLAIM_TIMEOUT = timedelta(minutes=15)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 SERVER_STAGES = frozenset({"connect", "tls", "auth"})
+# Replies claimed and recorded per transaction. If the process dies mid-group, the group's sent
+# replies cannot be told from unsent ones: they all become "uncertain", never resent.
+GROUP = 20
 
 
 class Transport(Protocol):
@@ -39,6 +42,14 @@ class FlushStats:
     failed: int = 0
     uncertain: int = 0
     transport_error: str | None = None  # the server or its settings failed: nothing was tried
+
+    def add(self, other: FlushStats) -> None:
+        """Fold the counts of a later flush into these."""
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.uncertain += other.uncertain
+        self.transport_error = other.transport_error or self.transport_error
 
 
 def backoff(attempts: int) -> timedelta:
@@ -54,98 +65,158 @@ def flush_outbox(
     stop: threading.Event | None = None,
     limit: int = 500,
 ) -> FlushStats:
-    """Deliver every due reply over one transport connection."""
+    """Deliver every due reply, in batches of `limit` over one transport connection."""
     stats = FlushStats()
     stats.uncertain = _expire_stale_claims(sessions, now())
-    with sessions() as session:
-        due = session.scalars(
-            select(OutboxItem.id)
-            .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now())
-            .order_by(OutboxItem.id)
-            .limit(limit)
-        ).all()
-    if not due:
-        return stats
-    transport_cm = open_transport()
-    transport = transport_cm.__enter__()
-    try:
-        for item_id in due:
-            if stop is not None and stop.is_set():
-                break
-            if not _claim(sessions, item_id, now()):
-                continue
-            with sessions() as session:
-                item = session.get(OutboxItem, item_id)
-                assert item is not None
-                mail_from, recipient, raw = item.mail_from, item.recipient, item.raw
-            try:
-                result = transport.send(mail_from, [recipient], raw)
-            except TransportError as exc:
-                if exc.stage in SERVER_STAGES:
-                    # Connection, TLS or login failed: the message is not at fault, so it does
-                    # not use up its attempts; everything waits for the next flush.
-                    _release(sessions, item_id, exc, now())
-                    stats.transport_error = str(exc)
-                    log.error("mail server unusable", extra={"stage": exc.stage, "error": str(exc)})
-                    break
-                _record_failure(sessions, item_id, exc, max_attempts, now(), stats)
-                continue
-            _record_sent(sessions, item_id, result, now())
-            stats.sent += 1
-    finally:
-        transport_cm.__exit__(None, None, None)
+    done: set[int] = set()
+    while not (stop is not None and stop.is_set()) and stats.transport_error is None:
+        with sessions() as session:
+            due = [
+                i
+                for i in session.scalars(
+                    select(OutboxItem.id)
+                    .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now())
+                    .order_by(OutboxItem.id)
+                    .limit(limit)
+                )
+                if i not in done
+            ]
+        if not due:
+            break
+        done.update(due)
+        _deliver(sessions, open_transport, due, max_attempts, now, stop, stats)
     return stats
 
 
-def _claim(sessions: sessionmaker[Session], item_id: int, at: datetime) -> bool:
+def _deliver(
+    sessions: sessionmaker[Session],
+    open_transport: Callable[[], AbstractContextManager[Transport]],
+    due: list[int],
+    max_attempts: int,
+    now: Callable[[], datetime],
+    stop: threading.Event | None,
+    stats: FlushStats,
+) -> None:
+    with open_transport() as transport:
+        for start in range(0, len(due), GROUP):
+            if (stop is not None and stop.is_set()) or stats.transport_error:
+                break
+            claimed = _claim(sessions, due[start : start + GROUP], now())
+            outcomes: list[tuple[OutboxItem, str | TransportError]] = []
+            for n, item in enumerate(claimed):
+                try:
+                    outcomes.append(
+                        (item, transport.send(item.mail_from, [item.recipient], item.raw))
+                    )
+                except TransportError as exc:
+                    if exc.stage in SERVER_STAGES:
+                        # Connection, TLS or login failed: the messages are not at fault, so
+                        # they keep their attempts and wait for the next flush.
+                        stats.transport_error = str(exc)
+                        log.error(
+                            "mail server unusable", extra={"stage": exc.stage, "error": str(exc)}
+                        )
+                        _release(sessions, claimed[n:], exc, now())
+                        break
+                    outcomes.append((item, exc))
+            _record(sessions, outcomes, max_attempts, now(), stats)
+
+
+def _claim(sessions: sessionmaker[Session], ids: list[int], at: datetime) -> list[OutboxItem]:
+    """Mark these rows "sending" (only those still pending) and return them, in one commit."""
     with sessions() as session, session.begin():
-        claimed = session.execute(
+        claimed = session.scalars(
             update(OutboxItem)
-            .where(OutboxItem.id == item_id, OutboxItem.status == "pending")
+            .where(OutboxItem.id.in_(ids), OutboxItem.status == "pending")
             .values(status="sending", claimed_at=at, attempts=OutboxItem.attempts + 1)
-        ).rowcount
-    return claimed == 1
+            .returning(OutboxItem.id)
+        ).all()
+        if not claimed:
+            return []
+        return list(
+            session.scalars(
+                select(OutboxItem).where(OutboxItem.id.in_(claimed)).order_by(OutboxItem.id)
+            )
+        )
 
 
-def _release(sessions: sessionmaker[Session], item_id: int, exc: TransportError,
-             at: datetime) -> None:
-    with sessions() as session, session.begin():
-        item = session.get(OutboxItem, item_id)
-        assert item is not None
-        item.status, item.attempts, item.last_error = "pending", item.attempts - 1, str(exc)[:500]
-        item.next_attempt_at = at
-
-
-def _record_sent(sessions: sessionmaker[Session], item_id: int, result: str, at: datetime) -> None:
-    with sessions() as session, session.begin():
-        item = session.get(OutboxItem, item_id)
-        assert item is not None
-        item.status, item.sent_at, item.result, item.last_error = "sent", at, result[:500], None
-        session.add(Event(case_id=item.case_id, actor="intake", type=f"{item.purpose}_sent",
-                          reason=f"delivered to the requester: {result[:200]}",
-                          data={"outbox_id": item.id, "message_id": item.message_id}))
-    log.info("reply sent", extra={"outbox_id": item_id})
-
-
-def _record_failure(
-    sessions: sessionmaker[Session], item_id: int, exc: TransportError, max_attempts: int,
-    at: datetime, stats: FlushStats,
+def _release(
+    sessions: sessionmaker[Session], items: list[OutboxItem], exc: TransportError, at: datetime
 ) -> None:
     with sessions() as session, session.begin():
-        item = session.get(OutboxItem, item_id)
-        assert item is not None
-        item.last_error = str(exc)[:500]
-        if exc.permanent or item.attempts >= max_attempts:
-            item.status = "failed"
-            stats.failed += 1
-            session.add(Event(case_id=item.case_id, actor="intake", type=f"{item.purpose}_failed",
-                              reason=item.last_error, data={"outbox_id": item.id}))
-        else:
-            item.status, item.next_attempt_at = "pending", at + backoff(item.attempts)
-            stats.retried += 1
-        attempts, status = item.attempts, item.status
-    log.warning("reply not delivered", extra={"outbox_id": item_id, "attempts": attempts,
-                                              "status": status, "error": str(exc)[:200]})
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_([i.id for i in items]), OutboxItem.status == "sending")
+            .values(
+                status="pending",
+                attempts=OutboxItem.attempts - 1,
+                last_error=str(exc)[:500],
+                next_attempt_at=at,
+            )
+        )
+
+
+def _record(
+    sessions: sessionmaker[Session],
+    outcomes: list[tuple[OutboxItem, str | TransportError]],
+    max_attempts: int,
+    at: datetime,
+    stats: FlushStats,
+) -> None:
+    """Write the results of one group of sends in one transaction."""
+    if not outcomes:
+        return
+    with sessions() as session, session.begin():
+        for claimed, outcome in outcomes:
+            item = session.get(OutboxItem, claimed.id)
+            assert item is not None
+            if isinstance(outcome, str):
+                item.status, item.sent_at, item.result, item.last_error = (
+                    "sent",
+                    at,
+                    outcome[:500],
+                    None,
+                )
+                stats.sent += 1
+                session.add(
+                    Event(
+                        case_id=item.case_id,
+                        actor="intake",
+                        type=f"{item.purpose}_sent",
+                        reason=f"delivered to the requester: {outcome[:200]}",
+                        data={"outbox_id": item.id, "message_id": item.message_id},
+                    )
+                )
+                continue
+            item.last_error = str(outcome)[:500]
+            if outcome.permanent or item.attempts >= max_attempts:
+                item.status = "failed"
+                stats.failed += 1
+                session.add(
+                    Event(
+                        case_id=item.case_id,
+                        actor="intake",
+                        type=f"{item.purpose}_failed",
+                        reason=item.last_error,
+                        data={"outbox_id": item.id},
+                    )
+                )
+            else:
+                item.status, item.next_attempt_at = "pending", at + backoff(item.attempts)
+                stats.retried += 1
+            log.warning(
+                "reply not delivered",
+                extra={
+                    "outbox_id": item.id,
+                    "attempts": item.attempts,
+                    "status": item.status,
+                    "error": item.last_error[:200],
+                },
+            )
+    log.info(
+        "replies delivered",
+        extra={"sent": sum(isinstance(o, str) for _, o in outcomes), "tried": len(outcomes)},
+    )
 
 
 def _expire_stale_claims(sessions: sessionmaker[Session], at: datetime) -> int:
@@ -157,8 +228,13 @@ def _expire_stale_claims(sessions: sessionmaker[Session], at: datetime) -> int:
         ).all()
         for item in stale:
             item.status = "uncertain"
-            session.add(Event(
-                case_id=item.case_id, actor="intake", type=f"{item.purpose}_uncertain",
-                reason="the sender stopped during delivery; check before resending",
-                data={"outbox_id": item.id}))
+            session.add(
+                Event(
+                    case_id=item.case_id,
+                    actor="intake",
+                    type=f"{item.purpose}_uncertain",
+                    reason="the sender stopped during delivery; check before resending",
+                    data={"outbox_id": item.id},
+                )
+            )
         return len(stale)

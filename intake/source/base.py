@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -47,8 +48,8 @@ class MessageSource(Protocol):
     def fetch(self, uids: list[int]) -> list[FetchedMessage]:
         """The messages with these UIDs, without setting \\Seen (BODY.PEEK[] + INTERNALDATE)."""
 
-    def mark_processed(self, uid: int) -> None:
-        """Flag the message $DPOIntake or move it to the configured folder."""
+    def mark_processed(self, uids: Sequence[int]) -> None:
+        """Flag these messages $DPOIntake or move them to the configured folder."""
 
     def quarantine(self, uid: int, reason: str) -> None:
         """Flag the message $DPOQuarantine (or move it to the quarantine folder)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timezone
 
@@ -278,18 +278,21 @@ class ImapSource:
                 ))
         return found
 
-    def mark_processed(self, uid: int) -> None:
+    def mark_processed(self, uids: Sequence[int]) -> None:
+        """One STORE (or MOVE) for the whole set: a batch costs one round trip."""
+        if not uids:
+            return
         if self.settings.after == "move":
-            self._move(uid, self.settings.move_to)
+            self._move(list(uids), self.settings.move_to)
         else:
             with self._guard("UID STORE") as client:
-                client.add_flags([uid], [PROCESSED_KEYWORD], silent=True)
-        log.debug("mailbox %s: UID %d marked processed (%s)",
-                 self.mailbox_key, uid, self.settings.after)
+                client.add_flags(list(uids), [PROCESSED_KEYWORD], silent=True)
+        log.debug("mailbox %s: %d UID(s) marked processed (%s)",
+                  self.mailbox_key, len(uids), self.settings.after)
 
     def quarantine(self, uid: int, reason: str) -> None:
         if self.settings.quarantine_to:
-            self._move(uid, self.settings.quarantine_to)
+            self._move([uid], self.settings.quarantine_to)
         else:
             with self._guard("UID STORE") as client:
                 client.add_flags([uid], [QUARANTINE_KEYWORD], silent=True)
@@ -310,18 +313,18 @@ class ImapSource:
                 log.info("mailbox %s: created folder %s", self.mailbox_key, name)
         self._known_folders.add(name)
 
-    def _move(self, uid: int, target: str) -> None:
+    def _move(self, uids: list[int], target: str) -> None:
         if target == self.folder:
             raise SourceError(f"cannot move a message from {target!r} into itself")
         self._ensure_folder(target)
         with self._guard(f"MOVE to {target}") as client:
             if client.has_capability("MOVE"):
-                client.move([uid], target)
+                client.move(uids, target)
                 return
-            # COPY, then remove only this UID (UIDPLUS), leaving other \Deleted messages alone.
-            client.copy([uid], target)
-            client.add_flags([uid], [b"\\Deleted"], silent=True)
-            client.uid_expunge([uid])
+            # COPY, then remove only these UIDs (UIDPLUS), leaving other \Deleted messages alone.
+            client.copy(uids, target)
+            client.add_flags(uids, [b"\\Deleted"], silent=True)
+            client.uid_expunge(uids)
 
 
 def _keywords_allowed(select_response: dict[bytes, object]) -> bool:

@@ -23,7 +23,7 @@ import os
 import re
 import string
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -137,13 +137,14 @@ class MaildirSource:
             ))
         return found
 
-    def mark_processed(self, uid: int) -> None:
-        if self.settings.after == "move":
-            self._move(uid, self.settings.move_to)
-        else:
-            self._add_keyword(uid, PROCESSED_KEYWORD)
-        log.debug("mailbox %s: UID %d marked processed (%s)",
-                 self.mailbox_key, uid, self.settings.after)
+    def mark_processed(self, uids: Sequence[int]) -> None:
+        for uid in uids:
+            if self.settings.after == "move":
+                self._move(uid, self.settings.move_to)
+            else:
+                self._add_keyword(uid, PROCESSED_KEYWORD)
+        log.debug("mailbox %s: %d UID(s) marked processed (%s)",
+                  self.mailbox_key, len(uids), self.settings.after)
 
     def quarantine(self, uid: int, reason: str) -> None:
         self._add_keyword(uid, QUARANTINE_KEYWORD)
