@@ -178,3 +178,28 @@ def test_followup_joins_case_only_from_the_requester(imap, smtp_server, db, pipe
     to_stranger = email.message_from_bytes(received[1].data, policy=email.policy.default)
     assert first.reference not in to_stranger.get_content()
     assert cases[1].reference in to_stranger["Subject"]
+
+
+def test_replies_per_sender_are_limited(imap, smtp_server, db, pipeline):
+    from dataclasses import replace
+
+    from intake.cases.models import Event
+
+    ago = "dpo.ago@vlaanderen.be"
+    for i, right in enumerate(("access", "erasure", "objection")):
+        imap.append(
+            mailgen.request(right, "nl", to=ago, sender=PERSON, seed=60 + i), msg_time=RECEIVED
+        )
+    smtp = replace(smtp_server.settings(), replies_per_sender_per_day=2)
+    settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp)
+    Worker(settings, pipeline=pipeline).run_once()
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 3
+        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 2
+        suppressed = s.scalars(
+            select(Event).where(Event.type == "acknowledgement_suppressed")
+        ).all()
+        assert len(suppressed) == 1
+        flagged = s.get(Case, suppressed[0].case_id)
+        assert flagged.needs_review and "reply limit" in flagged.review_reason
+    assert len(smtp_server.wait_for(2)) == 2

@@ -15,7 +15,7 @@ from intake.cases.references import allocate_reference
 from intake.cases.workflow import record_event, start_clock, suspend_clock
 from intake.config import MailboxSettings, SmtpSettings
 from intake.message import ParsedMessage
-from intake.outbound.render import ReplyContext, render_acknowledgement
+from intake.outbound.render import ReplyContext, build_acknowledgement
 from intake.source.base import FetchedMessage
 from intake.triage import FOLLOWUP, OPEN_QUESTION, OPEN_REQUEST, ROBOT, TriageResult
 
@@ -266,22 +266,22 @@ def _queue_acknowledgement(
         language=case.language,
         mailbox=mailbox,
     )
-    reply = render_acknowledgement(context, msg, now=now)
+    reply = build_acknowledgement(context, msg, now=now)
     session.add(
         OutboxItem(
             case_id=case.id,
             reply_to_pk=row.id,
             purpose="acknowledgement",
-            message_id=str(reply["Message-ID"]),
+            message_id=reply.message_id,
             mail_from=mailbox.address,
             recipient=msg.from_address,
-            raw=reply.as_bytes(),
+            raw=reply.raw,
             status="pending",
             next_attempt_at=now,
             created_at=now,
         )
     )
-    _event(session, case, row, "acknowledgement_queued", f"to the requester, {reply['Message-ID']}")
+    _event(session, case, row, "acknowledgement_queued", f"to the requester, {reply.message_id}")
     return True
 
 

@@ -63,9 +63,11 @@ def reduced_lemma_table(
     if "lemma_lookup" not in tables:
         log.info("no lemma lookup table for %s: LEMMA patterns match the word itself", lang)
         return {}
-    full: dict[str, str] = load_language_data(tables["lemma_lookup"])
+    full: dict[str, str | list[str]] = load_language_data(tables["lemma_lookup"])
     reduced: dict[str, str] = {}
-    for word, lemma in full.items():
+    for word, entry in full.items():
+        # The French table maps a word to a list of lemmas ("a" -> ["avoir"]): take the first.
+        lemma = entry if isinstance(entry, str) else (entry[0] if entry else word)
         folded = lemma.lower()
         if folded in wanted or any(p.search(folded) for p in patterns):
             reduced.setdefault(word.lower(), folded)

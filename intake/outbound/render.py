@@ -74,10 +74,26 @@ def reply_languages(detected: str, configured: Sequence[str]) -> list[str]:
     return languages
 
 
+@dataclass(frozen=True)
+class RenderedReply:
+    """A built reply: the message, its checked wire bytes and its Message-ID."""
+
+    message: EmailMessage
+    raw: bytes
+    message_id: str
+
+
 def render_acknowledgement(
     ctx: ReplyContext, incoming: ParsedMessage, *, now: datetime | None = None
 ) -> EmailMessage:
-    """The acknowledgement for one incoming message, ready for the outbox (text/plain, utf-8).
+    """The acknowledgement for one incoming message (text/plain, utf-8)."""
+    return build_acknowledgement(ctx, incoming, now=now).message
+
+
+def build_acknowledgement(
+    ctx: ReplyContext, incoming: ParsedMessage, *, now: datetime | None = None
+) -> RenderedReply:
+    """The acknowledgement, serialised once and checked, ready for the outbox.
 
     Raises ValueError when the incoming sender gives no usable reply address.
     """
@@ -113,8 +129,7 @@ def render_acknowledgement(
     msg["X-Loop"] = ctx.mailbox.address  # the guard recognises our own replies coming back
     msg.set_content(body, charset="utf-8", cte="quoted-printable")
     msg["Content-Language"] = ", ".join(languages)  # after set_content, which clears Content-*
-    _check_headers(msg)
-    return msg
+    return RenderedReply(msg, _check_headers(msg), str(msg["Message-ID"]))
 
 
 def clean_header_text(value: str) -> str:
@@ -241,9 +256,13 @@ def _reflow(text: str) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def _check_headers(msg: EmailMessage) -> None:
-    """Last line of defence: the serialised header block holds exactly the headers we set."""
-    head = msg.as_bytes().split(b"\r\n\r\n", 1)[0]
+def _check_headers(msg: EmailMessage) -> bytes:
+    """Last line of defence: the serialised header block holds exactly the headers we set.
+
+    Returns the serialised message, so it is built only once.
+    """
+    raw = msg.as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
     names = {
         line.split(b":", 1)[0].decode("ascii", "replace").lower()
         for line in head.split(b"\r\n")
@@ -252,3 +271,4 @@ def _check_headers(msg: EmailMessage) -> None:
     bare = head.replace(b"\r\n", b"")
     if not names <= _HEADERS or b"\n" in bare or b"\r" in bare:
         raise ValueError("refusing to build a reply whose headers were tampered with")
+    return raw
