@@ -22,6 +22,7 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
 
 def run(args: argparse.Namespace) -> int:
     from intake.cases.db import DatabaseNotReady
+    from intake.classify import RuleError
     from intake.daemon import Worker
 
     try:
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         if not settings.mailboxes:
             return fail(f"{settings.source}: mailbox: no [[mailbox]] configured")
         worker = Worker(settings)
-    except (ConfigError, DatabaseNotReady) as exc:
+    except (ConfigError, DatabaseNotReady, RuleError) as exc:
         return fail(str(exc))
     if not args.once:
         worker.run_forever()
