@@ -8,6 +8,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,8 +42,11 @@ class Worker:
     """Everything a running intake needs, built once."""
 
     def __init__(self, settings: Settings, pipeline: TriagePipeline | None = None,
-                 processor_kwargs: dict[str, Any] | None = None) -> None:
+                 processor_kwargs: dict[str, Any] | None = None,
+                 mailboxes: Sequence[MailboxSettings] | None = None) -> None:
         self.settings = settings
+        # The mailboxes this worker polls (all by default); every configured address stays "ours".
+        self.mailboxes = tuple(mailboxes or settings.mailboxes)
         self.engine = make_engine(settings.database.url)
         ensure_current(self.engine)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
@@ -90,7 +94,7 @@ class Worker:
         sender.start()
         started = time.perf_counter()
         try:
-            for mailbox in self.settings.mailboxes:
+            for mailbox in self.mailboxes:
                 if self.stop.is_set():
                     break
                 try:
@@ -117,7 +121,7 @@ class Worker:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         scheduler = BackgroundScheduler(timezone="Europe/Brussels")
-        for mailbox in self.settings.mailboxes:
+        for mailbox in self.mailboxes:
             scheduler.add_job(self._safe_poll, "interval", args=[mailbox],
                               seconds=self.settings.run.poll_seconds, id=f"poll-{mailbox.key}",
                               max_instances=1, coalesce=True, next_run_time=_now())
@@ -127,7 +131,7 @@ class Worker:
             signal.signal(signum, lambda *_: self.stop.set())
         scheduler.start()
         _sd_notify("READY=1")
-        log.info("intake running", extra={"mailboxes": len(self.settings.mailboxes)})
+        log.info("intake running", extra={"mailboxes": ",".join(m.key for m in self.mailboxes)})
         self.stop.wait()
         _sd_notify("STOPPING=1")
         log.info("stopping: finishing the current message")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -50,6 +51,14 @@ class PassStats:
     cases_opened: int = 0
     acknowledgements_queued: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+class _MessageFailed(Exception):
+    """Recording one message of a batch raised; the batch is recorded again, carefully."""
+
+
+# A fetched message with its parse and triage, or the error that stopped them.
+_Prepared = tuple[FetchedMessage, ParsedMessage | None, TriageResult | None, Exception | None]
 
 
 class LeaseHeld(RuntimeError):
@@ -127,28 +136,13 @@ class Processor:
             return
         prepared = [self._triage(f) for f in new]
 
-        outcomes: dict[int, RecordOutcome] = {}
-        quarantined: dict[int, str] = {}
         try:
-            with self.sessions() as session, session.begin():
-                for fetched, msg, triage, error in prepared:
-                    if error is None:
-                        try:
-                            with session.begin_nested():
-                                outcomes[fetched.uid] = record_message(
-                                    session, mailbox, self.settings.smtp, fetched, msg, triage,
-                                    self.now(),
-                                )
-                        except (IntegrityError, OperationalError, InterfaceError):
-                            raise  # the database, not the message: the batch is retried
-                        except Exception as exc:  # a bug or hostile input: quarantine it
-                            error = exc
-                    if error is not None:
-                        quarantined[fetched.uid] = self._record_quarantine(
-                            session, mailbox, fetched, error
-                        )
-                self._advance_state(session, batch)
-                self._fault("before_commit", batch)
+            try:
+                outcomes, quarantined = self._record(mailbox, batch, prepared, careful=False)
+            except _MessageFailed:
+                # One message made recording fail; the transaction is gone. Record the batch
+                # again with a savepoint per message, so that message alone is quarantined.
+                outcomes, quarantined = self._record(mailbox, batch, prepared, careful=True)
         except IntegrityError:
             # Another worker recorded one of these positions meanwhile; the next pass sees them.
             log.warning("batch recorded concurrently", extra={"mailbox": mailbox.key})
@@ -183,9 +177,46 @@ class Processor:
         stats.quarantined += len(quarantined)
         stats.errors.extend(quarantined.values())
 
-    def _triage(
-        self, fetched: FetchedMessage
-    ) -> tuple[FetchedMessage, ParsedMessage | None, TriageResult | None, Exception | None]:
+    def _record(
+        self,
+        mailbox: MailboxSettings,
+        batch: list[FetchedMessage],
+        prepared: list[_Prepared],
+        careful: bool,
+    ) -> tuple[dict[int, RecordOutcome], dict[int, str]]:
+        """One transaction for the batch. Not careful: no savepoints (fast), and a message that
+        fails raises _MessageFailed. Careful: a savepoint per message; failures are quarantined."""
+        outcomes: dict[int, RecordOutcome] = {}
+        quarantined: dict[int, str] = {}
+        with self.sessions() as session, session.begin():
+            for fetched, msg, triage, error in prepared:
+                if error is None:
+                    try:
+                        with session.begin_nested() if careful else nullcontext():
+                            outcomes[fetched.uid] = record_message(
+                                session,
+                                mailbox,
+                                self.settings.smtp,
+                                fetched,
+                                msg,
+                                triage,
+                                self.now(),
+                            )
+                    except (IntegrityError, OperationalError, InterfaceError):
+                        raise  # the database, not the message: the batch is retried
+                    except Exception as exc:  # a bug or hostile input: quarantine it
+                        if not careful:
+                            raise _MessageFailed from exc
+                        error = exc
+                if error is not None:
+                    quarantined[fetched.uid] = self._record_quarantine(
+                        session, mailbox, fetched, error
+                    )
+            self._advance_state(session, batch)
+            self._fault("before_commit", batch)
+        return outcomes, quarantined
+
+    def _triage(self, fetched: FetchedMessage) -> _Prepared:
         try:
             msg = parse_message(fetched.raw)
             return fetched, msg, self.pipeline.triage(msg), None

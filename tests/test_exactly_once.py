@@ -172,3 +172,33 @@ def test_move_mode_moves_after_commit(imap, smtp_server, db, pipeline):
     assert imap.uids("INBOX") == []
     assert len(imap.uids("Verwerkt")) == len(uids)
     assert counts(db)["cases"] == 2
+
+
+def test_a_message_that_breaks_recording_is_quarantined_alone(
+    imap, smtp_server, db, pipeline, monkeypatch
+):
+    import intake.cases.recorder as recorder
+    from intake.source.base import QUARANTINE_KEYWORD
+
+    real = recorder.build_acknowledgement
+
+    def flaky(context, incoming, **kwargs):
+        if incoming.from_address == "persoon1@example.be":
+            raise RuntimeError("simulated bug while rendering")
+        return real(context, incoming, **kwargs)
+
+    monkeypatch.setattr(recorder, "build_acknowledgement", flaky)
+    uids = [imap.append(raw, msg_time=RECEIVED) for raw in requests(3, seed=600)]
+    settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
+    report = Worker(settings, pipeline=pipeline).run_once()
+
+    assert (report.passes[0].recorded, report.passes[0].quarantined) == (2, 1)
+    assert "simulated bug" in report.passes[0].errors[0]
+    with db.sessions() as s:
+        assert sorted(s.scalars(select(Case.reference))) == [
+            "DPO-AGO-2026-0001", "DPO-AGO-2026-0002"]
+        quarantined = s.scalars(select(Message).where(Message.status == "quarantined")).one()
+        assert quarantined.uid == uids[1] and "RuntimeError" in quarantined.quarantine_reason
+    assert QUARANTINE_KEYWORD in imap.flags("INBOX", uids[1])
+    assert PROCESSED_KEYWORD in imap.flags("INBOX", uids[0])
+    assert PROCESSED_KEYWORD in imap.flags("INBOX", uids[2])

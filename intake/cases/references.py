@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,21 +14,18 @@ def allocate_reference(
 ) -> tuple[str, int]:
     """The next reference for (mailbox, year), counted inside the caller's transaction.
 
-    The counter row is incremented with one UPDATE … RETURNING, which locks the row (PostgreSQL) or
-    the database (SQLite, BEGIN IMMEDIATE) until the caller commits: concurrent callers queue, and a
-    rolled-back case gives its number back, so references have neither gaps nor duplicates.
+    One upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) creates or increments the counter row
+    and locks it (PostgreSQL) or the database (SQLite, BEGIN IMMEDIATE) until the caller commits:
+    concurrent callers queue, and a rolled-back case gives its number back, so references have
+    neither gaps nor duplicates.
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(ReferenceCounter)
-        .values(mailbox_key=mailbox_key, year=year, last_seq=0)
-        .on_conflict_do_nothing(index_elements=["mailbox_key", "year"])
-    )
+    statement = insert(ReferenceCounter).values(mailbox_key=mailbox_key, year=year, last_seq=1)
     seq = session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.mailbox_key == mailbox_key, ReferenceCounter.year == year)
-        .values(last_seq=ReferenceCounter.last_seq + 1)
-        .returning(ReferenceCounter.last_seq)
+        statement.on_conflict_do_update(
+            index_elements=["mailbox_key", "year"],
+            set_={"last_seq": ReferenceCounter.last_seq + 1},
+        ).returning(ReferenceCounter.last_seq)
     ).scalar_one()
     return format_reference(prefix, year, seq), seq

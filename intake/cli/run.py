@@ -17,6 +17,8 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
         help="process every mailbox once, deliver the outbox, and exit",
     )
     p.add_argument("--json", action="store_true", help="with --once: print the pass report as JSON")
+    p.add_argument("--mailbox", metavar="KEY", action="append",
+                   help="only this mailbox (repeatable): e.g. one worker process per controller")
     p.set_defaults(handler=run)
 
 
@@ -29,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
         settings = settings_from_args(args)
         if not settings.mailboxes:
             return fail(f"{settings.source}: mailbox: no [[mailbox]] configured")
-        worker = Worker(settings)
+        only = [settings.mailbox(key) for key in args.mailbox or ()]
+        worker = Worker(settings, mailboxes=only or None)
     except (ConfigError, DatabaseNotReady, RuleError) as exc:
         return fail(str(exc))
     if not args.once:
