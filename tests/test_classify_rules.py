@@ -192,3 +192,38 @@ def test_bundled_rules_load_and_cover_all_labels() -> None:
     assert [
         (lang, label) for lang in LANGUAGES for label in labels if (lang, label) not in covered
     ] == []
+
+
+def test_french_lemma_pattern_loads_and_matches(tmp_path: Path) -> None:
+    # The French lookup table maps a word to a list of lemmas ("effaçons" -> ["effacer"]);
+    # building the reduced table once crashed on it.
+    body = GOOD_RULE.replace("languages: [nl]", "languages: [fr]").replace(
+        'phrases: ["inzage in mijn dossier"]',
+        "patterns:\n      - [{LEMMA: effacer}, {LOWER: mes}]",
+    )
+    write(tmp_path, "test.yaml", rule_file(body))
+    classifier = Classifier.load(tmp_path)
+    assert classifier.classify("", "Effacez mes données.", language="fr").rights == ("access",)
+    assert classifier.classify("", "Gardez mes données.", language="fr").rights == ()
+
+
+def test_yaml_anchors_share_patterns_between_rules(tmp_path: Path) -> None:
+    text = """rules:
+  - name: ACCESS_A
+    description: First use defines the anchor.
+    right: access
+    score: 4.0
+    languages: [nl]
+    patterns: &SHARED
+      - [{NORM: inzage}, {NORM: graag}]
+  - name: ERASURE_B
+    description: The alias reuses the same patterns for another right.
+    right: erasure
+    score: -1.0
+    languages: [nl]
+    patterns: *SHARED
+"""
+    write(tmp_path, "test.yaml", text)
+    result = Classifier.load(tmp_path).classify("", "Inzage graag.", language="nl")
+    assert result.scores["access"] == 4.0
+    assert result.scores["erasure"] == -1.0
