@@ -116,7 +116,7 @@ def case_detail(session: Session, reference: str) -> dict[str, Any] | None:
         {
             "id": m.id,
             "message_id": m.message_id,
-            "received": m.received_at.isoformat(),
+            "received": m.received_at.astimezone(BRUSSELS).isoformat(),
             "from": m.from_address,
             "subject": m.subject,
             "kind": m.kind,
