@@ -34,16 +34,20 @@ class RunReport:
 
     passes: list[PassStats] = field(default_factory=list)
     outbox: FlushStats = field(default_factory=FlushStats)
-    source_errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # mailbox key -> why it was not done
     polling_seconds: float = 0.0  # until every mailbox was recorded (replies queued)
 
 
 class Worker:
     """Everything a running intake needs, built once."""
 
-    def __init__(self, settings: Settings, pipeline: TriagePipeline | None = None,
-                 processor_kwargs: dict[str, Any] | None = None,
-                 mailboxes: Sequence[MailboxSettings] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: TriagePipeline | None = None,
+        processor_kwargs: dict[str, Any] | None = None,
+        mailboxes: Sequence[MailboxSettings] | None = None,
+    ) -> None:
         self.settings = settings
         # The mailboxes this worker polls (all by default); every configured address stays "ours".
         self.mailboxes = tuple(mailboxes or settings.mailboxes)
@@ -52,10 +56,8 @@ class Worker:
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
         self.pipeline = pipeline or TriagePipeline.from_settings(settings)
         self.stop = threading.Event()
-        self.processor = Processor(
-            settings, self.sessions, self.pipeline,
-            worker_id=f"{socket.gethostname()}:{os.getpid()}", **(processor_kwargs or {}),
-        )
+        options = {"worker_id": f"{socket.gethostname()}:{os.getpid()}", **(processor_kwargs or {})}
+        self.processor = Processor(settings, self.sessions, self.pipeline, **options)
 
     def poll(self, mailbox: MailboxSettings) -> PassStats:
         """One pass over one mailbox; a source failure is logged and reported, never raised."""
@@ -64,16 +66,23 @@ class Worker:
         except (SourceError, LeaseHeld) as exc:
             log.error("mailbox not processed", extra={"mailbox": mailbox.key, "error": str(exc)})
             raise
-        log.info("mailbox pass done", extra={"mailbox": mailbox.key, "seen": stats.seen,
-                                             "recorded": stats.recorded,
-                                             "duplicates": stats.duplicates,
-                                             "quarantined": stats.quarantined,
-                                             "cases_opened": stats.cases_opened})
+        log.info(
+            "mailbox pass done",
+            extra={
+                "mailbox": mailbox.key,
+                "seen": stats.seen,
+                "recorded": stats.recorded,
+                "duplicates": stats.duplicates,
+                "quarantined": stats.quarantined,
+                "cases_opened": stats.cases_opened,
+            },
+        )
         return stats
 
     def flush(self) -> FlushStats:
-        stats = flush_outbox(self.sessions, self._transport, self.settings.smtp.max_attempts,
-                             stop=self.stop)
+        stats = flush_outbox(
+            self.sessions, self._transport, self.settings.smtp.max_attempts, stop=self.stop
+        )
         if stats.sent or stats.retried or stats.failed or stats.uncertain:
             log.info("outbox flushed", extra=vars(stats))
         return stats
@@ -89,8 +98,9 @@ class Worker:
         """
         report = RunReport()
         polled = threading.Event()
-        sender = threading.Thread(target=self._send_while, args=(polled, report.outbox),
-                                  name="outbox", daemon=True)
+        sender = threading.Thread(
+            target=self._send_while, args=(polled, report.outbox), name="outbox", daemon=True
+        )
         sender.start()
         started = time.perf_counter()
         try:
@@ -100,7 +110,10 @@ class Worker:
                 try:
                     report.passes.append(self.poll(mailbox))
                 except (SourceError, LeaseHeld) as exc:
-                    report.source_errors[mailbox.key] = str(exc)
+                    report.errors[mailbox.key] = str(exc)
+                except Exception as exc:  # the database, most likely; the next pass tries again
+                    log.exception("mailbox pass failed", extra={"mailbox": mailbox.key})
+                    report.errors[mailbox.key] = f"{type(exc).__name__}: {exc}"
         finally:
             report.polling_seconds = time.perf_counter() - started
             polled.set()
@@ -122,11 +135,24 @@ class Worker:
 
         scheduler = BackgroundScheduler(timezone="Europe/Brussels")
         for mailbox in self.mailboxes:
-            scheduler.add_job(self._safe_poll, "interval", args=[mailbox],
-                              seconds=self.settings.run.poll_seconds, id=f"poll-{mailbox.key}",
-                              max_instances=1, coalesce=True, next_run_time=_now())
-        scheduler.add_job(self.flush, "interval", seconds=self.settings.run.outbox_seconds,
-                          id="outbox", max_instances=1, coalesce=True)
+            scheduler.add_job(
+                self._safe_poll,
+                "interval",
+                args=[mailbox],
+                seconds=self.settings.run.poll_seconds,
+                id=f"poll-{mailbox.key}",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=_now(),
+            )
+        scheduler.add_job(
+            self.flush,
+            "interval",
+            seconds=self.settings.run.outbox_seconds,
+            id="outbox",
+            max_instances=1,
+            coalesce=True,
+        )
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop.set())
         scheduler.start()

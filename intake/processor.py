@@ -28,7 +28,9 @@ from intake.triage import TriagePipeline, TriageResult
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 50  # messages per transaction and per server round trip
-LEASE = timedelta(minutes=10)
+# A worker holds a mailbox folder for this long and renews it with every batch, so a worker
+# that died frees the folder for its successor within minutes.
+LEASE = timedelta(minutes=2)
 
 # Points where tests interrupt processing to prove that nothing is lost or handled twice.
 FAULT_POINTS = ("before_commit", "after_commit", "after_mark")
@@ -282,10 +284,13 @@ class Processor:
         return reason
 
     def _advance_state(self, session: Session, batch: list[FetchedMessage]) -> None:
+        """Note the highest UID recorded and renew the lease, in the batch's transaction."""
         state = session.get(MailboxState, (batch[0].mailbox_key, batch[0].folder))
-        highest = max(f.uid for f in batch)
-        if state is not None and highest > (state.last_uid or 0):
-            state.last_uid = highest
+        if state is None:
+            return
+        state.last_uid = max(state.last_uid or 0, *(f.uid for f in batch))
+        if state.lease_holder == self.worker_id:
+            state.lease_until = self.now() + LEASE
 
     def _take_lease(self, mailbox_key: str, folder: str, uidvalidity: int) -> None:
         now = self.now()

@@ -63,11 +63,16 @@ def test_crash_at_each_step_then_restart(point, batch_size, imap, smtp_server, d
     # With batches of one, crash while handling the 2nd message; with 50, in the only batch.
     nth = 2 if batch_size == 1 else 1
     committed_before_crash = {
-        ("before_commit", 1): 1, ("after_commit", 1): 2, ("after_mark", 1): 2,
-        ("before_commit", 50): 0, ("after_commit", 50): 3, ("after_mark", 50): 3,
+        ("before_commit", 1): 1,
+        ("after_commit", 1): 2,
+        ("after_mark", 1): 2,
+        ("before_commit", 50): 0,
+        ("after_commit", 50): 3,
+        ("after_mark", 50): 3,
     }[(point, batch_size)]
-    marked_but_unflagged = committed_before_crash - (nth - 1) * batch_size if (
-        point == "after_commit") else 0
+    marked_but_unflagged = (
+        committed_before_crash - (nth - 1) * batch_size if (point == "after_commit") else 0
+    )
 
     crashing = Worker(
         settings,
@@ -79,8 +84,9 @@ def test_crash_at_each_step_then_restart(point, batch_size, imap, smtp_server, d
     crashing.engine.dispose()
     assert counts(db)["messages"] == committed_before_crash
 
-    report = Worker(settings, pipeline=pipeline,
-                    processor_kwargs={"batch_size": batch_size}).run_once()
+    report = Worker(
+        settings, pipeline=pipeline, processor_kwargs={"batch_size": batch_size}
+    ).run_once()
     assert counts(db) == {"messages": 3, "cases": 3, "outbox": 3}
     assert report.passes[0].already_recorded == marked_but_unflagged
     for uid in uids:
@@ -196,9 +202,41 @@ def test_a_message_that_breaks_recording_is_quarantined_alone(
     assert "simulated bug" in report.passes[0].errors[0]
     with db.sessions() as s:
         assert sorted(s.scalars(select(Case.reference))) == [
-            "DPO-AGO-2026-0001", "DPO-AGO-2026-0002"]
+            "DPO-AGO-2026-0001",
+            "DPO-AGO-2026-0002",
+        ]
         quarantined = s.scalars(select(Message).where(Message.status == "quarantined")).one()
         assert quarantined.uid == uids[1] and "RuntimeError" in quarantined.quarantine_reason
     assert QUARANTINE_KEYWORD in imap.flags("INBOX", uids[1])
     assert PROCESSED_KEYWORD in imap.flags("INBOX", uids[0])
     assert PROCESSED_KEYWORD in imap.flags("INBOX", uids[2])
+
+
+def test_one_worker_per_mailbox_folder_at_a_time(imap, smtp_server, db, pipeline):
+    from datetime import UTC, timedelta
+
+    from intake.cases.models import MailboxState
+
+    imap.append(requests(1, seed=700)[0], msg_time=RECEIVED)
+    settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
+    now = datetime.now(UTC)
+    with db.sessions() as s, s.begin():
+        s.add(
+            MailboxState(
+                mailbox_key="ago",
+                folder="INBOX",
+                last_uid=0,
+                lease_holder="other-host:4242",
+                lease_until=now + timedelta(minutes=1),
+            )
+        )
+    report = Worker(settings, pipeline=pipeline).run_once()
+    assert "other-host:4242" in report.errors["ago"]
+    assert counts(db)["messages"] == 0
+
+    with db.sessions() as s, s.begin():  # the other worker died; its lease ran out
+        s.get(MailboxState, ("ago", "INBOX")).lease_until = now - timedelta(seconds=1)
+    report = Worker(settings, pipeline=pipeline, processor_kwargs={"worker_id": "me:1"}).run_once()
+    assert report.errors == {} and counts(db)["cases"] == 1
+    with db.sessions() as s:
+        assert s.get(MailboxState, ("ago", "INBOX")).lease_holder is None  # released at the end

@@ -78,7 +78,7 @@ def test_batch_of_every_kind(imap, smtp_server, db, pipeline):
     worker = Worker(settings_for(imap, smtp_server, db), pipeline=pipeline)
     report = worker.run_once()
 
-    assert report.source_errors == {}
+    assert report.errors == {}
     with db.sessions() as s:
         cases = {c.requester_address: c for c in s.scalars(select(Case))}
         assert set(cases) == {

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "mailboxes": [vars(p) for p in report.passes],
                     "outbox": vars(report.outbox),
-                    "source_errors": report.source_errors,
+                    "errors": report.errors,
                 },
                 ensure_ascii=False,
             )
@@ -58,11 +58,11 @@ def run(args: argparse.Namespace) -> int:
                 f"{p.duplicates} duplicates, {p.already_recorded} already recorded, "
                 f"{p.quarantined} quarantined"
             )
-        for key, error in report.source_errors.items():
+        for key, error in report.errors.items():
             print(f"{key}: NOT PROCESSED: {error}")
         o = report.outbox
         print(
             f"outbox: {o.sent} sent, {o.retried} to retry, {o.failed} failed, "
             f"{o.uncertain} uncertain"
         )
-    return 1 if report.source_errors else 0
+    return 1 if report.errors else 0
