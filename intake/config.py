@@ -9,18 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RIGHTS = (
-    "access",
-    "rectification",
-    "erasure",
-    "restriction",
-    "objection",
-    "portability",
-    "withdraw_consent",
-    "complaint",
-    "automated_decision",
-)
-LANGUAGES = ("nl", "fr", "en", "de")
+from intake.rights import LANGUAGES, RIGHTS
+
 DEFAULT_CONFIG_PATH = Path("/etc/dpo-intake/intake.toml")
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DEFAULT_RULES_DIR = PACKAGE_ROOT.parent / "rules"

@@ -6,7 +6,8 @@ import argparse
 import json
 
 from intake.cli.common import fail, settings_from_args
-from intake.config import RIGHTS, ConfigError
+from intake.config import ConfigError
+from intake.rights import RIGHTS
 
 
 def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) -> None:

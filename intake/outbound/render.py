@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 import yaml
 
-from intake.config import LANGUAGES, MailboxSettings
+from intake.config import MailboxSettings
 from intake.message import MSGID_RE, ParsedMessage
+from intake.rights import LANGUAGES
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 VTC_URL = "https://www.vlaamsetoezichtcommissie.be"
