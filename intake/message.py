@@ -9,6 +9,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr
 from types import MappingProxyType
 
@@ -106,12 +108,15 @@ def parse_message(raw: bytes) -> ParsedMessage:
     text_plain = _unix_newlines("\n".join(mail.text_plain)).strip()
     text_html = _unix_newlines("\n".join(mail.text_html)).strip() or None
     text = text_plain or (html_to_text(text_html) if text_html else "")
+    defects = tuple(sorted({type(d).__name__ for d in _all_defects(msg)}))
+    if not text and "NoBoundaryInMultipartDefect" in defects:
+        text = _salvage_text(msg.get_payload())
 
     return ParsedMessage(
         raw=raw,
         message_id=_first_msgid(headers.get("message-id", ())),
         subject=_clean_line(mail.subject or ""),
-        from_name=_clean_line(from_name),
+        from_name=_clean_line(_decode_words(from_name)),
         from_address=from_address.strip().lower(),
         to=_addresses(headers.get("to", ())),
         cc=_addresses(headers.get("cc", ())),
@@ -126,7 +131,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         authentication_results=headers.get("authentication-results", ()),
         content_type=msg.get_content_type(),
         content_hash=content_hash(raw),
-        defects=tuple(sorted({type(d).__name__ for d in _all_defects(msg)})),
+        defects=defects,
     )
 
 
@@ -156,6 +161,25 @@ def html_to_text(markup: str) -> str:
         re.sub(r"[ \t\u00a0]+", " ", html.unescape(line)).strip() for line in markup.split("\n")
     )
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _decode_words(value: str) -> str:
+    """RFC 2047 encoded words decoded ("=?utf-8?q?Jos=C3=A9?=" -> "José"); junk left as is."""
+    try:
+        return str(make_header(decode_header(value)))
+    except (HeaderParseError, LookupError, UnicodeError, ValueError):
+        return value
+
+
+def _salvage_text(payload: object) -> str:
+    """The readable lines of a multipart body whose boundary is missing (a broken mailer)."""
+    if not isinstance(payload, str):
+        return ""
+    kept = [
+        line for line in _unix_newlines(payload).split("\n")
+        if not line.startswith("--") and not re.match(r"(?i)^content-[\w-]+\s*:", line)
+    ]
+    return "\n".join(kept).strip()
 
 
 def _unix_newlines(text: str) -> str:

@@ -103,6 +103,8 @@ class TriagePipeline:
         identity = self.identity.assess(msg)
 
         explanation: list[str] = [f"guard: {reason}" for reason in guard.reasons]
+        if msg.defects:
+            explanation.append(f"mime: defects {', '.join(msg.defects)}")
         if guard.kind:
             kind, disposition = _GUARD_KINDS[guard.kind], ROBOT
         elif thread.case_ref:
