@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,7 +61,7 @@ class Worker:
         self.processor = Processor(settings, self.sessions, self.pipeline, **options)
 
     def poll(self, mailbox: MailboxSettings) -> PassStats:
-        """One pass over one mailbox; a source failure is logged and reported, never raised."""
+        """One pass over one mailbox; a source failure or a held lease is logged, then raised."""
         try:
             stats = self.processor.process_mailbox(mailbox, open_source(mailbox), self.stop)
         except (SourceError, LeaseHeld) as exc:
@@ -143,7 +144,7 @@ class Worker:
                 id=f"poll-{mailbox.key}",
                 max_instances=1,
                 coalesce=True,
-                next_run_time=_now(),
+                next_run_time=datetime.now(UTC),
             )
         scheduler.add_job(
             self.flush,
@@ -160,7 +161,7 @@ class Worker:
         log.info("intake running", extra={"mailboxes": ",".join(m.key for m in self.mailboxes)})
         self.stop.wait()
         _sd_notify("STOPPING=1")
-        log.info("stopping: finishing the current message")
+        log.info("stopping: finishing the batch in hand")
         scheduler.shutdown(wait=True)
         self.engine.dispose()
         log.info("stopped")
@@ -172,12 +173,6 @@ class Worker:
             pass  # logged in poll(); the next interval tries again
         except Exception:
             log.exception("mailbox pass failed", extra={"mailbox": mailbox.key})
-
-
-def _now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
 
 
 def _sd_notify(state: str) -> None:
