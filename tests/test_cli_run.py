@@ -22,7 +22,7 @@ AGO = "dpo.ago@vlaanderen.be"
 
 
 def write_settings(tmp_path: Path, imap, smtp, *, imap_port: int | None = None,
-                   imap_password_env: str = IMAP_PASSWORD_ENV) -> Path:
+                   imap_password_env: str = IMAP_PASSWORD_ENV, wse_folder: str = "") -> Path:
     path = tmp_path / "intake.toml"
     path.write_text(f"""
 [database]
@@ -55,7 +55,23 @@ ca_file = "{imap.ca_file}"
 username = "{imap.user}"
 password_env = "{imap_password_env}"
 timeout = 5
-""", encoding="utf-8")
+""" + (f"""
+[[mailbox]]
+key = "wse"
+controller = "Departement Werk en Sociale Economie"
+address = "dpo.wse@vlaanderen.be"
+reference_prefix = "DPO-WSE"
+
+[mailbox.imap]
+host = "{imap.host}"
+port = {imap.tls_port}
+tls = "implicit"
+ca_file = "{imap.ca_file}"
+username = "{imap.user}"
+password_env = "{imap_password_env}"
+folder = "{wse_folder}"
+after = "move"
+""" if wse_folder else ""), encoding="utf-8")
     return path
 
 
@@ -115,8 +131,12 @@ def test_unreachable_server_and_wrong_password(tmp_path, imap, smtp_server, monk
 
 
 def test_daemon_polls_and_stops_cleanly_on_sigterm(tmp_path, imap, smtp_server):
-    settings = str(write_settings(tmp_path, imap, smtp_server))
+    # Two mailboxes polled by concurrent scheduler jobs on one SQLite database.
+    settings = str(write_settings(tmp_path, imap, smtp_server, wse_folder="WSE"))
     intake("--config", settings, "db", "upgrade")
+    imap.append(mailgen.request("objection", "nl", to="dpo.wse@vlaanderen.be", seed=50,
+                                sender=("Pieter Maes", "pieter.maes@example.be")),
+                folder="WSE", msg_time=RECEIVED)
     daemon = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", settings],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -130,7 +150,8 @@ def test_daemon_polls_and_stops_cleanly_on_sigterm(tmp_path, imap, smtp_server):
                 break
             time.sleep(0.2)
         assert all(PROCESSED_KEYWORD in imap.flags("INBOX", uid) for uid in uids)
-        assert len(smtp_server.wait_for(3, timeout=30)) == 3
+        assert len(smtp_server.wait_for(4, timeout=30)) == 4
+        assert imap.uids("WSE") == [] and len(imap.uids("Verwerkt")) == 1  # moved, after=move
     finally:
         daemon.send_signal(signal.SIGTERM)
         _, stderr = daemon.communicate(timeout=60)
