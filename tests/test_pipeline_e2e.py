@@ -203,3 +203,34 @@ def test_replies_per_sender_are_limited(imap, smtp_server, db, pipeline):
         flagged = s.get(Case, suppressed[0].case_id)
         assert flagged.needs_review and "reply limit" in flagged.review_reason
     assert len(smtp_server.wait_for(2)) == 2
+
+
+def test_reply_with_a_further_right_joins_the_case_for_review(imap, smtp_server, db, pipeline):
+    ago = "dpo.ago@vlaanderen.be"
+    imap.append(mailgen.request("access", "nl", to=ago, sender=PERSON, seed=71), msg_time=RECEIVED)
+    settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
+    Worker(settings, pipeline=pipeline).run_once()
+    with db.sessions() as s:
+        ack_id = s.scalars(select(OutboxItem.message_id)).one()
+    # The requester answers our acknowledgement (reply headers only, no reference in the subject)
+    # and now also asks for erasure.
+    imap.append(
+        mailgen.request(
+            "erasure",
+            "nl",
+            to=ago,
+            sender=PERSON,
+            seed=72,
+            subject="Re: uw bericht",
+            in_reply_to=ack_id,
+        ),
+        msg_time=RECEIVED,
+    )
+    Worker(settings, pipeline=pipeline).run_once()
+    with db.sessions() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.right_names == ("access",)
+        assert case.needs_review and "erasure" in case.review_reason
+        assert len(s.scalars(select(Message).where(Message.case_id == case.id)).all()) == 2
+    smtp_server.wait_for(1)
+    assert len(smtp_server.received) == 1  # the reply itself gets no second acknowledgement

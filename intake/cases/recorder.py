@@ -99,7 +99,7 @@ def record_message(
     if disposition == FOLLOWUP or (triage.thread.reply_to_ids and disposition != ROBOT):
         case, how = _thread_case(session, mailbox, triage)
         if case is not None and case.requester_address == msg.from_address:
-            return _attach(session, case, row, how)
+            return _attach(session, case, row, triage, how)
         if case is not None:
             # Someone else's mail names this case: never attach it (that would expose the case).
             review = "follow-up names another requester's case"
@@ -149,11 +149,18 @@ def _thread_case(
     return case, "reply headers (In-Reply-To/References)"
 
 
-def _attach(session: Session, case: Case, row: Message, how: str) -> RecordOutcome:
+def _attach(
+    session: Session, case: Case, row: Message, triage: TriageResult, how: str
+) -> RecordOutcome:
     row.case_id, row.kind, row.disposition = case.id, "followup", FOLLOWUP
     reason = f"follow-up joined by {how}"
+    further = [r for r in triage.rights if r not in case.right_names]
     if case.status == "closed":
         case.needs_review, case.review_reason = True, "follow-up on a closed case"
+    elif further:
+        # The case's rights change only by a person's decision (reclassification).
+        case.needs_review = True
+        case.review_reason = f"follow-up seems to exercise further rights: {', '.join(further)}"
     _event(session, case, row, "message_attached", reason)
     return RecordOutcome(row.id, "processed", case.reference)
 
