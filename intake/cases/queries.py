@@ -28,6 +28,23 @@ class CaseLine:
     suspended: bool
     needs_review: bool
 
+    @classmethod
+    def of(cls, c: Case) -> CaseLine:
+        return cls(
+            reference=c.reference,
+            mailbox=c.mailbox_key,
+            kind=c.kind,
+            status=c.status,
+            rights=c.right_names,
+            identity=c.identity_status,
+            requester=c.requester_address,
+            received=c.received_at.astimezone(BRUSSELS),
+            due=c.due_date,
+            target=c.target_date,
+            suspended=c.clock_suspended_on is not None,
+            needs_review=c.needs_review,
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "reference": self.reference,
@@ -58,23 +75,7 @@ def list_cases(
         query = query.where(Case.status == status)
     if right:
         query = query.where(Case.rights.any(CaseRight.right == right))
-    return [
-        CaseLine(
-            reference=c.reference,
-            mailbox=c.mailbox_key,
-            kind=c.kind,
-            status=c.status,
-            rights=c.right_names,
-            identity=c.identity_status,
-            requester=c.requester_address,
-            received=c.received_at.astimezone(BRUSSELS),
-            due=c.due_date,
-            target=c.target_date,
-            suspended=c.clock_suspended_on is not None,
-            needs_review=c.needs_review,
-        )
-        for c in session.scalars(query)
-    ]
+    return [CaseLine.of(c) for c in session.scalars(query)]
 
 
 def case_detail(session: Session, reference: str) -> dict[str, Any] | None:
@@ -88,8 +89,7 @@ def case_detail(session: Session, reference: str) -> dict[str, Any] | None:
     outbox = session.scalars(
         select(OutboxItem).where(OutboxItem.case_id == case.id).order_by(OutboxItem.id)
     )
-    line = list_cases(session, mailbox=case.mailbox_key)
-    summary = next(c for c in line if c.reference == reference).to_json()
+    summary = CaseLine.of(case).to_json()
     summary.update(
         {
             "requester_name": case.requester_name,

@@ -25,10 +25,9 @@ SYSTEM_ACTOR = "intake"
 
 @dataclass(frozen=True)
 class RecordOutcome:
-    """What recording did: the message row, the case opened or joined, a reply queued or not."""
+    """What recording did: the case opened or joined, and whether a reply was queued."""
 
-    message_pk: int
-    status: str  # processed | duplicate | already_recorded
+    status: str  # processed | duplicate
     case_reference: str | None = None
     opened_case: bool = False
     acknowledgement_queued: bool = False
@@ -91,7 +90,7 @@ def record_message(
         session.add(row)
         session.flush()
         _event(session, None, row, "duplicate_ignored", f"same mail as message #{earlier.id}")
-        return RecordOutcome(row.id, "duplicate")
+        return RecordOutcome("duplicate")
     session.add(row)
     session.flush()
 
@@ -110,13 +109,13 @@ def record_message(
 
     if disposition not in (OPEN_REQUEST, OPEN_QUESTION):
         _event(session, None, row, "listed", f"{triage.kind}: {disposition}")
-        return RecordOutcome(row.id, "processed")
+        return RecordOutcome("processed")
 
     case = _open_case(session, mailbox, row, msg, triage, disposition, review)
     queued = False
     if triage.guard.may_reply:
         queued = _queue_acknowledgement(session, mailbox, smtp, case, row, msg, triage, now)
-    return RecordOutcome(row.id, "processed", case.reference, True, queued)
+    return RecordOutcome("processed", case.reference, True, queued)
 
 
 def _thread_case(
@@ -162,7 +161,7 @@ def _attach(
         case.needs_review = True
         case.review_reason = f"follow-up seems to exercise further rights: {', '.join(further)}"
     _event(session, case, row, "message_attached", reason)
-    return RecordOutcome(row.id, "processed", case.reference)
+    return RecordOutcome("processed", case.reference)
 
 
 def _open_case(
