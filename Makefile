@@ -20,6 +20,7 @@ system-deps:
 
 # The real pipeline on the embedded default: SQLite, the bundled sample Maildir, replies as .eml files.
 demo: venv
+	@scripts/ensure-system-deps.sh ocr
 	rm -rf var/demo
 	mkdir -p var/demo
 	cp -r examples/mailbox var/demo/mailbox

@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a command needs (when root), or says what to install (otherwise).
 #   ensure-system-deps.sh python   the venv module (python3-venv)
-#   ensure-system-deps.sh test     + Dovecot for the IMAP tests (dovecot-imapd)
+#   ensure-system-deps.sh ocr      + Tesseract with Dutch, French and German (ID-card copies)
+#   ensure-system-deps.sh test     + Tesseract, Dovecot for the IMAP tests (dovecot-imapd)
 set -euo pipefail
 what=${1:-python}
 need=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if [ "$what" = ocr ] || [ "$what" = test ]; then
+  command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
+  for lang in nld fra deu; do
+    [ -e "/usr/share/tesseract-ocr/5/tessdata/$lang.traineddata" ] || need+=("tesseract-ocr-$lang")
+  done
+fi
 if [ "$what" = test ]; then
+  # The real MRZ typeface for the generated ID-card images of the tests.
+  [ -d /usr/share/fonts/opentype/ocr-b ] || need+=(fonts-ocr-b)
+  [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
   command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
 fi
