@@ -14,6 +14,7 @@ from intake.rights import LANGUAGES, RIGHTS
 DEFAULT_CONFIG_PATH = Path("/etc/dpo-intake/intake.toml")
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DEFAULT_RULES_DIR = PACKAGE_ROOT.parent / "rules"
+DEFAULT_MODEL_DIR = PACKAGE_ROOT.parent / "models" / "build"
 DEFAULT_IDENTITY_RIGHTS = (
     "access",
     "rectification",
@@ -103,6 +104,45 @@ class TrustSettings:
 
 
 @dataclass(frozen=True)
+class IdentitySettings:
+    """How identity evidence is read: OCR of ID copies and the salt of national-number hashes."""
+
+    ocr: bool = True  # read image and PDF attachments with Tesseract
+    # Key for the salted hash kept instead of a national number (HMAC-SHA256). Unset: numbers
+    # are only masked, never hashed.
+    number_salt: Secret = field(default_factory=lambda: Secret())
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """Staff digests: when, to whom, and what counts as soon."""
+
+    schedule: str = "0 8 * * mon-fri"  # crontab fields, Europe/Brussels
+    combined: bool = False  # one digest for all mailboxes instead of one per mailbox
+    to: tuple[str, ...] = ()  # staff addresses for every mailbox (a mailbox may add its own)
+    due_within_days: int = 7
+    send_empty: bool = False
+    language: str = "nl"
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    """The daily deadline check: what it flags, and the alert mail for overdue cases."""
+
+    schedule: str = "0 7 * * *"
+    extension_window_working_days: int = 5
+    due_within_working_days: int = 3
+    alert_overdue: bool = True
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """The daily purge of cases past their mailbox's retention period."""
+
+    schedule: str = "30 2 * * *"
+
+
+@dataclass(frozen=True)
 class ImapSettings:
     host: str
     port: int = 993
@@ -137,6 +177,7 @@ class MailboxSettings:
     retention_years: int = 5
     dpo_contact: str = ""
     question_service_days: int = 30
+    staff: tuple[str, ...] = ()  # staff addresses of this mailbox (besides [digest] to)
     imap: ImapSettings | None = None
     maildir: MaildirSettings | None = None
 
@@ -161,7 +202,17 @@ class Settings:
     run: RunSettings
     mailboxes: tuple[MailboxSettings, ...]
     rules_dir: str = str(DEFAULT_RULES_DIR)
+    model_dir: str = str(DEFAULT_MODEL_DIR)
     own_addresses: tuple[str, ...] = ()
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+
+    def staff_for(self, mailbox_key: str) -> tuple[str, ...]:
+        """Who receives the digest and alerts of one mailbox: [digest] to plus its own staff."""
+        own = self.mailbox(mailbox_key).staff
+        return tuple(dict.fromkeys((*self.digest.to, *own)))
 
     def mailbox(self, key: str) -> MailboxSettings:
         for mailbox in self.mailboxes:
@@ -218,7 +269,10 @@ def load_settings(path: str | Path) -> Settings:
 def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = None) -> Settings:
     """Validate a decoded TOML document."""
     r = _Reader(data, source, "")
-    r.allow("database", "smtp", "trust", "mailbox", "run", "rules", "own_addresses")
+    r.allow(
+        "database", "smtp", "trust", "mailbox", "run", "rules", "own_addresses", "model",
+        "identity", "digest", "reminders", "retention",
+    )
     base = base_dir or Path.cwd()
 
     db = r.table("database")
@@ -262,6 +316,38 @@ def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = No
     rules_dir = _relative(rules.str("dir", str(DEFAULT_RULES_DIR)), base)
     rules.done()
 
+    mo = r.table("model")
+    model_dir = _relative(mo.str("dir", str(DEFAULT_MODEL_DIR)), base)
+    mo.done()
+
+    idt = r.table("identity")
+    identity = IdentitySettings(ocr=idt.bool("ocr", True), number_salt=idt.secret("number_salt"))
+    idt.done()
+
+    dg = r.table("digest")
+    digest = DigestSettings(
+        schedule=_crontab(dg, "schedule", DigestSettings.schedule),
+        combined=dg.bool("combined", False),
+        to=_addresses(dg, "to"),
+        due_within_days=dg.int("due_within_days", 7, minimum=1),
+        send_empty=dg.bool("send_empty", False),
+        language=dg.choice("language", LANGUAGES, "nl"),
+    )
+    dg.done()
+
+    rm = r.table("reminders")
+    reminders = ReminderSettings(
+        schedule=_crontab(rm, "schedule", ReminderSettings.schedule),
+        extension_window_working_days=rm.int("extension_window_working_days", 5, minimum=1),
+        due_within_working_days=rm.int("due_within_working_days", 3, minimum=1),
+        alert_overdue=rm.bool("alert_overdue", True),
+    )
+    rm.done()
+
+    rt = r.table("retention")
+    retention = RetentionSettings(schedule=_crontab(rt, "schedule", RetentionSettings.schedule))
+    rt.done()
+
     mailboxes = tuple(_mailbox(m, base) for m in r.table_list("mailbox"))
     keys = [m.key for m in mailboxes]
     for key in keys:
@@ -280,7 +366,12 @@ def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = No
         run=run,
         mailboxes=mailboxes,
         rules_dir=rules_dir,
+        model_dir=model_dir,
         own_addresses=own,
+        identity=identity,
+        digest=digest,
+        reminders=reminders,
+        retention=retention,
     )
 
 
@@ -359,11 +450,32 @@ def _mailbox(m: _Reader, base: Path) -> MailboxSettings:
         retention_years=m.int("retention_years", 5, minimum=1),
         dpo_contact=m.str("dpo_contact", address.lower()),
         question_service_days=m.int("question_service_days", 30, minimum=1),
+        staff=_addresses(m, "staff"),
         imap=imap,
         maildir=maildir,
     )
     m.done()
     return settings
+
+
+def _crontab(r: _Reader, name: str, default: str) -> str:
+    """A five-field crontab expression (minute hour day month weekday), checked by APScheduler."""
+    value = r.str(name, default)
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value, timezone="Europe/Brussels")
+    except ValueError as exc:
+        r.fail(name, f"{value!r} is not a crontab (minute hour day month weekday): {exc}")
+    return value
+
+
+def _addresses(r: _Reader, name: str) -> tuple[str, ...]:
+    values = r.str_list(name, ())
+    for value in values:
+        if "@" not in value or any(c.isspace() for c in value):
+            r.fail(name, f"{value!r} is not an e-mail address")
+    return tuple(v.lower() for v in values)
 
 
 def _relative(value: str, base: Path) -> str:

@@ -111,6 +111,10 @@ class Case(Base):
     review_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    assignee: Mapped[str | None] = mapped_column(String(120))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # answered|refused|withdrawn|forwarded
+    answered_on: Mapped[date | None] = mapped_column(Date)  # Brussels date the case was closed
+    on_time: Mapped[bool | None] = mapped_column(Boolean)  # closed on or before its due date
 
     rights: Mapped[list[CaseRight]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseRight.position"
@@ -213,3 +217,19 @@ class OutboxItem(Base):
     result: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DigestRun(Base):
+    """One staff digest (or heartbeat) per scope and period: recorded so none is sent twice."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (UniqueConstraint("scope", "period", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32))  # a mailbox key, or "all" for a combined digest
+    period: Mapped[str] = mapped_column(String(32))  # e.g. the Brussels date "2026-11-23"
+    kind: Mapped[str] = mapped_column(String(16), default="digest")  # digest | heartbeat
+    status: Mapped[str] = mapped_column(String(16))  # queued | empty
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # lines per section
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -142,6 +142,7 @@ def close(session: Session, case: Case, outcome: str, reason: str, actor: str,
     answered_on = at.astimezone(BRUSSELS).date()
     on_time = case.due_date is None or answered_on <= case.due_date
     case.status, case.closed_at = "closed", at
+    case.outcome, case.answered_on, case.on_time = outcome, answered_on, on_time
     record_event(session, case, "closed", reason, actor,
                  {"outcome": outcome, "on": answered_on.isoformat(), "on_time": on_time}, at=at)
 
