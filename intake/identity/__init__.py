@@ -35,6 +35,12 @@ class Evidence:
     qualified: bool = False
     signer: str | None = None
     detail: str = ""
+    # Added to the contract's keys; never the image, never a whole national number.
+    side: str | None = None  # id_copy: front | back | both | data_page
+    masked_number: str | None = None  # e.g. "85.07.30-***.**" or "BE ***4567 **"
+    number_hash: str | None = None  # salted hash of the national number, to match, not to read
+    name_match: bool | None = None  # name on the document/certificate vs the sender's display name
+    sha256: str | None = None  # of the attachment that carried the evidence
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
