@@ -86,10 +86,11 @@ def _read_file(path: Path) -> list[Rule]:
     entries = data["rules"]
     if not isinstance(entries, list) or not entries:
         raise RuleError(path.name, None, "'rules' must be a non-empty list")
-    return [_parse_rule(path.name, index, entry) for index, entry in enumerate(entries, 1)]
+    return [parse_rule(path.name, index, entry) for index, entry in enumerate(entries, 1)]
 
 
-def _parse_rule(file: str, index: int, entry: Any) -> Rule:
+def parse_rule(file: str, index: int, entry: Any) -> Rule:
+    """Check one entry of a rules list (index counts from 1) and build its Rule."""
     label = f"rule #{index}"
     if not isinstance(entry, Mapping):
         raise RuleError(file, label, "a rule must be a mapping of keys")

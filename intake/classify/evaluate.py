@@ -1,0 +1,271 @@
+"""`intake rules eval`: precision, recall and F1 per right on a labelled set, and the change
+against a saved baseline."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from intake.classify.labels import RIGHTS
+
+LABELS_FILE = "labels.jsonl"
+
+
+class EvalSetError(ValueError):
+    """The evaluation directory or its labels file is not usable."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One labelled message: a .eml or .txt file and the rights it exercises."""
+
+    name: str
+    path: Path
+    language: str
+    rights: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    rights: frozenset[str]
+    language: str
+    needs_review: bool = False
+
+
+@dataclass(frozen=True)
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def support(self) -> int:
+        return self.tp + self.fn
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+
+@dataclass
+class EvalReport:
+    """Per-right counts, per-language micro figures, confusions and the messages that missed."""
+
+    per_right: dict[str, Counts]
+    per_language: dict[str, Counts]
+    samples: int
+    exact: int
+    language_correct: int
+    review_flagged: int
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    misses: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
+
+    @property
+    def micro(self) -> Counts:
+        total = Counts()
+        for counts in self.per_right.values():
+            total = total + counts
+        return total
+
+    @property
+    def macro_f1(self) -> float:
+        """Mean F1 over the rights that occur in the labels or in the predictions."""
+        seen = [c for c in self.per_right.values() if c.tp + c.fp + c.fn]
+        return sum(c.f1 for c in seen) / len(seen) if seen else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        micro = self.micro
+        return {
+            "samples": self.samples,
+            "exact": self.exact,
+            "language_correct": self.language_correct,
+            "review_flagged": self.review_flagged,
+            "micro": _figures(micro),
+            "macro_f1": round(self.macro_f1, 4),
+            "per_right": {r: _figures(c) for r, c in self.per_right.items()},
+            "per_language": {lang: _figures(c) for lang, c in sorted(self.per_language.items())},
+            "confusion": [
+                {"expected": a, "predicted": b, "count": n}
+                for (a, b), n in sorted(self.confusion.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+            "misses": [
+                {"file": name, "expected": expected, "predicted": predicted}
+                for name, expected, predicted in self.misses
+            ],
+        }
+
+
+def _figures(c: Counts) -> dict[str, float | int]:
+    return {
+        "precision": round(c.precision, 4),
+        "recall": round(c.recall, 4),
+        "f1": round(c.f1, 4),
+        "support": c.support,
+        "tp": c.tp,
+        "fp": c.fp,
+        "fn": c.fn,
+    }
+
+
+def load_samples(directory: str | Path) -> list[Sample]:
+    """The samples of DIR/labels.jsonl: one object per line with `file`, `rights` and
+    `lang` or `language`. Labels that are not one of the nine rights (e.g. "other") are ignored."""
+    root = Path(directory)
+    labels = root / LABELS_FILE
+    if not labels.is_file():
+        raise EvalSetError(f"{root}: no {LABELS_FILE} (one JSON object per line: "
+                           '{"file": "x.eml", "rights": ["access"], "language": "nl"})')
+    samples = []
+    for number, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            name = item["file"]
+            rights = item["rights"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise EvalSetError(f"{labels}:{number}: {exc}") from exc
+        if not isinstance(rights, list):
+            raise EvalSetError(f"{labels}:{number}: rights must be a list")
+        path = root / name
+        if not path.is_file():
+            raise EvalSetError(f"{labels}:{number}: no such file {name}")
+        language = item.get("language") or item.get("lang") or ""
+        samples.append(Sample(name, path, language, frozenset(r for r in rights if r in RIGHTS)))
+    if not samples:
+        raise EvalSetError(f"{labels}: no samples")
+    return samples
+
+
+def evaluate(
+    samples: Iterable[Sample], predict: Callable[[Sample], Prediction]
+) -> EvalReport:
+    """Run `predict` over the samples and count hits per right and language."""
+    per_right = {right: Counts() for right in RIGHTS}
+    per_language: dict[str, Counts] = {}
+    confusion: Counter[tuple[str, str]] = Counter()
+    misses = []
+    count = exact = language_correct = review = 0
+    for sample in samples:
+        count += 1
+        got = predict(sample)
+        expected, predicted = sample.rights, got.rights
+        exact += expected == predicted
+        language_correct += got.language == sample.language
+        review += got.needs_review
+        for right in RIGHTS:
+            delta = Counts(
+                int(right in expected and right in predicted),
+                int(right not in expected and right in predicted),
+                int(right in expected and right not in predicted),
+            )
+            per_right[right] = per_right[right] + delta
+            per_language[sample.language] = per_language.get(sample.language, Counts()) + delta
+        missed, extra = expected - predicted, predicted - expected
+        for a in sorted(missed):
+            for b in sorted(extra) or ["(none)"]:
+                confusion[(a, b)] += 1
+        if not missed:
+            for b in sorted(extra):
+                confusion[("(none)", b)] += 1
+        if expected != predicted:
+            misses.append((sample.name, _ordered(expected), _ordered(predicted)))
+    return EvalReport(per_right, per_language, count, exact, language_correct, review,
+                      confusion, misses)
+
+
+def _ordered(rights: Iterable[str]) -> list[str]:
+    return [r for r in RIGHTS if r in rights]
+
+
+def format_report(report: EvalReport, baseline: Mapping[str, Any] | None = None) -> str:
+    """The report as a table for people, with the change against a baseline when given."""
+    data = report.to_json()
+    base_rights = (baseline or {}).get("per_right", {})
+    lines = [f"{'right':<20} {'prec':>6} {'recall':>6} {'F1':>6} {'support':>7}"
+             + ("  ΔF1 vs baseline" if baseline else "")]
+    for right, fig in data["per_right"].items():
+        if not (fig["support"] or fig["fp"]):
+            continue
+        row = (f"{right:<20} {fig['precision']:>6.2f} {fig['recall']:>6.2f} {fig['f1']:>6.2f}"
+               f" {fig['support']:>7}")
+        if baseline:
+            row += "  " + _delta(fig["f1"], base_rights.get(right, {}).get("f1"))
+        lines.append(row)
+    micro = data["micro"]
+    lines.append(f"{'micro':<20} {micro['precision']:>6.2f} {micro['recall']:>6.2f}"
+                 f" {micro['f1']:>6.2f} {micro['support']:>7}"
+                 + ("  " + _delta(micro["f1"], (baseline or {}).get("micro", {}).get("f1"))
+                    if baseline else ""))
+    lines.append(f"{'macro F1':<20} {'':>6} {'':>6} {data['macro_f1']:>6.2f}"
+                 + ("  " + _delta(data["macro_f1"], (baseline or {}).get("macro_f1"))
+                    if baseline else ""))
+    lines.append("")
+    lines.append("per language (micro): " + ", ".join(
+        f"{lang or '?'} F1 {fig['f1']:.2f} (P {fig['precision']:.2f} R {fig['recall']:.2f})"
+        for lang, fig in data["per_language"].items()))
+    lines.append(f"exact: {data['exact']}/{data['samples']}; language detected correctly: "
+                 f"{data['language_correct']}/{data['samples']}; flagged for review: "
+                 f"{data['review_flagged']}")
+    if data["confusion"]:
+        lines.append("")
+        lines.append("confusion (expected -> predicted instead, count):")
+        lines += [f"  {c['expected']} -> {c['predicted']}: {c['count']}"
+                  for c in data["confusion"]]
+    if baseline:
+        lines += ["", *_changed_files(data, baseline)]
+    if data["misses"]:
+        lines.append("")
+        lines.append("misses:")
+        lines += [f"  {m['file']}: expected {m['expected'] or '[]'}, got {m['predicted'] or '[]'}"
+                  for m in data["misses"]]
+    return "\n".join(lines)
+
+
+def _delta(now: float, before: float | None) -> str:
+    if before is None:
+        return "new"
+    diff = now - before
+    return "=" if abs(diff) < 0.005 else f"{diff:+.2f}"
+
+
+def _changed_files(data: Mapping[str, Any], baseline: Mapping[str, Any]) -> list[str]:
+    """Which files a change broke or fixed, compared with the baseline's misses."""
+    before = {m["file"]: m for m in baseline.get("misses", [])}
+    now = {m["file"]: m for m in data["misses"]}
+    broken = sorted(set(now) - set(before))
+    fixed = sorted(set(before) - set(now))
+    lines = [f"against the baseline: {len(broken)} newly wrong, {len(fixed)} fixed"]
+    lines += [f"  newly wrong: {name}: got {now[name]['predicted'] or '[]'}" for name in broken]
+    lines += [f"  fixed: {name}" for name in fixed]
+    return lines
+
+
+def regressions(report: EvalReport, baseline: Mapping[str, Any], tolerance: float = 0.0
+                ) -> Sequence[str]:
+    """Rights (and "micro") whose F1 fell below the baseline by more than tolerance."""
+    data = report.to_json()
+    fallen = [
+        right for right, fig in data["per_right"].items()
+        if right in baseline.get("per_right", {})
+        and fig["f1"] < baseline["per_right"][right]["f1"] - tolerance
+    ]
+    if data["micro"]["f1"] < baseline.get("micro", {}).get("f1", 0.0) - tolerance:
+        fallen.append("micro")
+    return fallen
