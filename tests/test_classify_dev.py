@@ -385,6 +385,61 @@ DEV: list[tuple[str, str, tuple[str, ...]]] = [
         "Je retire mon consentement et je vous demande de supprimer mes données.",
         ("erasure", "withdraw_consent"),
     ),
+    # --- an access request that lists the Art. 15(1) items it wants to be told about: the
+    # right to complain and the existence of automated decisions are items, not requests.
+    (
+        "nl",
+        "Op grond van artikel 15 AVG vraag ik inzage in mijn persoonsgegevens. Vermeld ook: de"
+        " verwerkingsdoeleinden, de ontvangers, hoe lang u ze bewaart, het recht om een klacht in"
+        " te dienen bij een toezichthoudende autoriteit, de bron van de gegevens en het bestaan"
+        " van geautomatiseerde besluitvorming, met nuttige informatie over de onderliggende"
+        " logica.",
+        ("access",),
+    ),
+    (
+        "en",
+        "Under Article 15 GDPR please give me access to my personal data, and tell me the"
+        " purposes, the recipients, the storage period, my right to lodge a complaint with a"
+        " supervisory authority, where the data came from, and whether automated decision-making"
+        " including profiling takes place, with meaningful information about the logic involved.",
+        ("access",),
+    ),
+    (
+        "fr",
+        "Conformément à l'article 15 du RGPD, je demande l'accès à mes données. Merci de préciser"
+        " les finalités, les destinataires, la durée de conservation, le droit d'introduire une"
+        " réclamation auprès d'une autorité de contrôle, la source des données et l'existence"
+        " d'une prise de décision automatisée, y compris un profilage.",
+        ("access",),
+    ),
+    (
+        "de",
+        "Gemäß Art. 15 DSGVO bitte ich um Auskunft über meine Daten: die Verarbeitungszwecke, die"
+        " Empfänger, die Speicherdauer, das Bestehen eines Beschwerderechts bei einer"
+        " Aufsichtsbehörde, die Herkunft der Daten und das Bestehen einer automatisierten"
+        " Entscheidungsfindung einschließlich Profiling.",
+        ("access",),
+    ),
+    (
+        "en",
+        "I request a copy of my data. If applicable, please also state the existence of"
+        " automated decision-making referred to in Article 22(1) and (4) and the envisaged"
+        " consequences for me.",
+        ("access",),
+    ),
+    # --- a complaint after a request went unanswered: the earlier request is no new request
+    (
+        "en",
+        "I am writing to complain. On 3 March I made a subject access request and I never received"
+        " an answer. I have therefore filed a complaint with the supervisory authority.",
+        ("complaint",),
+    ),
+    (
+        "nl",
+        "Ik wil een klacht indienen: mijn verzoek tot inzage van 3 maart is nooit beantwoord."
+        " Ik heb de zaak intussen aan de Vlaamse Toezichtcommissie voorgelegd.",
+        ("complaint",),
+    ),
     # --- no right exercised: questions, thanks, lists of rights, other procedures, noise
     ("nl", "Ik heb een vraag over de bewaartermijn van camerabeelden aan jullie kantoor.", ()),
     ("nl", "Bedankt voor de snelle inzage vorige maand, alles is duidelijk.", ()),
