@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.cases.db import ensure_current, make_engine, make_session_factory
+from intake.classify.reload import RulesReloader
 from intake.config import MailboxSettings, Settings
 from intake.outbound.outbox import FlushStats, Transport, flush_outbox
 from intake.outbound.transport import open_transport
@@ -27,6 +28,7 @@ from intake.triage import TriagePipeline
 
 log = logging.getLogger(__name__)
 SENDER_INTERVAL = 0.5  # seconds between outbox flushes during `run --once`
+RULES_CHECK_SECONDS = 10  # how often the daemon looks for changed rule files (and SIGHUP)
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Worker:
         ensure_current(self.engine)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
         self.pipeline = pipeline or TriagePipeline.from_settings(settings)
+        self.rules = RulesReloader(settings.rules_dir, self.pipeline.classifier)
         self.stop = threading.Event()
         options = {"worker_id": f"{socket.gethostname()}:{os.getpid()}", **(processor_kwargs or {})}
         self.processor = Processor(settings, self.sessions, self.pipeline, **options)
@@ -87,6 +90,15 @@ class Worker:
         if stats.sent or stats.retried or stats.failed or stats.uncertain:
             log.info("outbox flushed", extra=vars(stats))
         return stats
+
+    def check_rules(self) -> bool:
+        """Reload the rules if they changed or SIGHUP asked; True when new rules are active."""
+        classifier = self.rules.check()
+        if classifier is None:
+            return False
+        # Messages triaged from now on use the new rules; one in progress finishes with the old.
+        self.pipeline.classifier = classifier
+        return True
 
     def _transport(self) -> AbstractContextManager[Transport]:
         return open_transport(self.settings.smtp)
@@ -154,8 +166,18 @@ class Worker:
             max_instances=1,
             coalesce=True,
         )
+        scheduler.add_job(
+            self.check_rules,
+            "interval",
+            seconds=RULES_CHECK_SECONDS,
+            id="rules",
+            max_instances=1,
+            coalesce=True,
+        )
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop.set())
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, lambda *_: self._reload_soon(scheduler))
         scheduler.start()
         _sd_notify("READY=1")
         log.info("intake running", extra={"mailboxes": ",".join(m.key for m in self.mailboxes)})
@@ -165,6 +187,10 @@ class Worker:
         scheduler.shutdown(wait=True)
         self.engine.dispose()
         log.info("stopped")
+
+    def _reload_soon(self, scheduler: Any) -> None:
+        self.rules.request()
+        scheduler.modify_job("rules", next_run_time=datetime.now(UTC))
 
     def _safe_poll(self, mailbox: MailboxSettings) -> None:
         try:
