@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +13,13 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr
 from types import MappingProxyType
 
+import inscriptis
+import lxml.etree
 import mailparser
+from inscriptis.css_profiles import STRICT_CSS_PROFILE
+from inscriptis.html_properties import Display
+from inscriptis.model.config import ParserConfig
+from inscriptis.model.html_element import HtmlElement
 
 MSGID_RE = re.compile(r"<[^<>\s]+>")
 
@@ -31,6 +36,13 @@ _TRACE_HEADERS = frozenset(
         "arc-authentication-results",
         "x-received",
     }
+)
+
+
+# Outlook writes every line as <p class=MsoNormal> with no margin and blank lines as <p>&nbsp;</p>.
+_HTML_CONFIG = ParserConfig(css={**STRICT_CSS_PROFILE, "p": HtmlElement(display=Display.block)})
+_EMPTY_PARAGRAPH = re.compile(
+    r"<p\b[^>]*>(?:\s|&nbsp;|&#160;|\u00a0|</?o:p>|<span\b[^>]*>|</span>)*</p>", re.IGNORECASE
 )
 
 
@@ -153,13 +165,13 @@ def content_hash(raw: bytes) -> str:
 
 
 def html_to_text(markup: str) -> str:
-    """Readable text from an HTML body (block tags become line breaks)."""
-    markup = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", markup)
-    markup = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6])>", "\n", markup)
-    markup = re.sub(r"<[^>]+>", " ", markup)
-    lines = (
-        re.sub(r"[ \t\u00a0]+", " ", html.unescape(line)).strip() for line in markup.split("\n")
-    )
+    """Readable text from an HTML body (inscriptis; one line per paragraph, as Outlook shows it)."""
+    markup = _EMPTY_PARAGRAPH.sub("<br>", markup)
+    try:
+        text = inscriptis.get_text(markup, _HTML_CONFIG)
+    except (ValueError, lxml.etree.LxmlError):  # markup lxml cannot read at all
+        return ""
+    lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 

@@ -976,6 +976,278 @@ def minimal_pdf(text: str) -> bytes:
     return bytes(out)
 
 
+# --- replies, forwards and attached letters (for the requester-text tests) ----------------
+
+QUOTE_STYLES = ("gmail", "gmail_wrapped", "apple", "thunderbird", "outlook", "original")
+FORWARD_STYLES = ("gmail", "apple", "thunderbird", "outlook", "attached")
+_WEEKDAYS = {
+    "nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "de": ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."),
+}
+_MONTHS = {
+    "nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+           "nov.", "déc."),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "de": ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.",
+           "Nov.", "Dez."),
+}
+# Outlook header keys: from, sent, to, subject (French Outlook writes a space before ":").
+_HEADER_KEYS = {
+    "nl": ("Van:", "Verzonden:", "Aan:", "Onderwerp:"),
+    "fr": ("De :", "Envoyé :", "À :", "Objet :"),
+    "en": ("From:", "Sent:", "To:", "Subject:"),
+    "de": ("Von:", "Gesendet:", "An:", "Betreff:"),
+}
+_ORIGINAL_SEPARATORS = {
+    "nl": "-----Oorspronkelijk bericht-----", "fr": "-----Message d'origine-----",
+    "en": "-----Original Message-----", "de": "-----Ursprüngliche Nachricht-----",
+}
+_FORWARD_MARKERS = {  # (Gmail / Thunderbird title, Apple Mail line)
+    "nl": ("Doorgestuurd bericht", "Begin doorgestuurd bericht:"),
+    "fr": ("Message transféré", "Début du message réexpédié :"),
+    "en": ("Forwarded message", "Begin forwarded message:"),
+    "de": ("Weitergeleitete Nachricht", "Anfang der weitergeleiteten Nachricht:"),
+}
+_FORWARD_PREFIXES = {"nl": "Doorst:", "fr": "TR:", "en": "FW:", "de": "WG:"}
+
+
+def quote_header(style: str, lang: str, who: tuple[str, str], when: datetime,
+                 to: str = AGO, subject: str = "") -> str:
+    """The line(s) a mail client writes above quoted text; `style` is one of QUOTE_STYLES."""
+    name, address = who
+    wd, mon = _WEEKDAYS[lang][when.weekday()], _MONTHS[lang][when.month - 1]
+    hm = when.strftime("%H:%M")
+    if style in ("gmail", "gmail_wrapped"):
+        line = {
+            "nl": f"Op {wd} {when.day} {mon} {when.year} om {hm} schreef {name} <{address}>:",
+            "fr": f"Le {wd} {when.day} {mon} {when.year} à {hm}, {name} <{address}> a écrit :",
+            "en": f"On {wd}, {when.day} {mon} {when.year} at {hm}, {name} <{address}> wrote:",
+            "de": f"Am {wd}, {when.day}. {mon} {when.year} um {hm} Uhr schrieb {name} "
+                  f"<{address}>:",
+        }[lang]
+        return line.replace(" <", " <\n", 1) if style == "gmail_wrapped" else line
+    if style == "apple":
+        return {
+            "nl": f"Op {when.day} {mon}. {when.year}, om {hm} heeft {name} <{address}> het "
+                  "volgende geschreven:",
+            "fr": f"Le {when.day} {mon} {when.year} à {hm}, {name} <{address}> a écrit :",
+            "en": f"On {when.day} {mon} {when.year}, at {hm}, {name} <{address}> wrote:",
+            "de": f"Am {when.strftime('%d.%m.%Y')} um {hm} schrieb {name} <{address}>:",
+        }[lang]
+    if style == "thunderbird":
+        return {
+            "nl": f"Op {when.strftime('%d-%m-%Y')} om {hm} schreef {name}:",
+            "fr": f"Le {when.strftime('%d/%m/%Y')} à {hm}, {name} a écrit :",
+            "en": f"On {when.strftime('%d/%m/%Y')} {hm}, {name} wrote:",
+            "de": f"Am {when.strftime('%d.%m.%Y')} um {hm} schrieb {name}:",
+        }[lang]
+    if style not in ("outlook", "original"):
+        raise ValueError(f"style must be one of {QUOTE_STYLES}")
+    k_from, k_sent, k_to, k_subject = _HEADER_KEYS[lang]
+    block = (f"{k_from} {name} <{address}>\n{k_sent} {_human_day(when, lang)} {hm}\n"
+             f"{k_to} {to}\n{k_subject} {subject}")
+    top = "_" * 32 if style == "outlook" else _ORIGINAL_SEPARATORS[lang]
+    return f"{top}\n{block}"
+
+
+def reply(own_text: str, quoted_text: str, lang: str = "nl", style: str = "gmail",
+          **opts: Unpack[MailOptions]) -> bytes:
+    """A reply: `own_text` on top, then a quote header in `style` and `quoted_text` below it."""
+    rng = _rng(opts.get("seed"))
+    quoted_who = ("DPO AgO", AGO)
+    d = _draft(rng, lang, {"in_reply_to": _msgid(rng, AGO), **opts},
+               subject="Re: " + rng.choice(VAGUE_SUBJECTS[lang]), body="")
+    header = quote_header(style, lang, quoted_who, d.date - timedelta(days=2), d.sender[1],
+                          d.subject[4:])
+    if style in ("outlook", "original"):
+        quoted = quoted_text
+    else:
+        quoted = "\n".join(f"> {line}".rstrip() for line in quoted_text.split("\n"))
+    d.body = f"{own_text}\n\n{header}\n\n{quoted}\n"
+    return _render(d)
+
+
+def forward(inner_text: str, lang: str = "nl", style: str = "gmail", note: str = "",
+            **opts: Unpack[MailOptions]) -> bytes:
+    """A colleague forwarding a requester's mail (`inner_text`) to the DPO, with an optional
+    note on top; `style` is one of FORWARD_STYLES ("attached" = a message/rfc822 part)."""
+    if style not in FORWARD_STYLES:
+        raise ValueError(f"style must be one of {FORWARD_STYLES}")
+    rng = _rng(opts.get("seed"))
+    requester = _person(rng, lang)
+    inner_subject = rng.choice(VAGUE_SUBJECTS[lang])
+    colleague = ("Bart Vermeulen", "bart.vermeulen@vlaanderen.be")
+    prefix = {"gmail": "Fwd:", "apple": "Fwd:", "thunderbird": "Fwd:"}.get(
+        style, _FORWARD_PREFIXES[lang])
+    d = _draft(rng, lang, opts, subject=f"{prefix} {inner_subject}", body="", sender=colleague)
+    sent = d.date - timedelta(hours=rng.randrange(1, 48))
+    k_from, k_sent, k_to, k_subject = _HEADER_KEYS[lang]
+    headers = (f"{k_from} {requester[0]} <{requester[1]}>\n{k_sent} {_human_day(sent, lang)} "
+               f"{sent.strftime('%H:%M')}\n{k_subject} {inner_subject}\n"
+               f"{k_to} info@vlaanderen.be")
+    title, apple = _FORWARD_MARKERS[lang]
+    if style == "attached":
+        inner = EmailMessage(policy=policy.SMTP)
+        inner["From"] = Address(display_name=requester[0], addr_spec=requester[1])
+        inner["To"] = "info@vlaanderen.be"
+        inner["Subject"] = inner_subject
+        inner["Date"] = format_datetime(sent)
+        inner["Message-ID"] = _msgid(rng, requester[1])
+        _text_part(inner, inner_text, rng)
+        d.body = note or " "
+        msg = EmailMessage(policy=policy.SMTP)
+        msg["From"] = Address(display_name=colleague[0], addr_spec=colleague[1])
+        msg["To"] = d.to
+        msg["Subject"] = d.subject
+        msg["Date"] = format_datetime(d.date)
+        msg["Message-ID"] = d.message_id
+        _text_part(msg, d.body, rng)
+        msg.add_attachment(inner)
+        return _serialise(msg, rng)
+    marker = {
+        "gmail": f"---------- {title} ---------",
+        "thunderbird": f"-------- {title} --------",
+        "apple": apple,
+        "outlook": "_" * 32,
+    }[style]
+    d.body = f"{note}\n\n{marker}\n{headers}\n\n{inner_text}\n".lstrip()
+    return _render(d)
+
+
+def outlook_html(text: str, lang: str = "nl", quoted: str | None = None,
+                 **opts: Unpack[MailOptions]) -> bytes:
+    """An HTML-only mail as Outlook writes it (MsoNormal paragraphs, conditional comments),
+    optionally a reply above a quoted Outlook header block and `quoted` text."""
+    rng = _rng(opts.get("seed"))
+    d = _draft(rng, lang, opts, subject=rng.choice(VAGUE_SUBJECTS[lang]), body="")
+
+    def paragraphs(body: str) -> str:
+        blank = "<p class=MsoNormal><o:p>&nbsp;</o:p></p>\n"
+        return blank.join(
+            "".join(f"<p class=MsoNormal>{escape(line)}<o:p></o:p></p>\n"
+                    for line in block.split("\n"))
+            for block in body.split("\n\n"))
+
+    html = (
+        '<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>'
+        '<meta http-equiv=Content-Type content="text/html; charset=utf-8">'
+        "<style><!--\n@font-face {font-family:Calibri;}\np.MsoNormal, li.MsoNormal "
+        "{margin:0cm; font-size:11.0pt;}\n--></style><!--[if gte mso 9]><xml>"
+        '<o:shapedefaults v:ext="edit" spidmax="1026" /></xml><![endif]--></head>'
+        '<body lang=NL-BE link="#0563C1"><div class=WordSection1>\n' + paragraphs(text))
+    if quoted is not None:
+        k_from, k_sent, k_to, k_subject = (k.rstrip(" :") for k in _HEADER_KEYS[lang])
+        sent = d.date - timedelta(days=1)
+        html += (
+            "<div><div style='border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm "
+            f"0cm'><p class=MsoNormal><b>{k_from}:</b> DPO AgO &lt;{AGO}&gt; <br><b>{k_sent}:"
+            f"</b> {_human_day(sent, lang)} {sent.strftime('%H:%M')}<br><b>{k_to}:</b> "
+            f"{escape(d.sender[0])}<br><b>{k_subject}:</b> {escape(d.subject)}<o:p></o:p></p>"
+            "</div></div>\n" + paragraphs(quoted))
+    html += "</div></body></html>"
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = Address(display_name=d.sender[0], addr_spec=d.sender[1])
+    msg["To"] = d.to
+    msg["Subject"] = d.subject
+    msg["Date"] = format_datetime(d.date)
+    msg["Message-ID"] = d.message_id
+    msg.set_content(html, subtype="html", cte="quoted-printable")
+    for filename, content_type, data in d.attachments:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return _serialise(msg, rng)
+
+
+def plain_note(body: str, lang: str = "nl", **opts: Unpack[MailOptions]) -> bytes:
+    """A plain message with exactly `body` (e.g. "Zie bijlage.") and any attachments."""
+    rng = _rng(opts.get("seed"))
+    return _render(_draft(rng, lang, opts, subject=rng.choice(VAGUE_SUBJECTS[lang]), body=body))
+
+
+def letter_pdf(text: str) -> bytes:
+    """A text-layer PDF letter: `text` in Helvetica (Latin-1 accents kept), wrapped, one page
+    per 50 lines."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        words, line = paragraph.split(), ""
+        for word in words:
+            if line and len(line) + len(word) > 85:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}".strip()
+        lines.append(line)
+    pages = [lines[i:i + 50] for i in range(0, len(lines), 50)] or [[]]
+    objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]
+    font = 3
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+                   b"/Encoding /WinAnsiEncoding >>")
+    kids = []
+    for page in pages:
+        ops = [b"BT /F1 11 Tf 14 TL 60 780 Td"]
+        for line in page:
+            safe = (line.encode("cp1252", "replace").replace(b"\\", b"\\\\")
+                    .replace(b"(", b"\\(").replace(b")", b"\\)"))
+            ops.append(b"(" + safe + b") Tj T*")
+        ops.append(b"ET")
+        stream = b"\n".join(ops)
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        content = len(objects)
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+                       b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (content, font))
+        kids.append(b"%d 0 R" % len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def scanned_pdf(text: str) -> bytes:
+    """An image-only PDF (a scan: no text layer) showing `text` (Pillow, DejaVu when present)."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(image)
+    try:
+        font: Any = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 28)
+    except OSError:
+        font = ImageFont.load_default()
+    y = 120
+    for line in text.split("\n"):
+        draw.text((100, y), line, fill=0, font=font)
+        y += 40
+    buffer = io.BytesIO()
+    image.save(buffer, "PDF", resolution=150)
+    return buffer.getvalue()
+
+
+def letter_docx(text: str) -> bytes:
+    """A Word (.docx) letter with one paragraph per line of `text` (python-docx)."""
+    import io
+
+    from docx import Document
+
+    document = Document()
+    for line in text.split("\n"):
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 # --- the demo mailbox ----------------------------------------------------------------------
 
 def _at(day: int, month: int, hour: int, minute: int) -> datetime:

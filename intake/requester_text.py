@@ -1,0 +1,180 @@
+"""What the requester wrote: the text the classifier reads, without quoted history or clutter.
+
+A reply loses its quoted thread, signature and disclaimer; a forward is judged by the message it
+forwards; a body that only says "zie bijlage" is replaced by the attached PDF or DOCX letter.
+Pure and bounded: no network, capped text and pages, and it never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from intake.mailtext.forwards import drop_header_block, split_forward
+from intake.mailtext.letters import OcrFunction, letter_kind, read_letter
+from intake.mailtext.replies import (
+    cut_quote,
+    drop_quoted_lines,
+    normalise,
+    strip_disclaimers,
+    strip_signature,
+)
+from intake.message import MessageParseError, ParsedMessage, parse_message
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 20_000  # what the classifier gets (it reads no more either)
+MAX_INPUT_CHARS = 25_000  # what the patterns look at: beyond it the text would be cut anyway
+MAX_LETTERS = 3
+MAX_ATTACHED_MESSAGE_BYTES = 10 * 1024 * 1024
+COVERING_NOTE_WORDS = 30
+
+SOURCES = ("body", "forwarded", "attachment", "empty")
+
+_REPLY_SUBJECT = re.compile(r"^\s*(?:re|antw|aw|réf|sv)\s*:", re.IGNORECASE)
+_MENTIONS_ATTACHMENT = re.compile(
+    r"\b(?:bijlage|bijgevoegd|attach\w*|enclosed|pièces?\s+jointes?|ci-joint|en\s+annexe|pj"
+    r"|anhang|anbei|beigefügt|anlage)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class RequesterText:
+    """The text to classify, where it came from, and short notes for the triage explanation."""
+
+    text: str
+    source: str  # one of SOURCES
+    notes: tuple[str, ...] = ()
+
+
+def requester_text(msg: ParsedMessage, ocr: OcrFunction | None = None) -> RequesterText:
+    """What the requester wrote in `msg`. `ocr` reads a scanned PDF letter (bytes -> text) when
+    given; without it such a letter is only noted."""
+    try:
+        return _requester_text(msg, ocr)
+    except Exception as exc:  # a bug here must not cost the message its triage
+        log.warning("requester text failed",
+                    extra={"message_id": msg.message_id, "error": type(exc).__name__})
+        text = msg.text[:MAX_CHARS]
+        note = f"extraction failed ({type(exc).__name__}); whole body used"
+        return RequesterText(text, "body" if text.strip() else "empty", (note,))
+
+
+def _requester_text(msg: ParsedMessage, ocr: OcrFunction | None) -> RequesterText:
+    notes: list[str] = []
+    body = _bounded(msg.text, notes)
+
+    source, text = "body", ""
+    attached = _attached_message(msg, notes)
+    if attached is not None:
+        inner = _bounded(attached.text, [])
+        # mail-parser puts the attached message's text into the body too: take it out again.
+        own = _bounded(msg.text.replace(attached.text, "", 1) if attached.text else msg.text, [])
+        text = _with_note(_clean(inner, _is_reply(attached), notes), _clean(own, False, []))
+        notes.append("forwarded message (attached message/rfc822): classified the forwarded "
+                     "content" + _plus_note(own))
+        source = "forwarded"
+    elif (forward := split_forward(body, msg.subject)) is not None:
+        note = _clean(forward.note, False, [])
+        text = _with_note(_clean(forward.content, False, notes), note)
+        notes.append(f"{forward.label}: classified the forwarded content" + _plus_note(note))
+        source = "forwarded"
+    else:
+        text = _clean(body, _is_reply(msg), notes)
+        if notes and notes[-1].startswith("nothing above"):
+            source = "forwarded"
+
+    if _is_covering_note(text):
+        letters = _letters(msg, ocr, notes)
+        if letters:
+            text = _with_note(letters, text)
+            source = "attachment"
+    if len(text) > MAX_CHARS:
+        text = text[:MAX_CHARS]
+        notes.append(f"text cut at {MAX_CHARS} characters")
+    if not text.strip():
+        source = "empty"
+    return RequesterText(text, source, tuple(notes))
+
+
+def _bounded(text: str, notes: list[str]) -> str:
+    if len(text) > MAX_INPUT_CHARS:
+        text = text[:MAX_INPUT_CHARS]
+        notes.append(f"body cut at {MAX_INPUT_CHARS} characters")
+    return normalise(text)
+
+
+def _clean(text: str, reply: bool, notes: list[str], depth: int = 0) -> str:
+    """The writer's own words in normalised text; what was removed goes into notes."""
+    top, quote = cut_quote(text)
+    if quote is not None:
+        if top or reply or depth:
+            notes.append(f"quoted reply removed ({quote.label})"
+                         + ("" if top else "; no text of its own above it"))
+        else:  # not a reply and nothing above the header: a pasted or forwarded message
+            notes.append(f"nothing above the quoted message ({quote.label}): classified it")
+            return _clean(drop_header_block(text[quote.start :]), False, notes, depth + 1)
+    top, quoted = drop_quoted_lines(top)
+    if quoted:
+        notes.append("quoted lines removed (>)")
+    top, removed = strip_disclaimers(top)
+    if removed:
+        notes.append("disclaimer removed")
+    top, removed = strip_signature(top)
+    if removed:
+        notes.append("signature removed")
+    return top.strip()
+
+
+def _attached_message(msg: ParsedMessage, notes: list[str]) -> ParsedMessage | None:
+    for attachment in msg.attachments:
+        if attachment.content_type != "message/rfc822":
+            continue
+        if attachment.size > MAX_ATTACHED_MESSAGE_BYTES:
+            notes.append("attached message too large to read")
+            return None
+        try:
+            return parse_message(attachment.payload)
+        except MessageParseError as exc:
+            notes.append(f"attached message unreadable ({exc})"[:120])
+            return None
+    return None
+
+
+def _letters(msg: ParsedMessage, ocr: OcrFunction | None, notes: list[str]) -> str:
+    texts: list[str] = []
+    candidates = [a for a in msg.attachments if letter_kind(a)][:MAX_LETTERS]
+    for attachment in candidates:
+        letter = read_letter(attachment, ocr)
+        notes.append(letter.note)
+        if letter.text.strip():
+            texts.append(normalise(letter.text))
+    return "\n\n".join(texts)
+
+
+def _is_reply(msg: ParsedMessage) -> bool:
+    return bool(_REPLY_SUBJECT.match(msg.subject) or msg.in_reply_to or msg.references)
+
+
+def _is_covering_note(text: str) -> bool:
+    """Empty, or a few words that point at an attachment ("zie bijlage", "see attached")."""
+    words = re.findall(r"\w+", text)
+    return not words or (
+        len(words) <= COVERING_NOTE_WORDS and bool(_MENTIONS_ATTACHMENT.search(text))
+    )
+
+
+def _says_something(text: str) -> bool:
+    """More than a greeting or "ter info": at least five words in lines of three or more."""
+    counts = [len(re.findall(r"\w+", line)) for line in text.split("\n")]
+    return sum(n for n in counts if n >= 3) >= 5
+
+
+def _with_note(main: str, note: str) -> str:
+    return f"{main}\n\n{note}".strip() if _says_something(note) else main
+
+
+def _plus_note(note: str) -> str:
+    return " and the note above it" if _says_something(note) else ""
