@@ -183,7 +183,7 @@ def _record(
                         case_id=item.case_id,
                         actor="intake",
                         type=f"{item.purpose}_sent",
-                        reason=f"delivered to the requester: {outcome[:200]}",
+                        reason=f"delivered to {item.recipient}: {outcome[:200]}",
                         data={"outbox_id": item.id, "message_id": item.message_id},
                     )
                 )
