@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -145,6 +146,7 @@ class Worker:
     def run_forever(self) -> None:
         """The scheduled loop: poll each mailbox and flush the outbox on intervals until SIGTERM."""
         from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.cron import CronTrigger
 
         scheduler = BackgroundScheduler(timezone="Europe/Brussels")
         for mailbox in self.mailboxes:
@@ -174,6 +176,16 @@ class Worker:
             max_instances=1,
             coalesce=True,
         )
+        for name, schedule, job in self._daily_jobs():
+            scheduler.add_job(
+                self._safe_job,
+                CronTrigger.from_crontab(schedule, timezone="Europe/Brussels"),
+                args=[name, job],
+                id=name,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop.set())
         if hasattr(signal, "SIGHUP"):
@@ -188,9 +200,50 @@ class Worker:
         self.engine.dispose()
         log.info("stopped")
 
+    def digests(self) -> list[Any]:
+        """Queue the staff digests of this period (never twice), then deliver them."""
+        from intake.digest import queue_digests
+
+        with self.sessions() as session, session.begin():
+            outcomes = queue_digests(session, self.settings, datetime.now(UTC))
+        self.flush()
+        return outcomes
+
+    def reminders(self) -> Any:
+        """Flag cases near or past their deadlines; alert staff about overdue ones."""
+        from intake.reminders import run_reminders
+
+        with self.sessions() as session, session.begin():
+            report = run_reminders(session, self.settings, datetime.now(UTC))
+        self.flush()
+        return report
+
+    def retention(self) -> Any:
+        """Purge what is past each mailbox's retention period."""
+        from intake.cases.retention import purge_expired
+
+        with self.sessions() as session, session.begin():
+            return purge_expired(session, self.settings, datetime.now(UTC), dry_run=False)
+
+    def _daily_jobs(self) -> list[tuple[str, str, Any]]:
+        s = self.settings
+        return [
+            ("reminders", s.reminders.schedule, self.reminders),
+            ("digest", s.digest.schedule, self.digests),
+            ("retention", s.retention.schedule, self.retention),
+        ]
+
+    def _safe_job(self, name: str, job: Any) -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("scheduled job failed", extra={"job": name})
+
     def _reload_soon(self, scheduler: Any) -> None:
         self.rules.request()
-        scheduler.modify_job("rules", next_run_time=datetime.now(UTC))
+        # Fails only while the scheduler shuts down; the request is kept for the next check.
+        with contextlib.suppress(Exception):
+            scheduler.modify_job("rules", next_run_time=datetime.now(UTC))
 
     def _safe_poll(self, mailbox: MailboxSettings) -> None:
         try:

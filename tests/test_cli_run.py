@@ -102,7 +102,7 @@ def test_once_from_a_settings_file(tmp_path, imap, smtp_server):
     shown = intake("cases", "show", "DPO-AGO-2026-0001", "--config", settings).stdout
     assert "clock_suspended" in shown and "acknowledgement_sent" in shown
     missing = intake("cases", "show", "DPO-AGO-2026-9999", "--config", settings, check=False)
-    assert missing.returncode == 1 and "no case" in missing.stderr
+    assert missing.returncode == 2 and "no case" in missing.stderr
 
     again = json.loads(intake("run", "--once", "--json", "--config", settings).stdout)
     assert again["mailboxes"][0]["seen"] == 0 and again["outbox"]["sent"] == 0

@@ -27,6 +27,8 @@ class CaseLine:
     target: date | None
     suspended: bool
     needs_review: bool
+    assignee: str | None = None
+    outcome: str | None = None
 
     @classmethod
     def of(cls, c: Case) -> CaseLine:
@@ -43,6 +45,8 @@ class CaseLine:
             target=c.target_date,
             suspended=c.clock_suspended_on is not None,
             needs_review=c.needs_review,
+            assignee=c.assignee,
+            outcome=c.outcome,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -59,6 +63,8 @@ class CaseLine:
             "target": self.target.isoformat() if self.target else None,
             "clock_suspended": self.suspended,
             "needs_review": self.needs_review,
+            "assignee": self.assignee,
+            "outcome": self.outcome,
         }
 
 
@@ -67,7 +73,11 @@ def list_cases(
     mailbox: str | None = None,
     status: str | None = None,
     right: str | None = None,
+    *,
+    due_before: date | None = None,
+    needs_review: bool = False,
 ) -> list[CaseLine]:
+    """Cases oldest first; `due_before` keeps legal due dates on or before that day."""
     query = select(Case).options(selectinload(Case.rights)).order_by(Case.received_at, Case.id)
     if mailbox:
         query = query.where(Case.mailbox_key == mailbox)
@@ -75,14 +85,21 @@ def list_cases(
         query = query.where(Case.status == status)
     if right:
         query = query.where(Case.rights.any(CaseRight.right == right))
+    if due_before:
+        query = query.where(Case.due_date <= due_before)
+    if needs_review:
+        query = query.where(Case.needs_review.is_(True))
     return [CaseLine.of(c) for c in session.scalars(query)]
 
 
-def case_detail(session: Session, reference: str) -> dict[str, Any] | None:
-    case = session.scalars(select(Case).where(Case.reference == reference)).first()
+def case_detail(session: Session, reference: str, *, bodies: bool = False) -> dict[str, Any] | None:
+    """One case with its clock, timeline, messages (identity evidence; bodies only if asked) and
+    outbox."""
+    case = session.scalars(select(Case).where(Case.reference == reference.strip().upper())).first()
     if case is None:
         return None
-    events = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.id))
+    events = list(session.scalars(select(Event).where(Event.case_id == case.id)
+                                  .order_by(Event.id)))
     messages = session.scalars(
         select(Message).where(Message.case_id == case.id).order_by(Message.id)
     )
@@ -96,34 +113,25 @@ def case_detail(session: Session, reference: str) -> dict[str, Any] | None:
             "language": case.language,
             "confidence": case.confidence,
             "review_reason": case.review_reason,
-            "clock_suspended_on": case.clock_suspended_on.isoformat()
-            if case.clock_suspended_on
-            else None,
+            "clock_suspended_on": _iso(case.clock_suspended_on),
             "suspended_days_left": case.suspended_days_left,
             "extended": case.extended,
+            "answered_on": _iso(case.answered_on),
+            "on_time": case.on_time,
         }
     )
+    summary["clock"] = _clock(case, events)
     summary["events"] = [
         {
             "at": e.at.astimezone(BRUSSELS).isoformat(timespec="seconds"),
             "actor": e.actor,
             "type": e.type,
             "reason": e.reason,
+            "data": e.data,
         }
         for e in events
     ]
-    summary["messages"] = [
-        {
-            "id": m.id,
-            "message_id": m.message_id,
-            "received": m.received_at.astimezone(BRUSSELS).isoformat(),
-            "from": m.from_address,
-            "subject": m.subject,
-            "kind": m.kind,
-            "status": m.status,
-        }
-        for m in messages
-    ]
+    summary["messages"] = [_message(m, bodies) for m in messages]
     summary["outbox"] = [
         {
             "id": o.id,
@@ -132,9 +140,54 @@ def case_detail(session: Session, reference: str) -> dict[str, Any] | None:
             "status": o.status,
             "attempts": o.attempts,
             "message_id": o.message_id,
+            "created": o.created_at.astimezone(BRUSSELS).isoformat(timespec="seconds"),
             "last_error": o.last_error,
             "sent_at": o.sent_at.isoformat() if o.sent_at else None,
         }
         for o in outbox
     ]
     return summary
+
+
+def _clock(case: Case, events: list[Event]) -> dict[str, Any]:
+    """Received, due, the suspensions and the extension, as the audit trail records them."""
+    suspensions: list[dict[str, str | None]] = []
+    extension = None
+    for e in events:
+        data = e.data or {}
+        if e.type == "clock_suspended":
+            suspensions.append({"from": data.get("on"), "to": None})
+        elif e.type == "clock_resumed" and suspensions and suspensions[-1]["to"] is None:
+            suspensions[-1]["to"] = data.get("on")
+        elif e.type == "extended":
+            extension = {"on": data.get("on"), "by": e.actor, "reason": e.reason}
+    return {
+        "received": case.received_at.astimezone(BRUSSELS).isoformat(),
+        "legal_clock": case.kind == "request",
+        "due": _iso(case.due_date),
+        "target": _iso(case.target_date),
+        "suspensions": suspensions,
+        "extension": extension,
+        "closed": _iso(case.answered_on),
+    }
+
+
+def _message(m: Message, bodies: bool) -> dict[str, Any]:
+    identity = (m.triage or {}).get("identity") or {"status": "none", "evidence": []}
+    line: dict[str, Any] = {
+        "id": m.id,
+        "message_id": m.message_id,
+        "received": m.received_at.astimezone(BRUSSELS).isoformat(),
+        "from": m.from_address,
+        "subject": m.subject,
+        "kind": m.kind,
+        "status": m.status,
+        "identity": identity,
+    }
+    if bodies:
+        line["body"] = m.body_text
+    return line
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

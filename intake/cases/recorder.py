@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from intake.cases.deadlines import BRUSSELS
 from intake.cases.models import Case, CaseRight, Message, OutboxItem
+from intake.cases.operations import receive_identity
 from intake.cases.references import allocate_reference
-from intake.cases.workflow import record_event, start_clock, suspend_clock
+from intake.cases.workflow import WorkflowError, record_event, start_clock, suspend_clock
 from intake.config import MailboxSettings, SmtpSettings
 from intake.message import ParsedMessage
 from intake.outbound.render import ReplyContext, build_acknowledgement
@@ -98,7 +99,7 @@ def record_message(
     if disposition == FOLLOWUP or (triage.thread.reply_to_ids and disposition != ROBOT):
         case, how = _thread_case(session, mailbox, triage)
         if case is not None and case.requester_address == msg.from_address:
-            return _attach(session, case, row, triage, how)
+            return _attach(session, mailbox, smtp, case, row, triage, how, now)
         if case is not None:
             # Someone else's mail names this case: never attach it (that would expose the case).
             review = "follow-up names another requester's case"
@@ -149,7 +150,14 @@ def _thread_case(
 
 
 def _attach(
-    session: Session, case: Case, row: Message, triage: TriageResult, how: str
+    session: Session,
+    mailbox: MailboxSettings,
+    smtp: SmtpSettings,
+    case: Case,
+    row: Message,
+    triage: TriageResult,
+    how: str,
+    now: datetime,
 ) -> RecordOutcome:
     row.case_id, row.kind, row.disposition = case.id, "followup", FOLLOWUP
     reason = f"follow-up joined by {how}"
@@ -161,7 +169,38 @@ def _attach(
         case.needs_review = True
         case.review_reason = f"follow-up seems to exercise further rights: {', '.join(further)}"
     _event(session, case, row, "message_attached", reason)
+    if case.status == "awaiting_identity" and triage.identity.is_proof:
+        _proof_arrived(session, mailbox, smtp, case, row, triage, now)
     return RecordOutcome("processed", case.reference)
+
+
+def _proof_arrived(
+    session: Session,
+    mailbox: MailboxSettings,
+    smtp: SmtpSettings,
+    case: Case,
+    row: Message,
+    triage: TriageResult,
+    now: datetime,
+) -> None:
+    """The follow-up carries the proof the case waits for: the clock runs on from its arrival."""
+    status = triage.identity.status
+    recent = _replies_last_day(session, row.from_address, now)
+    notify = triage.guard.may_reply and recent < smtp.replies_per_sender_per_day
+    try:
+        receive_identity(
+            session, case, mailbox, row.received_at.astimezone(BRUSSELS).date(),
+            f"proof of identity ({status}) in follow-up message {row.message_id or row.id}",
+            SYSTEM_ACTOR, now, status=status, notify=notify, reply_to_pk=row.id,
+        )
+    except WorkflowError as exc:
+        case.needs_review = True
+        case.review_reason = f"follow-up with proof of identity: {exc}"[:300]
+        log.warning("proof of identity not applied", extra={"case": case.reference})
+        return
+    if not notify:
+        _event(session, case, row, "identity_confirmation_suppressed",
+               f"reply limit reached: {recent} replies to this sender in 24 hours")
 
 
 def _open_case(
@@ -241,15 +280,7 @@ def _queue_acknowledgement(
     triage: TriageResult,
     now: datetime,
 ) -> bool:
-    recent = (
-        session.scalar(
-            select(func.count(OutboxItem.id)).where(
-                OutboxItem.recipient == msg.from_address,
-                OutboxItem.created_at >= now - timedelta(days=1),
-            )
-        )
-        or 0
-    )
+    recent = _replies_last_day(session, msg.from_address, now)
     if recent >= smtp.replies_per_sender_per_day:
         _event(
             session,
@@ -289,6 +320,19 @@ def _queue_acknowledgement(
     )
     _event(session, case, row, "acknowledgement_queued", f"to the requester, {reply.message_id}")
     return True
+
+
+def _replies_last_day(session: Session, address: str, now: datetime) -> int:
+    """Replies queued to this address in the last 24 hours (the per-sender limit)."""
+    return (
+        session.scalar(
+            select(func.count(OutboxItem.id)).where(
+                OutboxItem.recipient == address,
+                OutboxItem.created_at >= now - timedelta(days=1),
+            )
+        )
+        or 0
+    )
 
 
 def _event(

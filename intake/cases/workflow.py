@@ -7,12 +7,14 @@ kept on the row so that lists and digests can sort and filter by it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
 from intake.cases.deadlines import (
     BRUSSELS,
@@ -32,10 +34,43 @@ class WorkflowError(ValueError):
     """The change is not allowed; the message says why (in terms staff can act on)."""
 
 
+# session.info key: set only by the retention purge (see purging_events), which alone may delete.
+PURGE_FLAG = "intake_purging_events"
+
+
 @event.listens_for(Event, "before_update")
-@event.listens_for(Event, "before_delete")
 def _events_are_append_only(_mapper: Any, _connection: Any, target: Event) -> None:
     raise WorkflowError(f"audit event #{target.id} cannot be changed or deleted")
+
+
+@event.listens_for(Event, "before_delete")
+def _events_are_kept(_mapper: Any, _connection: Any, target: Event) -> None:
+    session = object_session(target)
+    if session is None or not session.info.get(PURGE_FLAG):
+        raise WorkflowError(f"audit event #{target.id} cannot be changed or deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_bulk_changes_to_events(state: ORMExecuteState) -> None:
+    """The same rule for `session.execute(update(Event))` / `delete(Event)`."""
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is None or mapper.class_ is not Event:
+        return
+    if state.is_delete and state.session.info.get(PURGE_FLAG):
+        return
+    raise WorkflowError("audit events cannot be changed or deleted")
+
+
+@contextmanager
+def purging_events(session: Session) -> Iterator[None]:
+    """Within this block (the retention purge only) audit events of this session may be deleted."""
+    session.info[PURGE_FLAG] = True
+    try:
+        yield
+    finally:
+        session.info.pop(PURGE_FLAG, None)
 
 
 @lru_cache(maxsize=16)
@@ -140,7 +175,9 @@ def close(session: Session, case: Case, outcome: str, reason: str, actor: str,
     if case.status == "closed":
         raise WorkflowError(f"{case.reference} is already closed")
     answered_on = at.astimezone(BRUSSELS).date()
-    on_time = case.due_date is None or answered_on <= case.due_date
+    # While the clock waits for proof of identity the period is not running, so it cannot run out.
+    on_time = (case.due_date is None or case.clock_suspended_on is not None
+               or answered_on <= case.due_date)
     case.status, case.closed_at = "closed", at
     case.outcome, case.answered_on, case.on_time = outcome, answered_on, on_time
     record_event(session, case, "closed", reason, actor,

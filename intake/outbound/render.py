@@ -102,32 +102,75 @@ def build_acknowledgement(
     if not _ADDR_RE.match(recipient):
         raise ValueError("the incoming message has no usable sender address to reply to")
     languages = reply_languages(ctx.language, ctx.mailbox.reply_languages)
-    words = {lang: _words(lang) for lang in languages}
+    words = {lang: words_for(lang) for lang in languages}
+    body = join_sections([_render_section(ctx, lang, words[lang]) for lang in languages],
+                         languages)
+    return compose_reply(
+        ctx.mailbox,
+        to_name=incoming.from_name,
+        to_address=recipient,
+        subject=subject_line(ctx.reference, [words[lang]["subject"] for lang in languages],
+                             incoming.subject),
+        body=body,
+        languages=languages,
+        parent_id=incoming.message_id,
+        references=incoming.references,
+        now=now,
+    )
 
-    sections = [_render_section(ctx, lang, words[lang]) for lang in languages]
+
+def join_sections(sections: Sequence[str], languages: Sequence[str]) -> str:
+    """One body from one section per language: first language first, a notice that the others
+    follow below, separators, long paragraphs wrapped."""
+    parts = list(sections)
     if len(languages) > 1:
-        notices = "\n".join(words[lang]["notice_below"] for lang in languages[1:])
-        sections[0] = f"{notices}\n\n{sections[0]}"
-    body = _reflow(_SEPARATOR.join(sections))
+        notices = "\n".join(words_for(lang)["notice_below"] for lang in languages[1:])
+        parts[0] = f"{notices}\n\n{parts[0]}"
+    return _reflow(_SEPARATOR.join(parts))
 
+
+def compose_reply(
+    mailbox: MailboxSettings,
+    *,
+    to_name: str,
+    to_address: str,
+    subject: str,
+    body: str,
+    languages: Sequence[str],
+    parent_id: str | None,
+    references: Sequence[str] = (),
+    auto_submitted: str = "auto-replied",
+    now: datetime | None = None,
+) -> RenderedReply:
+    """A text/plain reply from the mailbox with only allow-listed headers, serialised and checked.
+
+    Untrusted values (names, subject) are cleaned; `parent_id` and `references` keep only
+    well-formed Message-IDs. `auto_submitted` is "auto-replied" for replies to a message and
+    "auto-generated" for notices a person's action caused (RFC 3834: both keep responders quiet).
+    Raises ValueError when the recipient is not a usable address.
+    """
+    recipient = to_address.strip()
+    if not _ADDR_RE.match(recipient):
+        raise ValueError("no usable recipient address to reply to")
+    if auto_submitted not in ("auto-replied", "auto-generated"):
+        raise ValueError(f"Auto-Submitted {auto_submitted!r} is not a value we send")
     msg = EmailMessage(policy=SMTP)
     msg["From"] = Address(
-        display_name=clean_header_text(ctx.mailbox.controller), addr_spec=ctx.mailbox.address
+        display_name=clean_header_text(mailbox.controller), addr_spec=mailbox.address
     )
-    msg["To"] = Address(display_name=clean_header_text(incoming.from_name), addr_spec=recipient)
-    msg["Subject"] = _subject(ctx.reference, [words[lang]["subject"] for lang in languages],
-                              incoming.subject)
+    msg["To"] = Address(display_name=clean_header_text(to_name), addr_spec=recipient)
+    msg["Subject"] = clean_header_text(subject)
     msg["Date"] = format_datetime((now or datetime.now(BRUSSELS)).astimezone(BRUSSELS))
-    msg["Message-ID"] = make_msgid(domain=ctx.mailbox.address.rpartition("@")[2])
-    parent = _msgid(incoming.message_id)
+    msg["Message-ID"] = make_msgid(domain=mailbox.address.rpartition("@")[2])
+    parent = _msgid(parent_id)
     if parent:
         msg["In-Reply-To"] = parent
-    references = _references(incoming.references, parent)
-    if references:
-        msg["References"] = " ".join(references)
-    msg["Auto-Submitted"] = "auto-replied"
+    chain = _references(references, parent)
+    if chain:
+        msg["References"] = " ".join(chain)
+    msg["Auto-Submitted"] = auto_submitted
     msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Loop"] = ctx.mailbox.address  # the guard recognises our own replies coming back
+    msg["X-Loop"] = mailbox.address  # the guard recognises our own replies coming back
     msg.set_content(body, charset="utf-8", cte="quoted-printable")
     msg["Content-Language"] = ", ".join(languages)  # after set_content, which clears Content-*
     return RenderedReply(msg, _check_headers(msg), str(msg["Message-ID"]))
@@ -154,7 +197,7 @@ def clean_header_text(value: str) -> str:
 
 def format_long_date(day: date, language: str) -> str:
     """A date written out in the language: "7 april 2026", "1er avril 2026", "7. April 2026"."""
-    words = _words(language)
+    words = words_for(language)
     day_text = words.get("day_one", "1") if day.day == 1 else str(day.day)
     return words["date"].format(day=day_text, month=words["months"][day.month - 1], year=day.year)
 
@@ -163,13 +206,13 @@ def join_words(items: Sequence[str], language: str) -> str:
     """"a, b en c" in the language."""
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} {_words(language)['and']} {items[-1]}"
+    return f"{', '.join(items[:-1])} {words_for(language)['and']} {items[-1]}"
 
 
 def _render_section(ctx: ReplyContext, language: str, words: Mapping[str, Any]) -> str:
     received = ctx.received if ctx.received.tzinfo else ctx.received.replace(tzinfo=BRUSSELS)
     received = received.astimezone(BRUSSELS)
-    env = _environment()
+    env = template_environment()
     identity = env.select_template(
         [f"{language}/identity-{ctx.mailbox.key}.txt", f"{language}/identity.txt"]
     )
@@ -197,7 +240,8 @@ def _render_section(ctx: ReplyContext, language: str, words: Mapping[str, Any]) 
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The Jinja2 environment over templates/ (plain text; an unknown variable is an error)."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("intake.outbound", "templates"),
         autoescape=False,  # plain text
@@ -209,14 +253,16 @@ def _environment() -> jinja2.Environment:
 
 
 @cache
-def _words(language: str) -> Mapping[str, Any]:
+def words_for(language: str) -> Mapping[str, Any]:
+    """The words.yaml of one language: subject labels, month names, rights in words."""
     if language not in LANGUAGES:
         raise ValueError(f"no templates for language {language!r}")
     path = resources.files("intake.outbound") / "templates" / language / "words.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def _subject(reference: str, labels: Sequence[str], original: str) -> str:
+def subject_line(reference: str, labels: Sequence[str], original: str) -> str:
+    """"[REF] Label / Label: original subject", the original cleaned and shortened."""
     original = clean_header_text(original)
     if len(original) > SUBJECT_MAX:
         original = original[: SUBJECT_MAX - 1].rstrip() + "…"
