@@ -52,7 +52,7 @@ def test_json_lines_in_order_with_the_contract_keys(files):
     got = dict(zip(names, (json.loads(line) for line in lines), strict=True))
     for name, data in got.items():
         assert set(data) == KEYS, name
-        assert data["identity"] == {"status": "none", "evidence": []}
+        assert data["identity"] == {"status": "none", "evidence": [], "dmarc_failed": False}
         assert 0.0 <= data["confidence"] <= 1.0
     assert got["access"]["kind"] == "request" and got["access"]["rights"] == ["access"]
     assert got["access"]["would_acknowledge"] is True

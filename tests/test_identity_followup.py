@@ -110,3 +110,18 @@ def test_second_proof_sends_no_second_confirmation(db, inbox, waiting):
     with db.sessions() as s:
         assert case(s, REF).due_date == date(2026, 10, 26)
         assert len(outbox(s, "identity_confirmation")) == 1
+
+
+def test_followup_failing_dmarc_is_not_joined_even_with_proof(db, inbox, waiting):
+    # Jan's address in From, but the receiving server saw the domain fail DMARC: a forged mail.
+    raw = mailgen.followup(REF, waiting, "nl", sender=JAN, seed=53, attachments=ID_COPY)
+    raw = (b"Authentication-Results: mx.vlaanderen.be; spf=fail smtp.mailfrom=example.be;"
+           b" dmarc=fail (p=none) header.from=example.be\r\n" + raw)
+    outcome = inbox.deliver(AGO_BOX, raw, PROOF_AT)
+    assert outcome.opened_case and outcome.case_reference != REF
+    with db.sessions() as s:
+        c = case(s, REF)
+        assert (c.status, c.identity_status) == ("awaiting_identity", "none")  # untouched
+        assert not outbox(s, "identity_confirmation")
+        other = case(s, outcome.case_reference)
+        assert other.needs_review and "failed DMARC" in (other.review_reason or "")

@@ -98,9 +98,15 @@ def record_message(
     disposition, review = triage.disposition, None
     if disposition == FOLLOWUP or (triage.thread.reply_to_ids and disposition != ROBOT):
         case, how = _thread_case(session, mailbox, triage)
-        if case is not None and case.requester_address == msg.from_address:
+        same_sender = case is not None and case.requester_address == msg.from_address
+        if same_sender and not triage.identity.dmarc_failed:
+            assert case is not None
             return _attach(session, mailbox, smtp, case, row, triage, how, now)
-        if case is not None:
+        if same_sender:
+            # A forged From of the requester must not reach the case (DMARC failed).
+            review = f"follow-up for {triage.case_ref or 'a case'} failed DMARC: not joined"
+            log.warning("follow-up failed DMARC", extra={"case": case.reference})
+        elif case is not None:
             # Someone else's mail names this case: never attach it (that would expose the case).
             review = "follow-up names another requester's case"
             log.warning("follow-up sender differs from requester", extra={"case": case.reference})

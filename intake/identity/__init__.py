@@ -1,15 +1,20 @@
 """Identity stage: what proof of identity a message carries (ID copies, electronic signatures).
 
-Detectors plug in here (a later issue adds OCR of ID copies and S/MIME/PDF/PGP/XAdES checks).
-With no detector registered the stage finds nothing and says so: status "none", no evidence.
+Detectors plug in here: id_documents.IdDocumentDetector (OCR, MRZ, national number) and
+signatures.SignatureDetector (S/MIME, PDF, PGP, XAdES). `build_checker` wires both from the
+settings. The sender address itself is never proof; when DMARC failed it is not even a hint.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from intake.message import ParsedMessage
+
+if TYPE_CHECKING:
+    from intake.config import Settings
 
 # Strongest first: the status of a message is that of its strongest piece of evidence.
 STATUS_ORDER = (
@@ -52,6 +57,9 @@ class Evidence:
 class IdentityFinding:
     status: str = "none"
     evidence: tuple[Evidence, ...] = ()
+    # The receiving server saw the From domain fail DMARC: the sender address proves nothing,
+    # so a follow-up "from the requester" is not joined to the case on that address alone.
+    dmarc_failed: bool = False
 
     @property
     def is_proof(self) -> bool:
@@ -59,7 +67,11 @@ class IdentityFinding:
         return self.status in PROOF_STATUSES
 
     def to_json(self) -> dict[str, object]:
-        return {"status": self.status, "evidence": [e.to_json() for e in self.evidence]}
+        return {
+            "status": self.status,
+            "evidence": [e.to_json() for e in self.evidence],
+            "dmarc_failed": self.dmarc_failed,
+        }
 
 
 Detector = Callable[[ParsedMessage], Iterable[Evidence]]
@@ -75,8 +87,26 @@ class IdentityChecker:
         self.detectors = tuple(detectors)
 
     def assess(self, msg: ParsedMessage) -> IdentityFinding:
+        from intake.identity.dmarc import dmarc_failed
+
         evidence = tuple(e for detector in self.detectors for e in detector(msg))
+        failed = dmarc_failed(msg)
         if not evidence:
-            return IdentityFinding()
+            return IdentityFinding(dmarc_failed=failed)
         status = min((e.status for e in evidence), key=STATUS_ORDER.index)
-        return IdentityFinding(status=status, evidence=evidence)
+        return IdentityFinding(status=status, evidence=evidence, dmarc_failed=failed)
+
+
+def build_checker(settings: Settings, trust_anchors_dir: str | None = None) -> IdentityChecker:
+    """The identity stage the daemon and `intake inspect` use: ID copies and signatures."""
+    from intake.identity.id_documents import IdDocumentDetector
+    from intake.identity.signatures import SignatureDetector
+
+    anchors = trust_anchors_dir or settings.trust.anchors_dir
+    secret = settings.identity.number_salt
+    salt = (secret.resolve() or "").encode() if secret.configured else b""
+    detectors: list[Detector] = []
+    if settings.identity.ocr:
+        detectors.append(IdDocumentDetector(number_salt=salt))
+    detectors.append(SignatureDetector(anchors, number_salt=salt))
+    return IdentityChecker(anchors, detectors=detectors)
