@@ -112,7 +112,8 @@ def test_show_has_clock_timeline_and_identity_but_no_body_unless_asked(capsys, w
     code, out, _ = intake(capsys, world, "cases", "show", ACCESS.lower(), "--json")
     detail = json.loads(out)
     assert detail["clock"]["suspensions"] == [{"from": "2026-03-05", "to": None}]
-    assert detail["messages"][0]["identity"] == {"status": "none", "evidence": []}
+    assert detail["messages"][0]["identity"] == {"status": "none", "evidence": [],
+                                                 "dmarc_failed": False}
     assert "body" not in detail["messages"][0]
     assert [e["actor"] for e in detail["events"]] == ["intake"] * len(detail["events"])
     code, _, err = intake(capsys, world, "cases", "show", "DPO-AGO-2026-9999")
