@@ -31,6 +31,9 @@ demo: venv
 	@echo
 	@echo "Acknowledgements written to: $$(cd var/demo/sent 2>/dev/null && pwd || echo var/demo/sent)"
 	@ls var/demo/sent 2>/dev/null | sed 's/^/  /'
+	@echo
+	@echo "Staff digest preview (as on 1 April 2026, while the demo requests still run):"
+	$(BIN)/intake --config $(DEMO) digest --preview --at 2026-04-01T08:00
 
 # Lint and the whole test suite (real Dovecot, real SMTP server, SQLite and PostgreSQL).
 test: venv system-deps

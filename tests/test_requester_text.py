@@ -343,3 +343,20 @@ def test_letter_behind_zie_bijlage_is_classified(pipeline) -> None:
     result = pipeline.triage(msg)
     assert result.rights == ("erasure",) and result.kind == "request"
     assert "text: attachment brief.pdf: text layer read (1 page)" in result.explanation
+
+
+def test_scanned_letter_is_read_with_tesseract_and_classified() -> None:
+    # The real OCR (Tesseract, as the daemon wires it) on a scan whose body says only "zie bijlage".
+    from intake.config import default_settings
+    from intake.triage import TriagePipeline
+
+    letter = ("Geachte heer, mevrouw,\n\nGraag verwijder ik al mijn persoonsgegevens uit uw\n"
+              "bestanden. Ik wil het recht op vergetelheid uitoefenen.\n\nMet vriendelijke groet,\n"
+              "Testpersoon Voorbeeld")
+    scan = ("brief.pdf", "application/pdf", mailgen.scanned_pdf(letter))
+    raw = mailgen.plain_note("Zie bijlage.", "nl", attachments=[scan], seed=22)
+    pipeline = TriagePipeline.from_settings(default_settings())
+    assert pipeline.ocr is not None
+    result = pipeline.triage_bytes(raw)
+    assert "text: attachment brief.pdf: no text layer; OCR read" in result.explanation
+    assert result.rights == ("erasure",)
