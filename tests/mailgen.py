@@ -1288,12 +1288,26 @@ def demo_messages() -> list[tuple[str, datetime, bytes]]:
          lambda **kw: question("nl", **kw)),
         ("wse", _at(6, 3, 10, 31), {}, lambda **kw: bounce("oud.adres@example.be", **kw)),
         ("wse", _at(9, 3, 8, 45), {}, lambda **kw: invoice(**kw)),
+        # An erasure request with a photo of the (fictional) ID card: proof, so no suspension.
+        ("wse", _at(10, 3, 9, 12), _with_id_card(seed=7),
+         lambda **kw: request("erasure", "nl", **kw)),
     ]
     out = []
     for index, (key, when, extra, make) in enumerate(items, start=1):
         raw = make(to=CONTROLLERS[key], date=when, seed=1000 + index, **extra)
         out.append((key, when, raw))
     return out
+
+
+def _with_id_card(seed: int) -> dict[str, Any]:
+    """Sender and attachments of a message from a fictional person with a photo of their eID."""
+    from tests.idgen import eid_back, encode, make_person, on_table
+
+    person = make_person(seed)
+    address = f"{_slug(person.given)}.{_slug(person.surname)}@example.be"
+    photo = encode(on_table(eid_back(person, seed=seed), seed=seed, skew=2.0))
+    return {"sender": (person.display_name, address),
+            "attachments": [("identiteitskaart.jpg", "image/jpeg", photo)]}
 
 
 def write_maildir(root: Path) -> list[Path]:
