@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := examples/demo.toml
+MODEL := models/build/meta.json
 
-.PHONY: demo test venv system-deps lint bench clean
+.PHONY: demo test venv model system-deps lint bench clean
 
 $(STAMP): pyproject.toml
 	@scripts/ensure-system-deps.sh python
@@ -15,11 +16,18 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The trained classifier: a build artefact, rebuilt when the corpus, its config or the rules
+# (its calibration is fitted against them) change. A few seconds.
+$(MODEL): $(STAMP) models/config.cfg $(wildcard models/corpus/*.jsonl) $(wildcard rules/*.yaml)
+	$(BIN)/intake model train --quiet --out models/build
+
+model: $(MODEL)
+
 system-deps:
 	@scripts/ensure-system-deps.sh test
 
 # The real pipeline on the embedded default: SQLite, the bundled sample Maildir, replies as .eml files.
-demo: venv
+demo: venv $(MODEL)
 	@scripts/ensure-system-deps.sh ocr
 	rm -rf var/demo
 	mkdir -p var/demo
@@ -36,7 +44,7 @@ demo: venv
 	$(BIN)/intake --config $(DEMO) digest --preview --at 2026-04-01T08:00
 
 # Lint and the whole test suite (real Dovecot, real SMTP server, SQLite and PostgreSQL).
-test: venv system-deps
+test: venv system-deps $(MODEL)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -5,13 +5,14 @@ No database, no network: the daemon, `intake inspect` and the tests all run this
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from intake.guard import GuardVerdict, check_guard
-from intake.identity import IdentityChecker, IdentityFinding
+from intake.identity import IdentityChecker, IdentityFinding, build_checker
 from intake.message import ParsedMessage, parse_message
+from intake.requester_text import requester_text
 from intake.thread import ThreadHint, thread_hint
 
 if TYPE_CHECKING:
@@ -74,23 +75,29 @@ class TriagePipeline:
         identity: IdentityChecker,
         own_addresses: Collection[str] = (),
         reference_prefixes: Collection[str] = (),
+        ocr: Callable[[bytes], str] | None = None,
     ) -> None:
         self.classifier = classifier
         self.identity = identity
         self.own_addresses = frozenset(a.lower() for a in own_addresses)
         self.reference_prefixes = tuple(reference_prefixes)
+        # Reads scanned PDF letters when the body only points to them ("zie bijlage").
+        self.ocr: Callable[[bytes], str] | None = ocr
 
     @classmethod
     def from_settings(
         cls, settings: Settings, trust_anchors_dir: str | None = None
     ) -> TriagePipeline:
         from intake.classify import Classifier
+        from intake.classify.trained import load_model
 
+        model, note = load_model(settings.model_dir, settings.rules_dir)
         return cls(
-            classifier=Classifier.load(settings.rules_dir),
-            identity=IdentityChecker(trust_anchors_dir or settings.trust.anchors_dir),
+            classifier=Classifier.load(settings.rules_dir, model=model, model_note=note),
+            identity=build_checker(settings, trust_anchors_dir),
             own_addresses=settings.all_own_addresses,
             reference_prefixes=[m.reference_prefix for m in settings.mailboxes],
+            ocr=_scanned_letter_reader() if settings.identity.ocr else None,
         )
 
     def triage_bytes(self, raw: bytes) -> TriageResult:
@@ -99,12 +106,14 @@ class TriagePipeline:
     def triage(self, msg: ParsedMessage) -> TriageResult:
         guard = check_guard(msg, self.own_addresses)
         thread = thread_hint(msg, self.reference_prefixes)
-        classification = self.classifier.classify(msg.subject, msg.text)
+        text = requester_text(msg, ocr=self.ocr)
+        classification = self.classifier.classify(msg.subject, text.text)
         identity = self.identity.assess(msg)
 
         explanation: list[str] = [f"guard: {reason}" for reason in guard.reasons]
         if msg.defects:
             explanation.append(f"mime: defects {', '.join(msg.defects)}")
+        explanation.extend(f"text: {note}" for note in text.notes)
         if guard.kind:
             kind, disposition = _GUARD_KINDS[guard.kind], ROBOT
         elif thread.case_ref:
@@ -118,6 +127,10 @@ class TriagePipeline:
             kind, disposition = "other", LIST_ONLY
         explanation.extend(classification.explanation)
         explanation.append(f"identity: {identity.status}")
+        explanation.extend(f"identity: {e.type} {e.status}: {e.detail}" for e in identity.evidence
+                           if e.detail)
+        if identity.dmarc_failed:
+            explanation.append("identity: DMARC failed: the sender address proves nothing")
         explanation.append(f"disposition: {disposition}")
 
         return TriageResult(
@@ -134,3 +147,9 @@ class TriagePipeline:
             would_acknowledge=guard.may_reply and disposition in (OPEN_REQUEST, OPEN_QUESTION),
             explanation=tuple(explanation),
         )
+
+
+def _scanned_letter_reader() -> Callable[[bytes], str]:
+    from intake.mailtext.scanned import ocr_pdf_letter
+
+    return ocr_pdf_letter

@@ -18,7 +18,7 @@ from intake.classify.language import detect_language
 from intake.classify.model import RightModel
 from intake.classify.pipeline import LanguagePipeline, reduced_lemma_table
 from intake.classify.rules import Rule, load_rules
-from intake.classify.scoring import add_model, decide, format_score
+from intake.classify.scoring import add_model, decide, disagreements, format_score
 from intake.classify.thresholds import Thresholds, load_thresholds
 
 log = logging.getLogger(__name__)
@@ -92,10 +92,13 @@ class Classifier:
         rules: Sequence[Rule],
         thresholds: Thresholds,
         model: RightModel | None = None,
+        model_note: str | None = None,
     ) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.thresholds = thresholds
         self.model = model
+        # Why there is no model (said in every explanation), when one was expected.
+        self.model_note = model_note
         self._by_name = {rule.name: rule for rule in self.rules}
         self._order = {rule.name: index for index, rule in enumerate(self.rules)}
         self._languages = {
@@ -105,9 +108,11 @@ class Classifier:
         log.info("classifier loaded: %d rules", len(self.rules))
 
     @classmethod
-    def load(cls, rules_dir: str | Path, model: RightModel | None = None) -> Classifier:
+    def load(
+        cls, rules_dir: str | Path, model: RightModel | None = None, model_note: str | None = None
+    ) -> Classifier:
         """Read rules and thresholds from rules_dir and build the matchers; raises RuleError."""
-        return cls(load_rules(rules_dir), load_thresholds(rules_dir), model)
+        return cls(load_rules(rules_dir), load_thresholds(rules_dir), model, model_note)
 
     def classify(self, subject: str, text: str, language: str | None = None) -> Classification:
         """Classify one message; `language` skips detection when it is nl, fr, en or de."""
@@ -139,12 +144,20 @@ class Classifier:
             f"{hit.rule} {format_score(hit.score)} {hit.right}: matched '{hit.matched}'"
             for hit in hits
         ]
+        disagree: tuple[str, ...] = ()
+        calibration = None
         if self.model is not None:
             probabilities = self.model.probabilities(subject, body, lang)
-            scores, model_lines = add_model(scores, probabilities, self.thresholds.model_weight)
+            disagree = disagreements(scores, probabilities, self.thresholds)
+            scores, model_lines = add_model(scores, probabilities, self.thresholds.model_weight,
+                                            self.thresholds.model_weight_against)
             explanation += model_lines
+            # A trained model may bring the calibration of combined margins (see scoring).
+            calibration = getattr(self.model, "calibration", None)
+        elif self.model_note:
+            explanation.append(f"model: none, rules only ({self.model_note})")
 
-        decision = decide(scores, self.thresholds)
+        decision = decide(scores, self.thresholds, disagree, calibration)
         return Classification(
             language=lang,
             rights=decision.rights,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from intake.classify.labels import LABELS, RIGHTS
@@ -29,24 +30,64 @@ def format_score(score: float) -> str:
     return text[:-1] if text.endswith("0") else text
 
 
-def model_points(probability: float, weight: float) -> float:
-    """Score points for a model probability: +weight at 1.0, 0 at 0.5, -weight at 0.0."""
+def model_points(probability: float, weight: float, against: float | None = None) -> float:
+    """Score points for a model probability: +weight at 1.0, 0 at 0.5, -against at 0.0.
+
+    `against` (default: weight) scales the points below 0.5: a model that misses more than it
+    invents should add its "yes" fully but subtract its "no" only a little.
+    """
     clipped = min(1.0, max(0.0, probability))
-    return weight * (2.0 * clipped - 1.0)
+    scale = weight if clipped >= 0.5 or against is None else against
+    return scale * (2.0 * clipped - 1.0)
 
 
 def add_model(
-    scores: Mapping[str, float], probabilities: Mapping[str, float], weight: float
+    scores: Mapping[str, float],
+    probabilities: Mapping[str, float],
+    weight: float,
+    against: float | None = None,
 ) -> tuple[dict[str, float], list[str]]:
     """Rule scores plus model points per label, and one explanation line per model label."""
     combined = dict(scores)
     lines = []
     for label in LABELS:
         if label in probabilities:
-            points = model_points(probabilities[label], weight)
+            points = model_points(probabilities[label], weight, against)
             combined[label] = combined.get(label, 0.0) + points
             lines.append(f"model {label} {probabilities[label]:.2f} {format_score(points)}")
     return combined, lines
+
+
+def disagreements(
+    rule_scores: Mapping[str, float], probabilities: Mapping[str, float], thresholds: Thresholds
+) -> tuple[str, ...]:
+    """The rights on which the rules alone and the model alone reach opposite verdicts.
+
+    Rules say yes when their score reaches the threshold; the model says yes at p >= 0.5.
+    """
+    return tuple(
+        right
+        for right in RIGHTS
+        if right in probabilities
+        and (rule_scores.get(right, 0.0) >= thresholds.of(right)) != (probabilities[right] >= 0.5)
+    )
+
+
+def calibrated_confidence(
+    scores: Mapping[str, float], thresholds: Thresholds, calibration: Callable[[float], float]
+) -> float:
+    """The probability that all nine yes/no decisions are right.
+
+    `calibration` maps a right's margin (score - threshold) to P(the right is exercised); it is
+    fitted on the dev split of the training corpus (see intake/classify/modelbuild.py). The
+    decisions are taken as independent, so their probabilities of being right multiply.
+    """
+    product = 1.0
+    for right in RIGHTS:
+        margin = float(scores.get(right, 0.0)) - thresholds.of(right)
+        p_yes = calibration(margin)
+        product *= p_yes if margin >= 0 else 1.0 - p_yes
+    return product if math.isfinite(product) else 0.0
 
 
 def certainty(score: float, threshold: float) -> float:
@@ -54,7 +95,12 @@ def certainty(score: float, threshold: float) -> float:
     return 0.5 + 0.5 * min(1.0, abs(score - threshold) / threshold)
 
 
-def decide(scores: Mapping[str, float], thresholds: Thresholds) -> Decision:
+def decide(
+    scores: Mapping[str, float],
+    thresholds: Thresholds,
+    disagree: Sequence[str] = (),
+    calibration: Callable[[float], float] | None = None,
+) -> Decision:
     """Decide rights and topic from summed scores.
 
     - rights: the rights whose score reaches their threshold, in canonical order.
@@ -63,9 +109,11 @@ def decide(scores: Mapping[str, float], thresholds: Thresholds) -> Decision:
     - confidence: the least certain of the decisions taken, where the certainty of one
       yes/no decision is 0.5 at the threshold and 1.0 a full threshold away from it. The nine
       rights always count; the deciding signal counts for "noise"/"question"; "unknown" is
-      capped at 0.5.
+      capped at 0.5. With a `calibration` (a trained model's), confidence is instead the
+      calibrated probability that all nine right decisions are right (calibrated_confidence).
     - needs_review: a right or signal within review_margin of its threshold, topic "unknown",
-      or no right exercised although some right has positive evidence.
+      no right exercised although some right has positive evidence, or rules and model
+      disagreeing on a right (`disagree`, see disagreements).
     """
     score = {label: float(scores.get(label, 0.0)) for label in LABELS}
     rights = tuple(r for r in RIGHTS if score[r] >= thresholds.of(r))
@@ -83,14 +131,18 @@ def decide(scores: Mapping[str, float], thresholds: Thresholds) -> Decision:
         counted.append(topic)
     elif topic == "unknown":
         counted.extend(("noise", "question"))
-    confidence = min(certainty(score[label], thresholds.of(label)) for label in counted)
-    if topic == "unknown":
-        confidence = min(confidence, UNKNOWN_CONFIDENCE_CAP)
+    if calibration is not None:
+        # A probability about the rights; an unknown topic still asks for review (below).
+        confidence = calibrated_confidence(score, thresholds, calibration)
+    else:
+        confidence = min(certainty(score[label], thresholds.of(label)) for label in counted)
+        if topic == "unknown":
+            confidence = min(confidence, UNKNOWN_CONFIDENCE_CAP)
 
     margin = thresholds.review_margin
     near = [label for label in LABELS if abs(score[label] - thresholds.of(label)) < margin]
     partial = not rights and any(score[r] > 0 for r in RIGHTS)
-    needs_review = bool(near) or topic == "unknown" or partial
+    needs_review = bool(near) or topic == "unknown" or partial or bool(disagree)
 
     lines = []
     for label in LABELS:
@@ -106,6 +158,8 @@ def decide(scores: Mapping[str, float], thresholds: Thresholds) -> Decision:
         reasons.append(f"near threshold: {', '.join(near)}")
     if partial:
         reasons.append("some evidence of a right below its threshold")
+    if disagree:
+        reasons.append(f"rules and model disagree: {', '.join(disagree)}")
     if topic == "unknown":
         reasons.append("topic unknown")
     review = f"review ({'; '.join(reasons)})" if needs_review else "no review"

@@ -17,7 +17,7 @@ DEFAULT_THRESHOLD = 3.0
 DEFAULT_REVIEW_MARGIN = 1.0
 DEFAULT_MODEL_WEIGHT = 3.0
 
-_KEYS = ("default", "review_margin", "model_weight", "thresholds")
+_KEYS = ("default", "review_margin", "model_weight", "model_weight_against", "thresholds")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class Thresholds:
     review_margin: float = DEFAULT_REVIEW_MARGIN
     # How many score points a model probability of 1.0 adds (0.0 takes them away): see scoring.
     model_weight: float = DEFAULT_MODEL_WEIGHT
+    # The same for a probability below 0.5 (evidence against a right); default: model_weight.
+    model_weight_against: float = DEFAULT_MODEL_WEIGHT
 
     def of(self, label: str) -> float:
         """The threshold of one right or signal."""
@@ -53,6 +55,7 @@ def load_thresholds(rules_dir: str | Path) -> Thresholds:
     if margin < 0:
         raise RuleError(path.name, "review_margin", "must not be negative")
     weight = _number(path.name, "model_weight", data.get("model_weight", DEFAULT_MODEL_WEIGHT))
+    against = _number(path.name, "model_weight_against", data.get("model_weight_against", weight))
     per_label_raw = data.get("thresholds") or {}
     if not isinstance(per_label_raw, Mapping):
         raise RuleError(path.name, "thresholds", "expected a mapping of right: threshold")
@@ -63,7 +66,7 @@ def load_thresholds(rules_dir: str | Path) -> Thresholds:
                 path.name, str(label), f"unknown right {label!r}; use one of: {', '.join(LABELS)}"
             )
         per_label[label] = _positive(path.name, label, value)
-    return Thresholds(default, MappingProxyType(per_label), margin, weight)
+    return Thresholds(default, MappingProxyType(per_label), margin, weight, against)
 
 
 def _number(file: str, key: str, value: Any) -> float:

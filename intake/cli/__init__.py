@@ -16,7 +16,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deadline": ("intake.cli.deadline", "print the legal due date for a receipt date"),
     "config": ("intake.cli.config", "validate a settings file"),
     "db": ("intake.cli.db", "database migrations"),
-    "cases": ("intake.cli.cases", "list and show cases"),
+    "cases": ("intake.cli.cases", "list, show and change cases; export the register"),
+    "retention": ("intake.cli.retention", "purge what is past retention (or --dry-run)"),
+    "rules": ("intake.cli.rules", "lint, test and evaluate the classification rules"),
+    "model": ("intake.cli.model", "train the right classifier; export staff corrections"),
+    "digest": ("intake.cli.digest", "preview or send the staff digest"),
 }
 
 

@@ -29,12 +29,14 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
                               help="every rule that hits a message, the model and the decision")
     test.add_argument("files", nargs="+", metavar="FILE.eml")
     test.add_argument("--rules", metavar="DIR", help="rules directory to test instead")
+    test.add_argument("--no-model", action="store_true", help="the rules alone, no trained model")
     test.set_defaults(handler=run_test)
 
     ev = actions.add_parser("eval", parents=[common],
                             help="precision/recall/F1 per right on a labelled directory")
     ev.add_argument("dir", metavar="DIR", help="a directory with labels.jsonl and the files")
     ev.add_argument("--rules", metavar="DIR", help="rules directory to evaluate instead")
+    ev.add_argument("--no-model", action="store_true", help="the rules alone, no trained model")
     ev.add_argument("--baseline", metavar="FILE", help="compare with a saved report (JSON)")
     ev.add_argument("--save-baseline", metavar="FILE", help="save this report as a baseline")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -67,6 +69,9 @@ def _pipeline(args: argparse.Namespace) -> TriagePipeline:
     settings = settings_from_args(args, required=False)
     if getattr(args, "rules", None):
         settings = replace(settings, rules_dir=str(Path(args.rules).resolve()))
+    if getattr(args, "no_model", False):
+        # A directory without a model: the classifier runs on the rules and says so.
+        settings = replace(settings, model_dir=str(Path(settings.rules_dir) / "no-model"))
     return TriagePipeline.from_settings(settings)
 
 

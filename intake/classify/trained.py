@@ -1,0 +1,136 @@
+"""The trained right classifier: loads models/build and gives per-right probabilities."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+from intake.classify.calibration import Platt
+from intake.classify.corpus import digest
+from intake.config import DEFAULT_MODEL_DIR
+
+log = logging.getLogger(__name__)
+
+META_FILE = "meta.json"
+PIPELINES_DIR = "pipelines"
+COMPONENT = "textcat_multilabel"
+# One pipeline for every language is stored under this key (spaCy's multi-language code).
+ALL_LANGUAGES = "xx"
+# Requests state themselves early; the model reads the opening, as the rules do.
+MAX_MODEL_CHARS = 3000
+
+# Words and single punctuation marks: ~8x faster than spaCy's multi-language tokenizer, and
+# all a bag-of-words model needs.
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_APOSTROPHES = str.maketrans({"\u2019": " ", "\u2018": " ", "'": " ", "`": " ", "\u00b4": " "})
+
+
+def rules_digest(rules_dir: str | Path) -> str:
+    """SHA-256 of the rule files: a calibration is only valid for the rules it was fitted with."""
+    return digest(sorted(Path(rules_dir).glob("*.yaml")))
+
+
+def load_model(
+    model_dir: str | Path = DEFAULT_MODEL_DIR, rules_dir: str | Path | None = None
+) -> tuple[TrainedModel | None, str | None]:
+    """(model, None), or (None, why) when there is none: the classifier then uses rules alone."""
+    try:
+        model = TrainedModel.load(model_dir)
+    except ModelError as exc:
+        log.warning("model not loaded: classifying on rules alone",
+                    extra={"model_dir": str(model_dir), "reason": str(exc)})
+        return None, f"no trained model at {model_dir}"
+    if rules_dir is not None and model.info.rules_sha256 != rules_digest(rules_dir):
+        log.warning("rules changed since the model was calibrated: retrain (intake model train)",
+                    extra={"model_dir": str(model_dir), "rules_dir": str(rules_dir)})
+    return model, None
+
+
+class ModelError(RuntimeError):
+    """A model directory that cannot be used (missing, incomplete, or from another version)."""
+
+
+def model_text(subject: str, text: str) -> str:
+    """What the model reads: subject and opening of the body, lowercase, without accents.
+
+    Apostrophes become spaces so French elision ("l'effacement", "d’accès") yields the word.
+    Training and prediction both go through here.
+    """
+    joined = f"{subject}\n{text[:MAX_MODEL_CHARS]}" if subject else text[:MAX_MODEL_CHARS]
+    lowered = joined.lower().translate(_APOSTROPHES)
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def model_doc(vocab: Vocab, subject: str, text: str) -> Doc:
+    """The Doc the model reads (training and prediction alike): tokens of model_text."""
+    return Doc(vocab, words=_TOKEN.findall(model_text(subject, text)))
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What meta.json says about a build: enough to explain and check it."""
+
+    architecture: str
+    corpus_sha256: str
+    rules_sha256: str
+    calibration: Platt | None
+    raw: Mapping[str, Any]
+
+
+class TrainedModel:
+    """A RightModel over one spaCy textcat_multilabel pipeline (or one per language)."""
+
+    def __init__(self, pipelines: Mapping[str, Language], info: ModelInfo) -> None:
+        self.pipelines = dict(pipelines)
+        self.info = info
+        # Read by the classifier: how combined margins map to probabilities (see scoring).
+        self.calibration = info.calibration
+        self._components = {key: nlp.get_pipe(COMPONENT) for key, nlp in self.pipelines.items()}
+
+    @classmethod
+    def load(cls, model_dir: str | Path = DEFAULT_MODEL_DIR) -> TrainedModel:
+        """Load a build written by `intake model train`; ModelError when it is not usable."""
+        root = Path(model_dir)
+        meta_path = root / META_FILE
+        if not meta_path.is_file():
+            raise ModelError(f"no model at {root} (missing {META_FILE}): run `intake model train`")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            pipelines = {
+                key: spacy.load(root / PIPELINES_DIR / key) for key in meta["pipelines"]
+            }
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"model at {root} cannot be loaded: {exc}") from exc
+        calibration = meta.get("calibration", {}).get("platt")
+        info = ModelInfo(
+            architecture=str(meta.get("architecture", {}).get("name", "?")),
+            corpus_sha256=str(meta.get("corpus_sha256", "")),
+            rules_sha256=str(meta.get("rules_sha256", "")),
+            calibration=Platt(**calibration) if calibration else None,
+            raw=meta,
+        )
+        log.info("model loaded", extra={"model_dir": str(root), "arch": info.architecture,
+                                        "corpus": info.corpus_sha256[:12]})
+        return cls(pipelines, info)
+
+    def probabilities(self, subject: str, text: str, language: str) -> Mapping[str, float]:
+        """Per-right probability that the message exercises it."""
+        key = language if language in self.pipelines else next(iter(self.pipelines))
+        component = self._components[key]
+        doc = model_doc(self.pipelines[key].vocab, subject, text)
+        scores = component.predict([doc])[0]
+        return {label: float(scores[i]) for i, label in enumerate(component.labels)}

@@ -1,0 +1,397 @@
+"""The trained right classifier: corpus, seeded training, build, combination with the rules,
+review on disagreement, calibration, rules-only fallback and the export of staff corrections.
+
+Trains on a tiny fictional corpus (written here) with the real models/config.cfg: seconds, not
+the real corpus. No mocks, except FixedModel where a test needs exact probabilities.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from intake.cases.models import Case, CaseRight, Event, Message
+from intake.classify import Classifier, RightModel
+from intake.classify.calibration import Platt, expected_calibration_error, fit_platt
+from intake.classify.corpus import CorpusError, digest, read_corpus, split_by_source
+from intake.classify.corrections import correction_examples, own_words
+from intake.classify.labels import RIGHTS
+from intake.classify.modelbuild import DEFAULT_CONFIG, BuildOptions, build_model
+from intake.classify.scoring import calibrated_confidence, decide, model_points
+from intake.classify.thresholds import Thresholds, load_thresholds
+from intake.classify.trained import TrainedModel, load_model, model_text
+from intake.classify.training import Variant, load_config, predict, train_pipelines
+from intake.config import DEFAULT_RULES_DIR, default_settings
+from intake.triage import TriagePipeline
+from tests import mailgen
+
+# Fictional training examples: five hand-written batches ("sources"), each with every kind.
+BATCHES: dict[str, list[tuple[str, str, list[str]]]] = {
+    "batch-a": [
+        ("nl", "Graag inzage in mijn persoonsgegevens en een kopie van mijn dossier.", ["access"]),
+        ("nl", "Verwijder al mijn gegevens uit jullie bestanden.", ["erasure"]),
+        ("nl", "Mijn adres is fout, pas het aan naar Kerkstraat 3.", ["rectification"]),
+        ("nl", "Schrijf mij uit van de nieuwsbrief, ik trek mijn toestemming in.",
+         ["withdraw_consent"]),
+        ("nl", "Wanneer is het loket open op vrijdag?", []),
+        ("en", "Please send me a copy of the personal data you hold about me.", ["access"]),
+    ],
+    "batch-b": [
+        ("nl", "Welke gegevens hebben jullie over mij? Ik vraag inzage.", ["access"]),
+        ("nl", "Wis mijn gegevens, ik wil vergeten worden.", ["erasure"]),
+        ("nl", "Mijn naam is verkeerd gespeld, gelieve dit te verbeteren.", ["rectification"]),
+        ("nl", "Ik wil geen nieuwsbrief meer, uitschrijven aub.", ["withdraw_consent"]),
+        ("nl", "In bijlage de factuur voor de levering van papier.", []),
+        ("en", "Please delete my personal data and my account.", ["erasure"]),
+    ],
+    "batch-c": [
+        ("nl", "Ik wens een kopie van alle gegevens die u over mij bewaart.", ["access"]),
+        ("nl", "Gelieve mijn persoonsgegevens te verwijderen en te wissen.", ["erasure"]),
+        ("nl", "Mijn telefoonnummer klopt niet meer, corrigeer het alstublieft.",
+         ["rectification"]),
+        ("nl", "Ik trek mijn toestemming in voor de mailing, uitschrijven.", ["withdraw_consent"]),
+        ("nl", "Uitnodiging voor de vergadering van dinsdag.", []),
+        ("en", "My address is wrong in your records, please correct it.", ["rectification"]),
+    ],
+    "batch-d": [
+        ("nl", "Inzage in mijn dossier graag, welke gegevens verwerkt u?", ["access"]),
+        ("nl", "Verwijder mijn account en wis al mijn gegevens.", ["erasure"]),
+        ("nl", "Gelieve mijn geboortedatum te verbeteren, die is fout.", ["rectification"]),
+        ("nl", "Uitschrijven van de nieuwsbrief, geen toestemming meer.", ["withdraw_consent"]),
+        ("nl", "Hoe laat begint de infosessie morgen?", []),
+        ("en", "Unsubscribe me from the newsletter, I withdraw my consent.",
+         ["withdraw_consent"]),
+        ("nl", "Inzage in mijn gegevens en verwijder ze daarna.", ["access", "erasure"]),
+    ],
+    "batch-e": [
+        ("nl", "Ik vraag inzage: welke persoonsgegevens hebben jullie van mij?", ["access"]),
+        ("nl", "Wis alstublieft mijn gegevens, verwijder alles.", ["erasure"]),
+        ("nl", "Mijn e-mailadres is veranderd, pas dat aan in het dossier.", ["rectification"]),
+        ("nl", "Stop de nieuwsbrief, ik trek de toestemming in.", ["withdraw_consent"]),
+        ("nl", "Factuur nummer 55 voor de catering.", []),
+        ("en", "What personal data do you hold about me? I want a copy.", ["access"]),
+    ],
+}
+
+
+RULES = """
+rules:
+  - name: ACCESS_NAMED
+    description: The right is named.
+    right: access
+    score: 4.5
+    languages: [nl]
+    phrases: [recht op inzage]
+  - name: ACCESS_CUE
+    description: A cue that needs a second one.
+    right: access
+    score: 1.5
+    languages: [nl]
+    phrases: [inzage]
+"""
+
+
+@pytest.fixture(scope="module")
+def rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("rules")
+    (directory / "access.yaml").write_text(RULES, encoding="utf-8")
+    return directory
+
+
+def write_corpus(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for source, rows in BATCHES.items():
+        with (directory / f"{source}.jsonl").open("w", encoding="utf-8") as handle:
+            for language, text, rights in rows:
+                handle.write(json.dumps({"text": text, "language": language, "rights": rights,
+                                         "source": source}, ensure_ascii=False) + "\n")
+    # What `intake model export-corrections` writes: picked up like any other corpus file.
+    correction = {"text": own_words("Zet me van de lijst.\n\n> Nieuwsbrief van maart"),
+                  "language": "nl", "rights": ["withdraw_consent"],
+                  "source": "correction-DPO-AGO-2026-0001"}
+    (directory / "corrections.jsonl").write_text(json.dumps(correction) + "\n", encoding="utf-8")
+    return directory
+
+
+CORPUS_SIZE = sum(map(len, BATCHES.values())) + 1
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, rules_dir: Path) -> tuple[Path, dict]:
+    """A model trained on the fixture corpus and written like `intake model train` does
+    (calibrated against the two test rules: loading the real ones takes seconds)."""
+    root = tmp_path_factory.mktemp("model")
+    options = BuildOptions(corpus_dir=write_corpus(root / "corpus"), out_dir=root / "build",
+                           rules_dir=rules_dir, progress=False)
+    return root, build_model(options)
+
+
+@pytest.fixture(scope="module")
+def model(built: tuple[Path, dict]) -> TrainedModel:
+    return TrainedModel.load(built[0] / "build")
+
+
+# --- corpus ---------------------------------------------------------------------------------
+
+
+def test_corpus_lines_are_checked_with_file_and_line(tmp_path: Path) -> None:
+    good = {"text": "Inzage graag.", "language": "nl", "rights": ["access"], "source": "s"}
+    bad = [
+        ("not json", "not JSON"),
+        (json.dumps({**good, "rights": ["inzage"]}), "'rights'"),
+        (json.dumps({**good, "language": "es"}), "'language'"),
+        (json.dumps({**good, "text": "  "}), "'text'"),
+        (json.dumps({k: v for k, v in good.items() if k != "source"}), "'source'"),
+    ]
+    for line, problem in bad:
+        path = tmp_path / "c.jsonl"
+        path.write_text(json.dumps(good) + "\n\n" + line + "\n", encoding="utf-8")
+        with pytest.raises(CorpusError, match=rf"c\.jsonl:3: .*{problem}"):
+            read_corpus([path])
+
+
+def test_dev_split_holds_whole_sources(tmp_path: Path) -> None:
+    examples = read_corpus(sorted(write_corpus(tmp_path).glob("*.jsonl")))
+    train, dev = split_by_source(examples, 0.2, seed=7)
+    assert dev and train and len(train) + len(dev) == len(examples)
+    assert not {e.source for e in train} & {e.source for e in dev}
+    assert split_by_source(examples, 0.2, seed=7) == (train, dev)
+
+
+def test_model_text_folds_case_accents_and_elision() -> None:
+    assert model_text("Objet", "Droit à l’EFFACEMENT") == "objet\ndroit a l effacement"
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+def test_training_is_deterministic_with_the_seed(tmp_path: Path) -> None:
+    examples = read_corpus(sorted(write_corpus(tmp_path).glob("*.jsonl")))
+    items = [("", "Ik wil inzage in mijn gegevens.", "nl"), ("", "Schrap mij.", "nl")]
+
+    def train(seed: int) -> tuple[bytes, np.ndarray]:
+        config = load_config(DEFAULT_CONFIG, seed=seed)
+        config["training"]["batcher"]["size"] = 4  # several batches: the shuffle matters
+        pipelines = train_pipelines(config, examples, progress=False)
+        component = pipelines["xx"].get_pipe("textcat_multilabel")
+        return component.to_bytes(), predict(pipelines, items)
+
+    first, again, other = train(1), train(1), train(2)
+    assert first[0] == again[0]  # the same weights, byte for byte
+    assert np.array_equal(first[1], again[1])
+    assert not np.array_equal(first[1], other[1])  # the seed is what decides
+
+
+def test_ensemble_and_ngram_variants_configure() -> None:
+    ensemble = load_config(DEFAULT_CONFIG, Variant("ensemble", 3))
+    model = ensemble["components"]["textcat_multilabel"]["model"]
+    assert model["@architectures"] == "spacy.TextCatEnsemble.v2"
+    assert model["linear_model"]["ngram_size"] == 3
+    bow = load_config(DEFAULT_CONFIG, Variant("bow", 1))
+    assert bow["components"]["textcat_multilabel"]["model"]["ngram_size"] == 1
+
+
+def test_build_writes_meta_with_hash_scores_and_calibration(built: tuple[Path, dict]) -> None:
+    root, meta = built
+    written = json.loads((root / "build" / "meta.json").read_text(encoding="utf-8"))
+    assert written == meta
+    assert meta["corpus_sha256"] == digest(sorted((root / "corpus").glob("*.jsonl")))
+    assert meta["examples"]["train"] + meta["examples"]["dev"] == CORPUS_SIZE
+    assert "corrections.jsonl" in meta["corpus_files"]  # retraining includes staff corrections
+    assert set(meta["dev"]["model"]["per_right"]) == set(RIGHTS)
+    assert 0 <= meta["dev"]["combined"]["micro_f1"] <= 1
+    assert meta["calibration"]["platt"]["slope"] > 0  # a larger margin means more likely yes
+    assert 0 <= meta["calibration"]["ece_message_cross_fitted"] <= 1
+    assert not list(root.glob(".build.*"))  # the temporary directories are gone
+
+
+def test_probabilities_are_sensible_on_clear_examples(model: TrainedModel) -> None:
+    assert isinstance(model, RightModel)
+    clear = {
+        "access": "Ik vraag inzage in mijn persoonsgegevens, welke gegevens hebt u?",
+        "erasure": "Verwijder en wis al mijn gegevens.",
+        "withdraw_consent": "Uitschrijven van de nieuwsbrief, ik trek mijn toestemming in.",
+    }
+    for right, text in clear.items():
+        probabilities = model.probabilities("", text, "nl")
+        assert set(probabilities) == set(RIGHTS)
+        assert probabilities[right] > 0.5, (right, probabilities)
+        others = [p for r, p in probabilities.items() if r != right]
+        assert max(others) < probabilities[right], (right, probabilities)
+    unrelated = model.probabilities("", "Hoe laat begint de vergadering?", "nl")
+    assert max(unrelated.values()) < 0.5
+
+
+# --- combination with the rules ----------------------------------------------------------------
+
+
+class FixedModel:
+    """Exact probabilities, to test the combination rule itself."""
+
+    def __init__(self, probabilities: Mapping[str, float], calibration: Platt | None = None):
+        self._probabilities = probabilities
+        self.calibration = calibration
+
+    def probabilities(self, subject: str, text: str, language: str) -> Mapping[str, float]:
+        return self._probabilities
+
+
+@pytest.fixture(scope="module")
+def classifier(rules_dir: Path) -> Classifier:
+    return Classifier.load(rules_dir)
+
+
+def classify(classifier: Classifier, probabilities: Mapping[str, float], text: str):
+    classifier.model = FixedModel(probabilities)
+    return classifier.classify("", text, language="nl")
+
+
+def test_rule_score_plus_model_points_against_the_threshold(classifier: Classifier) -> None:
+    # weight 3 (the default): p adds 3 * (2p - 1); threshold 3.
+    cue = "Een vraag over inzage."  # rules alone: 1.5, below the threshold
+    assert classify(classifier, {"access": 0.9}, cue).rights == ("access",)  # 1.5 + 2.4
+    assert classify(classifier, {"access": 0.6}, cue).rights == ()  # 1.5 + 0.6
+    named = "Ik beroep me op mijn recht op inzage."  # rules alone: 4.5 + 1.5
+    assert classify(classifier, {"access": 0.4}, named).rights == ("access",)  # 6.0 - 0.6
+    vetoed = classify(classifier, {"access": 0.0}, "Het recht op inzage.")  # 6.0 - 3.0
+    assert vetoed.rights == ("access",) and vetoed.scores["access"] == 3.0
+    model_only = classify(classifier, {"erasure": 1.0}, "Iets anders.")
+    assert model_only.rights == ("erasure",) and "model erasure 1.00 +3.0" in model_only.explanation
+
+
+def test_needs_review_when_rules_and_model_disagree(classifier: Classifier) -> None:
+    named = "Ik beroep me op mijn recht op inzage."
+    agree = classify(classifier, {"access": 0.95}, named)
+    assert agree.rights == ("access",) and not agree.needs_review
+    rules_yes = classify(classifier, {"access": 0.2}, named)  # still access (6.0 - 1.8)
+    assert rules_yes.rights == ("access",) and rules_yes.needs_review
+    assert "rules and model disagree: access" in rules_yes.explanation[-1]
+    model_yes = classify(classifier, {"access": 0.05, "objection": 0.7}, "Goedemiddag, ik wil "
+                         "niet dat u dit nog doet.")
+    assert model_yes.needs_review
+    assert "rules and model disagree: objection" in model_yes.explanation[-1]
+
+
+def test_calibrated_confidence_is_the_probability_that_every_decision_is_right() -> None:
+    platt = Platt(slope=2.0, intercept=0.0)
+    thresholds = Thresholds()
+    scores = dict.fromkeys(RIGHTS, -3.0) | {"access": 5.0, "question": 0.0, "noise": 0.0}
+    expected = platt(2.0) * (1 - platt(-6.0)) ** 8
+    assert calibrated_confidence(scores, thresholds, platt) == pytest.approx(expected)
+    decision = decide(scores, thresholds, calibration=platt)
+    assert decision.confidence == round(expected, 3)
+    closer = decide(scores | {"access": 3.5}, thresholds, calibration=platt)
+    assert closer.confidence < decision.confidence
+
+
+def test_platt_fit_and_calibration_error() -> None:
+    rng = np.random.default_rng(3)
+    margins = rng.normal(0, 2, 4000)
+    truth = rng.random(4000) < 1 / (1 + np.exp(-(1.5 * margins - 0.5)))
+    fitted = fit_platt(margins, truth)
+    assert fitted.slope == pytest.approx(1.5, abs=0.2)
+    assert fitted.intercept == pytest.approx(-0.5, abs=0.2)
+    calibrated = [fitted(m) for m in margins]
+    assert expected_calibration_error(calibrated, truth) < 0.03
+    overconfident = [1.0 if m >= 0 else 0.0 for m in margins]
+    assert expected_calibration_error(overconfident, truth) > 0.1
+    with pytest.raises(ValueError):
+        fit_platt([1.0, 2.0], [True, True])
+    assert math.isclose(Platt(1.0, 0.0)(0.0), 0.5)
+
+
+# --- wiring: the model in the triage, or rules alone ---------------------------------------
+
+
+def test_missing_model_means_rules_only_and_says_so(tmp_path: Path, rules_dir: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    missing = tmp_path / "no-model"
+    assert load_model(missing) == (None, f"no trained model at {missing}")
+    assert "classifying on rules alone" in caplog.text
+    settings = replace(default_settings(), model_dir=str(missing), rules_dir=str(rules_dir))
+    pipeline = TriagePipeline.from_settings(settings)
+    assert pipeline.classifier.model is None
+    result = pipeline.triage_bytes(mailgen.request("access", "nl", seed=1))
+    assert f"model: none, rules only (no trained model at {missing})" in result.explanation
+
+
+def test_from_settings_loads_the_built_model(built: tuple[Path, dict], rules_dir: Path) -> None:
+    settings = replace(default_settings(), model_dir=str(built[0] / "build"),
+                       rules_dir=str(rules_dir))
+    pipeline = TriagePipeline.from_settings(settings)
+    assert isinstance(pipeline.classifier.model, TrainedModel)
+    result = pipeline.triage_bytes(mailgen.request("erasure", "nl", seed=2))
+    assert any(line.startswith("model erasure ") for line in result.explanation)
+    assert 0.0 <= result.confidence <= 1.0
+
+
+def test_rules_changed_since_calibration_is_logged(built: tuple[Path, dict], rules_dir: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    model, note = load_model(built[0] / "build", rules_dir)
+    assert model is not None and note is None
+    assert "rules changed" not in caplog.text
+    load_model(built[0] / "build", DEFAULT_RULES_DIR)
+    assert "rules changed since the model was calibrated" in caplog.text
+
+
+# --- staff corrections ---------------------------------------------------------------------
+
+
+@pytest.mark.db
+def test_export_corrections_from_reclassified_cases(db) -> None:
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    body = ("Ik wil niet langer dat u mijn gegevens gebruikt voor enquêtes.\n\n"
+            "Op 1 maart 2026 schreef DPO AGO <dpo.ago@vlaanderen.be>:\n"
+            "> Wij hebben uw vraag goed ontvangen.\n")
+    with db.sessions() as session:
+        corrected = Case(reference="DPO-AGO-2026-0001", mailbox_key="ago", year=2026, seq=1,
+                         kind="request", status="open", requester_address="an@example.org",
+                         language="nl", received_at=now, rights=[CaseRight(right="objection")])
+        untouched = Case(reference="DPO-AGO-2026-0002", mailbox_key="ago", year=2026, seq=2,
+                         kind="request", status="open", requester_address="jo@example.org",
+                         language="nl", received_at=now, rights=[CaseRight(right="access")])
+        session.add_all([corrected, untouched])
+        session.flush()
+        for seq, case, text in ((1, corrected, body), (2, untouched, "Inzage graag.")):
+            session.add(Message(mailbox_key="ago", folder="INBOX", uidvalidity=1, uid=seq,
+                                content_hash=f"h{seq}", status="processed", case_id=case.id,
+                                received_at=now, body_text=text))
+        session.add_all([
+            Event(case_id=corrected.id, actor="staff", type="reclassified",
+                  data={"rights_before": ["access"], "rights": ["withdraw_consent"]}),
+            Event(case_id=corrected.id, actor="staff", type="reclassified",
+                  data={"rights_before": ["withdraw_consent"], "rights": ["objection"]}),
+            Event(case_id=untouched.id, actor="system", type="case_opened", data={}),
+        ])
+        session.commit()
+    with db.sessions() as session:
+        examples, skipped = correction_examples(session)
+    assert skipped == []
+    assert examples == [{
+        "text": "Ik wil niet langer dat u mijn gegevens gebruikt voor enquêtes.",
+        "language": "nl",
+        "rights": ["objection"],
+        "source": "correction-DPO-AGO-2026-0001",
+    }]
+
+
+def test_model_weight_against_scales_only_the_no(tmp_path: Path) -> None:
+    (tmp_path / "thresholds.yaml").write_text("model_weight: 6\nmodel_weight_against: 1\n",
+                                              encoding="utf-8")
+    thresholds = load_thresholds(tmp_path)
+    assert (thresholds.model_weight, thresholds.model_weight_against) == (6.0, 1.0)
+    w, a = thresholds.model_weight, thresholds.model_weight_against
+    assert (model_points(1.0, w, a), model_points(0.75, w, a), model_points(0.0, w, a)) == (
+        6.0, 3.0, -1.0)
+    (tmp_path / "thresholds.yaml").write_text("model_weight: 4\n", encoding="utf-8")
+    assert load_thresholds(tmp_path).model_weight_against == 4.0  # symmetric unless told
