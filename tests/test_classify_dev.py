@@ -427,6 +427,45 @@ DEV: list[tuple[str, str, tuple[str, ...]]] = [
         " consequences for me.",
         ("access",),
     ),
+    # --- a request that ends with a conditional threat: the threat alone is no complaint yet
+    # (a threat on its own, "Faute de réponse, je saisirai l'Autorité", above, still is one)
+    (
+        "nl",
+        "Verwijder al mijn gegevens. Als ik binnen de wettelijke termijn geen antwoord krijg,"
+        " dien ik een klacht in bij de Vlaamse Toezichtcommissie.",
+        ("erasure",),
+    ),
+    (
+        "en",
+        "Please erase all my personal data. Should you fail to respond within one month, I will"
+        " lodge a complaint with the supervisory authority.",
+        ("erasure",),
+    ),
+    (
+        "fr",
+        "Je vous demande d'effacer mes données. Si vous ne répondez pas dans un délai d'un mois,"
+        " je déposerai une plainte auprès de l'autorité de contrôle.",
+        ("erasure",),
+    ),
+    (
+        "de",
+        "Bitte löschen Sie alle meine Daten. Sollten Sie nicht innerhalb eines Monats antworten,"
+        " werde ich Beschwerde bei der Aufsichtsbehörde einlegen.",
+        ("erasure",),
+    ),
+    (
+        "en",
+        "I want a copy of my data, including information about any automated decision-making"
+        " and the logic behind it.",
+        ("access",),
+    ),
+    # --- Art. 22 on its own, with the same words: still an automated-decision request
+    (
+        "en",
+        "Your system rejected my application automatically, including profiling of my CV."
+        " I want a human to review it.",
+        ("automated_decision",),
+    ),
     # --- a complaint after a request went unanswered: the earlier request is no new request
     (
         "en",

@@ -227,3 +227,53 @@ def test_yaml_anchors_share_patterns_between_rules(tmp_path: Path) -> None:
     result = Classifier.load(tmp_path).classify("", "Inzage graag.", language="nl")
     assert result.scores["access"] == 4.0
     assert result.scores["erasure"] == -1.0
+
+
+WITH_OTHER = """
+  - name: ERASURE_WIS_NL
+    description: test
+    right: erasure
+    score: 4.0
+    languages: [nl]
+    phrases: [wis alles]
+  - name: COMPLAINT_KLACHT_NL
+    description: test
+    right: complaint
+    score: 4.0
+    languages: [nl]
+    phrases: [klacht]
+  - name: COMPLAINT_IN_PASSING_NL
+    description: test
+    right: complaint
+    score: -4.0
+    with_other_right: true
+    languages: [nl]
+    phrases: [anders een klacht]
+"""
+
+
+def test_with_other_right_counts_only_beside_another_right(tmp_path: Path) -> None:
+    write(tmp_path, "t.yaml", "rules:" + WITH_OTHER)
+    classifier = Classifier.load(tmp_path)
+    alone = classifier.classify("", "Antwoord snel, anders een klacht.", "nl")
+    assert alone.rights == ("complaint",)
+    assert any("(not counted: no other right exercised)" in line for line in alone.explanation)
+    beside = classifier.classify("", "Wis alles, anders een klacht.", "nl")
+    assert beside.rights == ("erasure",)
+    assert beside.scores["complaint"] == 0.0
+    assert any("(counts: erasure exercised)" in line for line in beside.explanation)
+
+
+@pytest.mark.parametrize("value,problem", [
+    ("yes please", "with_other_right must be true or false"),
+])
+def test_with_other_right_must_be_a_boolean(tmp_path: Path, value: str, problem: str) -> None:
+    error = error_for(tmp_path, GOOD_RULE + f"    with_other_right: {value}\n")
+    assert problem in error.problem
+
+
+def test_with_other_right_is_for_rights_not_signals(tmp_path: Path) -> None:
+    body = WITH_OTHER.replace("right: complaint\n    score: -4.0", "right: noise\n    score: -4.0")
+    write(tmp_path, "t.yaml", "rules:" + body)
+    with pytest.raises(RuleError, match="not of a signal"):
+        Classifier.load(tmp_path)

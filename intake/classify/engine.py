@@ -13,7 +13,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from intake.classify.errors import RuleError
-from intake.classify.labels import LABELS, LANGUAGES
+from intake.classify.labels import LABELS, LANGUAGES, RIGHTS
 from intake.classify.language import detect_language
 from intake.classify.model import RightModel
 from intake.classify.pipeline import LanguagePipeline, reduced_lemma_table
@@ -137,25 +137,46 @@ class Classifier:
             )
         )
 
+        # Rules marked with_other_right count only when some other right is exercised: they are
+        # held back until the others are known (e.g. "if you do not answer I will complain"
+        # at the end of an erasure request).
+        held = [hit for hit in hits if self._by_name[hit.rule].with_other_right]
         scores = dict.fromkeys(LABELS, 0.0)
         for hit in hits:
-            scores[hit.right] += hit.score
+            if hit not in held:
+                scores[hit.right] += hit.score
         explanation = [
             f"{hit.rule} {format_score(hit.score)} {hit.right}: matched '{hit.matched}'"
             for hit in hits
+            if hit not in held
         ]
-        disagree: tuple[str, ...] = ()
-        calibration = None
+        probabilities = None
+        combined = dict(scores)  # rules + model points; `scores` stays the rules' own
+        model_lines: list[str] = []
         if self.model is not None:
             probabilities = self.model.probabilities(subject, body, lang)
+            combined, model_lines = add_model(scores, probabilities, self.thresholds.model_weight,
+                                              self.thresholds.model_weight_against)
+        for hit in held:
+            others = [r for r in RIGHTS
+                      if r != hit.right and combined[r] >= self.thresholds.of(r)]
+            line = f"{hit.rule} {format_score(hit.score)} {hit.right}: matched '{hit.matched}'"
+            if others:
+                scores[hit.right] += hit.score
+                combined[hit.right] += hit.score
+                explanation.append(f"{line} (counts: {', '.join(others)} exercised)")
+            else:
+                explanation.append(f"{line} (not counted: no other right exercised)")
+        disagree: tuple[str, ...] = ()
+        calibration = None
+        if self.model is not None and probabilities is not None:
             disagree = disagreements(scores, probabilities, self.thresholds)
-            scores, model_lines = add_model(scores, probabilities, self.thresholds.model_weight,
-                                            self.thresholds.model_weight_against)
             explanation += model_lines
             # A trained model may bring the calibration of combined margins (see scoring).
             calibration = getattr(self.model, "calibration", None)
         elif self.model_note:
             explanation.append(f"model: none, rules only ({self.model_note})")
+        scores = combined
 
         decision = decide(scores, self.thresholds, disagree, calibration)
         return Classification(

@@ -12,14 +12,14 @@ from typing import Any
 import yaml
 
 from intake.classify.errors import RuleError
-from intake.classify.labels import LABELS, LANGUAGES
+from intake.classify.labels import LABELS, LANGUAGES, RIGHTS
 from intake.classify.normalize import fold
 
 THRESHOLDS_FILE = "thresholds.yaml"
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 _REQUIRED = ("name", "description", "right", "score", "languages")
-_OPTIONAL = ("patterns", "phrases")
+_OPTIONAL = ("patterns", "phrases", "with_other_right")
 # Attributes whose token value is lowercase (and for NORM also accent-free): a pattern value
 # that is not cannot match, which is the commonest mistake an admin makes.
 _LOWERCASE_ATTRS = ("LOWER", "NORM", "LEMMA")
@@ -39,6 +39,9 @@ class Rule:
     patterns: tuple[tuple[TokenPattern, ...], ...]
     phrases: tuple[str, ...]
     file: str
+    # Counts only when another right reaches its threshold (a counter-rule for what a request
+    # says in passing, e.g. a conditional threat to complain at its end).
+    with_other_right: bool = False
 
 
 def rule_files(rules_dir: Path) -> list[Path]:
@@ -121,7 +124,13 @@ def parse_rule(file: str, index: int, entry: Any) -> Rule:
     phrases = _parse_phrases(file, name, entry.get("phrases"))
     if not patterns and not phrases:
         raise RuleError(file, name, "a rule needs 'patterns' or 'phrases' (or both)")
-    return Rule(name, description.strip(), right, float(score), languages, patterns, phrases, file)
+    with_other = entry.get("with_other_right", False)
+    if not isinstance(with_other, bool):
+        raise RuleError(file, name, "with_other_right must be true or false")
+    if with_other and right not in RIGHTS:
+        raise RuleError(file, name, "with_other_right is for rules of a right, not of a signal")
+    return Rule(name, description.strip(), right, float(score), languages, patterns, phrases, file,
+                with_other)
 
 
 def _parse_languages(file: str, name: str, value: Any) -> tuple[str, ...]:
