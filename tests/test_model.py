@@ -166,6 +166,25 @@ def test_dev_split_holds_whole_sources(tmp_path: Path) -> None:
     assert split_by_source(examples, 0.2, seed=7) == (train, dev)
 
 
+def test_dev_split_keeps_translated_sources_together() -> None:
+    from intake.classify.corpus import CorpusExample, family_of
+
+    families = {"de-wuetend-01": "de-wuetend-01", "nl-angry-01": "de-wuetend-01"}
+    assert family_of("fr-formal-01", families) == family_of("en-formal-01", families)
+    assert family_of("nl-angry-01", families) == family_of("de-wuetend-01", families)
+    assert family_of("nl-oneliners-01", families) != family_of("nl-angry-01", families)
+    examples = [
+        CorpusExample(f"tekst {source} {n}", source[:2], ("access",), source)
+        for source in ("fr-formal-01", "en-formal-01", "nl-angry-01", "de-wuetend-01",
+                       "nl-a-01", "nl-b-01", "nl-c-01", "nl-d-01")
+        for n in range(5)
+    ]
+    for seed in range(10):
+        train, dev = split_by_source(examples, 0.25, seed=seed, families=families)
+        trained = {family_of(e.source, families) for e in train}
+        assert not trained & {family_of(e.source, families) for e in dev}
+
+
 def test_model_text_folds_case_accents_and_elision() -> None:
     assert model_text("Objet", "Droit à l’EFFACEMENT") == "objet\ndroit a l effacement"
 

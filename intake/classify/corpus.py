@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,18 +74,46 @@ def digest(files: Iterable[str | Path]) -> str:
     return sha.hexdigest()
 
 
-def split_by_source(
-    examples: Sequence[CorpusExample], dev_share: float, seed: int
-) -> tuple[list[CorpusExample], list[CorpusExample]]:
-    """(train, dev): whole sources go to dev until it holds about dev_share of the examples.
+FAMILIES_FILE = "families.txt"
 
-    A source (a template, a generator family, a hand-written batch) is never on both sides,
-    so near-duplicates of a training example cannot inflate the dev score. Sources are ordered
-    by a seeded hash, which keeps the split stable when unrelated sources are added.
+
+def read_families(corpus_dir: str | Path) -> dict[str, str]:
+    """source -> family from corpus_dir/families.txt (one family per line, sources by spaces)."""
+    path = Path(corpus_dir) / FAMILIES_FILE
+    if not path.exists():
+        return {}
+    families: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        sources = line.split("#", 1)[0].split()
+        for source in sources:
+            families[source] = sources[0]
+    return families
+
+
+def family_of(source: str, families: Mapping[str, str]) -> str:
+    """The family a source belongs to: its families.txt line, else its name without the
+    language prefix (fr-formal-01 and en-formal-01 are versions of one batch)."""
+    source = families.get(source, source)
+    prefix, _, rest = source.partition("-")
+    return rest if prefix in LANGUAGES and rest else source
+
+
+def split_by_source(
+    examples: Sequence[CorpusExample], dev_share: float, seed: int,
+    families: Mapping[str, str] | None = None,
+) -> tuple[list[CorpusExample], list[CorpusExample]]:
+    """(train, dev): whole source families go to dev until it holds about dev_share of them.
+
+    A source (a template, a generator family, a hand-written batch) is never on both sides, nor
+    are sources written as translations of one another (`family_of`), so near-duplicates of a
+    training example cannot inflate the dev score. Families are ordered by a seeded hash, which
+    keeps the split stable when unrelated sources are added.
     """
+    known = families or {}
     sizes: dict[str, int] = {}
     for example in examples:
-        sizes[example.source] = sizes.get(example.source, 0) + 1
+        family = family_of(example.source, known)
+        sizes[family] = sizes.get(family, 0) + 1
     order = sorted(sizes, key=lambda s: hashlib.sha256(f"{seed}:{s}".encode()).hexdigest())
     wanted = dev_share * len(examples)
     dev_sources: set[str] = set()
@@ -98,6 +126,6 @@ def split_by_source(
             continue
         dev_sources.add(source)
         held += sizes[source]
-    train = [e for e in examples if e.source not in dev_sources]
-    dev = [e for e in examples if e.source in dev_sources]
+    train = [e for e in examples if family_of(e.source, known) not in dev_sources]
+    dev = [e for e in examples if family_of(e.source, known) in dev_sources]
     return train, dev

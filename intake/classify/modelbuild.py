@@ -22,6 +22,7 @@ from intake.classify.corpus import (
     corpus_files,
     digest,
     read_corpus,
+    read_families,
     split_by_source,
 )
 from intake.classify.engine import Classifier
@@ -75,7 +76,8 @@ def build_model(options: BuildOptions) -> dict[str, Any]:
     examples = read_corpus(files)
     config = load_config(options.config_path, options.variant, options.seed)
     seed = int(config["training"]["seed"])
-    train, dev = split_by_source(examples, options.dev_share, seed)
+    train, dev = split_by_source(examples, options.dev_share, seed,
+                                 read_families(options.corpus_dir))
     if not dev or not train:
         raise CorpusError("the corpus needs several sources: the dev split holds whole sources")
     log.info("model training", extra={"examples": len(examples), "train": len(train),
