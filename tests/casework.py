@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes
@@ -24,8 +23,8 @@ from intake.config import (
     SmtpSettings,
     TrustSettings,
 )
-from intake.identity import Evidence, IdentityChecker
-from intake.message import ParsedMessage, parse_message
+from intake.identity import IdentityChecker
+from intake.message import parse_message
 from intake.triage import TriagePipeline
 from tests.fixtures.pipeline import AGO, WSE
 
@@ -60,23 +59,22 @@ def write_settings(tmp_path: Path, db_url: str) -> Path:
     return path
 
 
-def id_card_detector(msg: ParsedMessage) -> Iterable[Evidence]:
-    """Stand-in for the ID-copy detector (issue 4, built separately): every image attachment
-    counts as the front of a Belgian eID. The real detector's OCR is tested on its own."""
-    for attachment in msg.attachments:
-        if attachment.content_type.startswith("image/"):
-            yield Evidence(type="id_copy", status="id_copy", attachment=attachment.filename,
-                           document="be_eid", valid=True, side="front",
-                           masked_number="85.07.30-***.**", sha256=attachment.sha256)
-
-
 def with_id_detector(pipeline: TriagePipeline) -> TriagePipeline:
-    """The session's real triage, with the stand-in ID-copy detector plugged into its seam."""
-    return TriagePipeline(pipeline.classifier, IdentityChecker(detectors=[id_card_detector]),
+    """The session's real triage with the real ID-copy detector (Tesseract) in its seam."""
+    from intake.identity.id_documents import IdDocumentDetector
+
+    return TriagePipeline(pipeline.classifier, IdentityChecker(detectors=[IdDocumentDetector()]),
                           pipeline.own_addresses, pipeline.reference_prefixes)
 
 
-FAKE_JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
+def _id_card_jpeg() -> bytes:
+    """A photo of the back of a fictional Belgian eID (MRZ with valid check digits)."""
+    from tests.idgen import eid_back, encode, make_person
+
+    return encode(eid_back(make_person(11), seed=11))
+
+
+ID_CARD_JPEG = _id_card_jpeg()
 
 
 @dataclass

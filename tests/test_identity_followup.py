@@ -13,7 +13,7 @@ from intake.cases.models import Event, Message
 from tests import mailgen
 from tests.casework import (
     AGO_BOX,
-    FAKE_JPEG,
+    ID_CARD_JPEG,
     JAN,
     MARIE,
     Inbox,
@@ -29,7 +29,7 @@ from tests.casework import (
 RECEIVED = datetime(2026, 9, 14, 9, 30, tzinfo=BRUSSELS)
 PROOF_AT = datetime(2026, 9, 25, 16, 45, tzinfo=BRUSSELS)
 REF = "DPO-AGO-2026-0001"
-ID_COPY = [("identiteitskaart.jpg", "image/jpeg", FAKE_JPEG)]
+ID_COPY = [("identiteitskaart.jpg", "image/jpeg", ID_CARD_JPEG)]
 
 
 @pytest.fixture

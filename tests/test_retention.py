@@ -17,7 +17,7 @@ from intake.cli import main
 from tests import mailgen
 from tests.casework import (
     AGO_BOX,
-    FAKE_JPEG,
+    ID_CARD_JPEG,
     JAN,
     WSE_BOX,
     Inbox,
@@ -65,7 +65,7 @@ def world(db, pipeline):
             OutboxItem.case_id == case(s, refs["expired"]).id)).all()
     # The expired case gets the proof in a follow-up (a confirmation is queued) and a duplicate.
     inbox.deliver(AGO_BOX, mailgen.followup(refs["expired"], ack.message_id, sender=JAN, seed=86,
-                                            attachments=[("id.jpg", "image/jpeg", FAKE_JPEG)]),
+                                            attachments=[("id.jpg", "image/jpeg", ID_CARD_JPEG)]),
                   at(2026, 3, 12))
     inbox.deliver(AGO_BOX, access, at(2026, 3, 13))
     inbox.deliver(AGO_BOX, old_news, at(2026, 3, 8))  # listed, no case: expires
