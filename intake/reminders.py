@@ -22,12 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, Event, OutboxItem
+from intake.cases.models import Case, Event
 from intake.cases.urgency import KINDS, calendar_of, clock_flags
 from intake.cases.workflow import record_event
 from intake.config import ConfigError, Settings
 from intake.digest.queue import record_heartbeat
 from intake.outbound.alerts import build_overdue_alert
+from intake.outbound.outbox import pending_item
 
 log = logging.getLogger(__name__)
 ACTOR = "intake"
@@ -117,11 +118,8 @@ def _alert(session: Session, settings: Settings, case: Case, today: date, now: d
         mail = build_overdue_alert(case, mailbox, recipient, today, settings.digest.language, now)
         try:
             with session.begin_nested():  # a concurrent run may have queued the same mail
-                session.add(OutboxItem(
-                    case_id=case.id, purpose="overdue_alert", message_id=mail.message_id,
-                    mail_from=mailbox.address, recipient=recipient, raw=mail.raw,
-                    status="pending", next_attempt_at=now, created_at=now,
-                ))
+                session.add(pending_item("overdue_alert", mail.message_id, mailbox.address,
+                                         recipient, mail.raw, now, case.id))
         except IntegrityError:
             continue
         report.alerts_queued += 1

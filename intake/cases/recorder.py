@@ -16,6 +16,7 @@ from intake.cases.references import allocate_reference
 from intake.cases.workflow import WorkflowError, record_event, start_clock, suspend_clock
 from intake.config import MailboxSettings, SmtpSettings
 from intake.message import ParsedMessage
+from intake.outbound.outbox import pending_item
 from intake.outbound.render import ReplyContext, build_acknowledgement
 from intake.source.base import FetchedMessage
 from intake.triage import FOLLOWUP, OPEN_QUESTION, OPEN_REQUEST, ROBOT, TriageResult
@@ -310,20 +311,8 @@ def _queue_acknowledgement(
         mailbox=mailbox,
     )
     reply = build_acknowledgement(context, msg, now=now)
-    session.add(
-        OutboxItem(
-            case_id=case.id,
-            reply_to_pk=row.id,
-            purpose="acknowledgement",
-            message_id=reply.message_id,
-            mail_from=mailbox.address,
-            recipient=msg.from_address,
-            raw=reply.raw,
-            status="pending",
-            next_attempt_at=now,
-            created_at=now,
-        )
-    )
+    session.add(pending_item("acknowledgement", reply.message_id, mailbox.address,
+                             msg.from_address, reply.raw, now, case.id, row.id))
     _event(session, case, row, "acknowledgement_queued", f"to the requester, {reply.message_id}")
     return True
 

@@ -16,6 +16,7 @@ from intake.cases.models import Case, DigestRun, Message, OutboxItem
 from intake.config import ConfigError, MailboxSettings, Settings
 from intake.digest.collect import ALL, collect_digest, scope_mailboxes
 from intake.digest.render import render_digest, scope_name
+from intake.outbound.outbox import pending_item
 from intake.outbound.staffmail import build_staff_mail, staff_message_id
 
 log = logging.getLogger(__name__)
@@ -97,9 +98,8 @@ def _queue_one(session: Session, settings: Settings, scope: str, now: datetime,
                                                     sender.address),
                         language=language, now=now,
                     )
-                    item = OutboxItem(purpose="digest", message_id=mail.message_id,
-                                      mail_from=sender.address, recipient=recipient, raw=mail.raw,
-                                      status="pending", next_attempt_at=now, created_at=now)
+                    item = pending_item("digest", mail.message_id, sender.address, recipient,
+                                        mail.raw, now)
                     session.add(item)
                     session.flush()
                     ids.append(item.id)

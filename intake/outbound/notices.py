@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from intake.cases.deadlines import BRUSSELS
 from intake.cases.models import Case, Message, OutboxItem
 from intake.config import MailboxSettings
+from intake.outbound.outbox import pending_item
 from intake.outbound.render import (
     VTC_URL,
     RenderedReply,
@@ -111,18 +112,8 @@ def queue_notice(
 ) -> OutboxItem:
     """Build the notice and add it to the outbox in the caller's transaction."""
     reply = build_notice(purpose, case, mailbox, reply_to, values, now, auto_submitted)
-    item = OutboxItem(
-        case_id=case.id,
-        reply_to_pk=reply_to.id if reply_to else None,
-        purpose=purpose,
-        message_id=reply.message_id,
-        mail_from=mailbox.address,
-        recipient=case.requester_address,
-        raw=reply.raw,
-        status="pending",
-        next_attempt_at=now,
-        created_at=now,
-    )
+    item = pending_item(purpose, reply.message_id, mailbox.address, case.requester_address,
+                        reply.raw, now, case.id, reply_to.id if reply_to else None)
     session.add(item)
     return item
 

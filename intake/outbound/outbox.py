@@ -35,6 +35,31 @@ class Transport(Protocol):
     def send(self, mail_from: str, recipients: list[str], data: bytes) -> str: ...
 
 
+
+def pending_item(
+    purpose: str,
+    message_id: str,
+    mail_from: str,
+    recipient: str,
+    raw: bytes,
+    now: datetime,
+    case_id: int | None = None,
+    reply_to_pk: int | None = None,
+) -> OutboxItem:
+    """A new outbox row, due at once; the caller adds it in the transaction that caused it."""
+    return OutboxItem(
+        case_id=case_id,
+        reply_to_pk=reply_to_pk,
+        purpose=purpose,
+        message_id=message_id,
+        mail_from=mail_from,
+        recipient=recipient,
+        raw=raw,
+        status="pending",
+        next_attempt_at=now,
+        created_at=now,
+    )
+
 @dataclass
 class FlushStats:
     sent: int = 0
