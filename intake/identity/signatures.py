@@ -69,12 +69,10 @@ class SignatureDetector:
         try:
             self._scan(msg.raw, judge, found, nesting=0)
         except Exception as exc:  # a bug or hostile input must not stop the triage
-            log.warning("event=signature_scan_failed error=%s", type(exc).__name__)
-        log.info(
-            "event=signatures_checked found=%d statuses=%s ms=%.1f",
-            len(found), ",".join(e.status for e in found) or "-",
-            (time.perf_counter() - started) * 1000,
-        )
+            log.warning("signature scan failed", extra={"error": type(exc).__name__})
+        log.info("signatures checked", extra={
+            "found": len(found), "statuses": ",".join(e.status for e in found) or "-",
+            "ms": round((time.perf_counter() - started) * 1000, 1)})
         return found
 
     def _scan(self, raw: bytes, judge: Judge, found: list[Evidence], nesting: int) -> None:

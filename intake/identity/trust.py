@@ -46,11 +46,11 @@ def parse_certificates(data: bytes) -> list[x509.Certificate]:
 def load_anchors(directory: str | Path | None) -> Anchors:
     """Read a trust anchor directory. Missing or empty means nothing is trusted (logged once)."""
     if not directory:
-        log.warning("event=trust_anchors_missing reason=not_configured")
+        log.warning("trust anchors missing", extra={"reason": "not_configured"})
         return Anchors()
     path = Path(directory)
     if not path.is_dir():
-        log.warning("event=trust_anchors_missing dir=%s reason=not_a_directory", path)
+        log.warning("trust anchors missing", extra={"dir": str(path), "reason": "not_a_directory"})
         return Anchors(source=str(path))
     roots: list[x509.Certificate] = []
     intermediates: list[x509.Certificate] = []
@@ -62,14 +62,15 @@ def load_anchors(directory: str | Path | None) -> Anchors:
                 raise ValueError("file too large")
             certs = parse_certificates(file.read_bytes())
         except (OSError, ValueError, TypeError) as exc:
-            log.warning("event=trust_anchor_unreadable file=%s error=%s", file.name,
-                        type(exc).__name__)
+            log.warning("trust anchor unreadable",
+                        extra={"file": file.name, "error": type(exc).__name__})
             continue
         for cert in certs:
             (roots if cert.self_signed in ("maybe", "yes") else intermediates).append(cert)
     if not roots:
-        log.warning("event=trust_anchors_missing dir=%s reason=no_root_certificates", path)
+        log.warning("trust anchors missing",
+                    extra={"dir": str(path), "reason": "no_root_certificates"})
     else:
-        log.info("event=trust_anchors_loaded dir=%s roots=%d intermediates=%d", path, len(roots),
-                 len(intermediates))
+        log.info("trust anchors loaded", extra={"dir": str(path), "roots": len(roots),
+                                                "intermediates": len(intermediates)})
     return Anchors(roots=tuple(roots), intermediates=tuple(intermediates), source=str(path))
