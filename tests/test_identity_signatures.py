@@ -440,3 +440,26 @@ def test_unsigned_mail_finds_nothing(detector):
 def test_without_salt_the_number_is_masked_but_not_hashed(anchors, rsa):
     found = only(SignatureDetector(anchors), gen.smime_signed_mail(rsa.signature_cert(), rsa))
     assert found.masked_number == "85.07.30-***.**" and found.number_hash is None
+
+
+@pytest.mark.parametrize("cte", ["7bit", "base64", "quoted-printable"])
+def test_inline_pgp_in_a_body_is_found_whatever_its_encoding(detector, cte):
+    from email.message import EmailMessage
+
+    block = gen.fake_pgp_signature().decode()
+    msg = EmailMessage()
+    msg["From"] = "Eva Claes <eva.claes@example.be>"
+    msg["To"] = "dpo.ago@vlaanderen.be"
+    msg["Subject"] = "Inzage"
+    msg.set_content("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nInzage aub.\n" + block,
+                    cte=cte)
+    found = only(detector, bytes(msg))
+    assert (found.type, found.status) == ("pgp", "unverified_signature")
+
+
+def test_plain_mail_is_not_walked(detector, caplog):
+    from tests.mailgen import request
+
+    caplog.set_level(logging.INFO, logger="intake.identity.signatures")
+    assert detector(parse_message(request("access", "nl", seed=3))) == []
+    assert not [r for r in caplog.records if r.getMessage() == "signatures checked"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -46,6 +47,14 @@ _FILE_SUFFIXES = (".pdf", ".asice", ".sce", ".asics", ".scs", ".bdoc", ".xml", "
 
 Clock = datetime | Callable[[], datetime] | None
 
+# Anything that could carry a signature shows one of these in a header of the raw message (or,
+# for inline PGP, in the decoded text). Most mail has none: its MIME tree is then not walked.
+_MAY_BE_SIGNED = re.compile(
+    rb"pkcs7|pgp-signature|BEGIN PGP SIGNED|multipart/signed|application/(?:pdf|zip|xml|"
+    rb"octet-stream|vnd\.etsi)|text/xml|\.(?:pdf|asice|sce|asics|scs|bdoc|xml|p7m|p7s)\b",
+    re.IGNORECASE,
+)
+
 
 class SignatureDetector:
     """Finds and checks the electronic signatures a message carries (an identity Detector)."""
@@ -63,6 +72,8 @@ class SignatureDetector:
         return self._now or datetime.now(UTC)
 
     def __call__(self, msg: ParsedMessage) -> list[Evidence]:
+        if not _MAY_BE_SIGNED.search(msg.raw) and "BEGIN PGP SIGNED" not in msg.text:
+            return []
         started = time.perf_counter()
         judge = Judge(self.anchors, self.now(), self.salt, msg.from_name)
         found: list[Evidence] = []
