@@ -304,3 +304,13 @@ def test_every_language_has_every_staff_word():
     dutch = shape(dict(staff_words("nl")))
     for language in ("fr", "en", "de"):
         assert shape(dict(staff_words(language))) == dutch, language
+
+
+def test_review_reasons_are_translated_part_by_part():
+    from intake.digest.render import _review_reason
+
+    words = staff_words("nl")
+    assert _review_reason("rules and model disagree: access; near threshold: complaint",
+                          words) == ("regels en model zijn het oneens: access; "
+                                     "score dicht bij de drempel: complaint")
+    assert _review_reason("something new", words) == "something new"

@@ -125,3 +125,16 @@ def test_followup_failing_dmarc_is_not_joined_even_with_proof(db, inbox, waiting
         assert not outbox(s, "identity_confirmation")
         other = case(s, outcome.case_reference)
         assert other.needs_review and "failed DMARC" in (other.review_reason or "")
+
+
+def test_case_review_reason_says_why_the_classifier_hesitates(db, inbox):
+    # "inzage" in a question about an inzage: evidence of a right below its threshold.
+    raw = mailgen.plain_note("Hoe lang duurt een inzage gewoonlijk bij jullie? Gewoon een vraag.",
+                             "nl", sender=MARIE, seed=60)
+    outcome = inbox.deliver(AGO_BOX, raw, RECEIVED)
+    with db.sessions() as s:
+        c = case(s, outcome.case_reference)
+        assert c.needs_review
+        assert c.review_reason and c.review_reason != "low confidence"
+        triage = s.scalars(select(Message.triage).where(Message.case_id == c.id)).one()
+        assert c.review_reason.split(":")[0] in " ".join(triage["explanation"])

@@ -238,7 +238,7 @@ def _open_case(
         identity_status=triage.identity.status,
         confidence=triage.confidence,
         needs_review=triage.needs_review or review is not None,
-        review_reason=review or ("low confidence" if triage.needs_review else None),
+        review_reason=review or (_classification_review(triage) if triage.needs_review else None),
     )
     case.rights = [CaseRight(right=r, position=i) for i, r in enumerate(triage.rights)]
     session.add(case)
@@ -339,3 +339,9 @@ def _event(
     data: dict | None = None,
 ) -> None:
     record_event(session, case, type_, reason, SYSTEM_ACTOR, data, row.id if row else None)
+
+
+def _classification_review(triage: TriageResult) -> str:
+    """Why the classifier asks for review, for the case and the digest (at most 300 characters)."""
+    reasons = triage.classification.review_reasons
+    return "; ".join(reasons)[:300] if reasons else "low confidence"

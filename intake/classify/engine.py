@@ -51,6 +51,7 @@ class Classification:
     topic: str  # "request" | "question" | "noise" | "unknown"
     hits: tuple[RuleHit, ...]
     explanation: tuple[str, ...]
+    review_reasons: tuple[str, ...] = ()  # why needs_review (see scoring.decide)
 
 
 class _LanguageRules:
@@ -188,6 +189,7 @@ class Classifier:
             topic=decision.topic,
             hits=hits,
             explanation=(*explanation, *decision.lines),
+            review_reasons=decision.review_reasons,
         )
 
     def _hit(self, name: str, matched: str) -> RuleHit:

@@ -22,6 +22,7 @@ class Decision:
     confidence: float
     needs_review: bool
     lines: tuple[str, ...]
+    review_reasons: tuple[str, ...] = ()  # why needs_review, short English phrases
 
 
 def format_score(score: float) -> str:
@@ -164,4 +165,5 @@ def decide(
         reasons.append("topic unknown")
     review = f"review ({'; '.join(reasons)})" if needs_review else "no review"
     lines.append(f"topic {topic}, confidence {confidence:.2f}, {review}")
-    return Decision(rights, topic, round(confidence, 3), needs_review, tuple(lines))
+    return Decision(rights, topic, round(confidence, 3), needs_review, tuple(lines),
+                    tuple(reasons) if needs_review else ())

@@ -146,8 +146,14 @@ def _reason(reason: Reason, language: str, words: Mapping[str, Any]) -> str:
 
 
 def _review_reason(text: str, words: Mapping[str, Any]) -> str:
-    """The recorder's English review reason in the digest's language, by its known prefix."""
-    for english, translated in words["review_reasons"].items():
-        if text.startswith(english):
-            return safe_text(translated + text[len(english):], 160)
-    return safe_text(text, 160)
+    """The recorder's English review reason in the digest's language: each part ("a: x; b: y")
+    by its known prefix; what follows a prefix (rights, references) stays as it is."""
+    known = sorted(words["review_reasons"].items(), key=lambda kv: -len(kv[0]))
+    parts = []
+    for part in text.split("; "):
+        for english, translated in known:
+            if part.startswith(english):
+                part = translated + part[len(english):]
+                break
+        parts.append(part)
+    return safe_text("; ".join(parts), 160)
