@@ -86,6 +86,9 @@ class Processor:
         self.worker_id = worker_id
         self.fault_hook = fault_hook
         self.batch_size = batch_size
+        # When we last set each lease we hold: (mailbox key, folder) -> time. Mailboxes are
+        # polled by concurrent jobs, each touching only its own key.
+        self._lease_set_at: dict[tuple[str, str], datetime] = {}
         self.now = now
 
     def process_mailbox(
@@ -136,7 +139,11 @@ class Processor:
         new = [f for f in batch if f.uid not in known]
         if not new:
             return
-        prepared = [self._triage(f) for f in new]
+        prepared = []
+        for fetched in new:
+            prepared.append(self._triage(fetched))
+            # OCR of attachments can make a batch slow: keep the lease while triaging.
+            self._keep_lease(fetched.mailbox_key, fetched.folder)
 
         try:
             try:
@@ -290,7 +297,9 @@ class Processor:
             return
         state.last_uid = max(state.last_uid or 0, *(f.uid for f in batch))
         if state.lease_holder == self.worker_id:
-            state.lease_until = self.now() + LEASE
+            now = self.now()
+            state.lease_until = now + LEASE
+            self._lease_set_at[(state.mailbox_key, state.folder)] = now
 
     def _take_lease(self, mailbox_key: str, folder: str, uidvalidity: int) -> None:
         now = self.now()
@@ -333,6 +342,19 @@ class Processor:
                 now + LEASE,
                 now,
             )
+        self._lease_set_at[(mailbox_key, folder)] = now
+
+    def _keep_lease(self, mailbox_key: str, folder: str) -> None:
+        """Renew our lease when a quarter of it has passed since it was last set."""
+        now = self.now()
+        last = self._lease_set_at.get((mailbox_key, folder))
+        if last is not None and now < last + LEASE / 4:
+            return
+        with self.sessions() as session, session.begin():
+            state = session.get(MailboxState, (mailbox_key, folder))
+            if state is not None and state.lease_holder == self.worker_id:
+                state.lease_until = now + LEASE
+        self._lease_set_at[(mailbox_key, folder)] = now
 
     def _release_lease(self, mailbox_key: str, folder: str) -> None:
         with self.sessions() as session, session.begin():

@@ -240,3 +240,43 @@ def test_one_worker_per_mailbox_folder_at_a_time(imap, smtp_server, db, pipeline
     assert report.errors == {} and counts(db)["cases"] == 1
     with db.sessions() as s:
         assert s.get(MailboxState, ("ago", "INBOX")).lease_holder is None  # released at the end
+
+
+def test_lease_is_kept_while_a_slow_batch_is_triaged(imap, smtp_server, db, pipeline):
+    # Triage can take long (OCR of attachments): the lease is renewed during it, before commit.
+    from datetime import UTC, timedelta
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from intake.cases.models import MailboxState
+    from intake.processor import LEASE
+
+    for raw in requests(4, seed=800):
+        imap.append(raw, msg_time=RECEIVED)
+    settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
+    clock = [datetime(2026, 6, 2, 10, 0, tzinfo=UTC)]
+
+    def slow_clock() -> datetime:
+        clock[0] += timedelta(seconds=40)  # every look at the clock: 40 s of OCR went by
+        return clock[0]
+
+    seen: list[datetime] = []
+    # A plain reader (the worker's engine begins SQLite transactions IMMEDIATE, which would wait
+    # for the batch's own write transaction).
+    reader = create_engine(db.url)
+
+    def before_commit(where: str, batch) -> None:
+        if where == "before_commit":
+            with Session(reader) as s:
+                seen.append(s.get(MailboxState, ("ago", "INBOX")).lease_until)
+
+    worker = Worker(settings, pipeline=pipeline,
+                    processor_kwargs={"now": slow_clock, "fault_hook": before_commit})
+    taken_until = clock[0] + timedelta(seconds=40) + LEASE
+    try:
+        report = worker.run_once()
+    finally:
+        reader.dispose()
+    assert report.errors == {} and counts(db)["cases"] == 4
+    assert seen and seen[0] > taken_until  # renewed during the triage of the batch
