@@ -34,7 +34,8 @@ from tests import mailgen
 from tests import signedgen as gen
 from tests.pki import TestPKI, anchors_dir, national_number, shared_pki, untrusted_pki
 
-BELGIAN_EID = Path(__file__).resolve().parents[2] / "shared" / "trust" / "belgium-eid"
+BELGIAN_EID = (Path(os.environ.get("INTAKE_SHARED_DIR", Path(__file__).resolve().parents[2]
+                                   / "shared")) / "trust" / "belgium-eid")
 SALT = b"test-installation-salt"
 NUMBER = national_number()  # 85073003328, fictional, passes mod-97
 
