@@ -13,6 +13,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from intake.classify.errors import RuleError
+from intake.classify.flags import FlagCompiler
 from intake.classify.labels import LABELS, LANGUAGES, RIGHTS
 from intake.classify.language import detect_language
 from intake.classify.model import RightModel
@@ -62,14 +63,26 @@ class _LanguageRules:
         words, regexes = _lemma_needs(rules)
         self.pipeline = LanguagePipeline(lang, reduced_lemma_table(lang, words, regexes))
         vocab = self.pipeline.vocab
-        self.matcher = Matcher(vocab, validate=True)
+        # The patterns as written are checked by spaCy once; the matcher that runs uses lexeme
+        # flags for its REGEX/IN conditions (flags.py), which spaCy's validation does not know.
+        checker = Matcher(vocab, validate=True)
+        flags = FlagCompiler(vocab, self.pipeline.lemmas)
+        self.matcher = Matcher(vocab, validate=False)
         self.phrases = PhraseMatcher(vocab, attr="NORM")
+        with_patterns = [rule for rule in rules if rule.patterns]
+        for rule in with_patterns:
+            try:
+                checker.add(rule.name, [list(p) for p in rule.patterns])
+            except (ValueError, TypeError, KeyError) as exc:
+                raise RuleError(rule.file, rule.name, f"bad pattern: {_short(exc)}") from exc
+        # Patterns of all rules go to the compiler together, so first tokens get the flags first.
+        rewritten = flags.rewrite([list(p) for rule in with_patterns for p in rule.patterns])
+        position = 0
+        for rule in with_patterns:
+            count = len(rule.patterns)
+            self.matcher.add(rule.name, rewritten[position : position + count])
+            position += count
         for rule in rules:
-            if rule.patterns:
-                try:
-                    self.matcher.add(rule.name, [list(p) for p in rule.patterns])
-                except (ValueError, TypeError, KeyError) as exc:
-                    raise RuleError(rule.file, rule.name, f"bad pattern: {_short(exc)}") from exc
             if rule.phrases:
                 self.phrases.add(rule.name, [self.pipeline(p) for p in rule.phrases])
 
