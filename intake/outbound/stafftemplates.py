@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from intake.outbound.render import template_environment
 from intake.rights import LANGUAGES
 
 # A Belgian national register number (YYMMDD-XXX-CC, with or without separators), or anything
@@ -21,16 +22,9 @@ _NATIONAL_NUMBER_RE = re.compile(
 )
 
 
-@cache
 def text_environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("intake.outbound", "templates"),
-        autoescape=False,  # plain text
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    """The plain-text Jinja2 environment the requester replies use too (render.py)."""
+    return template_environment()
 
 
 @cache
