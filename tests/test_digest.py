@@ -311,6 +311,7 @@ def test_review_reasons_are_translated_part_by_part():
 
     words = staff_words("nl")
     assert _review_reason("rules and model disagree: access; near threshold: complaint",
-                          words) == ("regels en model zijn het oneens: access; "
-                                     "score dicht bij de drempel: complaint")
+                          words) == ("regels en model zijn het oneens: inzage; "
+                                     "score dicht bij de drempel: klacht")
+    assert _review_reason("near threshold: question", words) == "score dicht bij de drempel: vraag"
     assert _review_reason("something new", words) == "something new"

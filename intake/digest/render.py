@@ -149,11 +149,16 @@ def _review_reason(text: str, words: Mapping[str, Any]) -> str:
     """The recorder's English review reason in the digest's language: each part ("a: x; b: y")
     by its known prefix; what follows a prefix (rights, references) stays as it is."""
     known = sorted(words["review_reasons"].items(), key=lambda kv: -len(kv[0]))
+    rights = {**words.get("signals", {}), **words["rights"]}
     parts = []
     for part in text.split("; "):
         for english, translated in known:
             if part.startswith(english):
-                part = translated + part[len(english):]
+                rest = part[len(english):]
+                if rest.startswith(": "):  # a list of rights or signals: name them in words
+                    names = [str(rights.get(name, name)) for name in rest[2:].split(", ")]
+                    rest = ": " + ", ".join(names)
+                part = translated + rest
                 break
         parts.append(part)
     return safe_text("; ".join(parts), 160)
