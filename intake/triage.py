@@ -86,12 +86,16 @@ class TriagePipeline:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, trust_anchors_dir: str | None = None
+        cls, settings: Settings, trust_anchors_dir: str | None = None, with_model: bool = True
     ) -> TriagePipeline:
+        """The triage the settings describe; `with_model=False` classifies on the rules alone."""
         from intake.classify import Classifier
         from intake.classify.trained import load_model
 
-        model, note = load_model(settings.model_dir, settings.rules_dir)
+        if with_model:
+            model, note = load_model(settings.model_dir, settings.rules_dir)
+        else:
+            model, note = None, "left out on request"
         return cls(
             classifier=Classifier.load(settings.rules_dir, model=model, model_note=note),
             identity=build_checker(settings, trust_anchors_dir),

@@ -57,18 +57,20 @@ class FlagCompiler:
     def _flag(self, attr: str, op: str, operand: Any) -> int | None:
         if op == "REGEX" and isinstance(operand, str):
             key: tuple[str, str, Any] = (attr, op, operand)
-            compiled = re.compile(operand)
-            test: Callable[[str], bool] = lambda value: compiled.search(value) is not None  # noqa: E731
         elif op == "IN" and isinstance(operand, list) and all(isinstance(v, str) for v in operand):
-            values = frozenset(operand)
-            key = (attr, op, values)
-            test = values.__contains__
+            key = (attr, op, frozenset(operand))
         else:
             return None
         if key in self.flags:
             return self.flags[key]
         if self.full:
             return None
+        test: Callable[[str], bool]
+        if op == "REGEX":
+            compiled = re.compile(operand)
+            test = lambda value: compiled.search(value) is not None  # noqa: E731
+        else:
+            test = key[2].__contains__
         value_of = self._value_of(attr)
         try:
             flag = self.vocab.add_flag(lambda text: test(value_of(text)))

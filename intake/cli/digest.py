@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
-from intake.cli.common import fail, settings_from_args
+from intake.cli.common import fail, settings_with_mailboxes
 from intake.config import ConfigError
 
 
@@ -38,9 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from intake.digest.collect import ALL
 
     try:
-        settings = settings_from_args(args)
-        if not settings.mailboxes:
-            return fail(f"{settings.source}: mailbox: no [[mailbox]] configured")
+        settings = settings_with_mailboxes(args)
         if args.mailbox:
             settings.mailbox(args.mailbox)  # an unknown key fails here, with the known ones
         engine = make_engine(settings.database.url)

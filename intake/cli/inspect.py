@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from intake.cli.common import fail, settings_from_args
+from intake.cli.common import fail, settings_from_args, triage_file
 from intake.config import ConfigError
 
 
@@ -22,7 +21,6 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
 
 def run(args: argparse.Namespace) -> int:
     from intake.classify import RuleError
-    from intake.message import MessageParseError, parse_message
     from intake.triage import TriagePipeline
 
     try:
@@ -32,15 +30,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     status = 0
     for name in args.files:
-        try:
-            result = pipeline.triage(parse_message(Path(name).read_bytes()))
-        except OSError as exc:
-            status = fail(f"{name}: cannot read: {exc.strerror}", 1)
-            _error_line(args, name, f"cannot read: {exc.strerror}")
-            continue
-        except MessageParseError as exc:
-            status = fail(f"{name}: {exc}", 1)
-            _error_line(args, name, str(exc))
+        result, error = triage_file(pipeline, name)
+        if result is None:
+            status = fail(f"{name}: {error}", 1)
+            _error_line(args, name, str(error))
             continue
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False))

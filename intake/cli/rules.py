@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from intake.cli.common import fail, settings_from_args
+from intake.cli.common import fail, settings_from_args, triage_file
 from intake.config import ConfigError
 
 if TYPE_CHECKING:
@@ -69,15 +69,11 @@ def _pipeline(args: argparse.Namespace) -> TriagePipeline:
     settings = settings_from_args(args, required=False)
     if getattr(args, "rules", None):
         settings = replace(settings, rules_dir=str(Path(args.rules).resolve()))
-    if getattr(args, "no_model", False):
-        # A directory without a model: the classifier runs on the rules and says so.
-        settings = replace(settings, model_dir=str(Path(settings.rules_dir) / "no-model"))
-    return TriagePipeline.from_settings(settings)
+    return TriagePipeline.from_settings(settings, with_model=not getattr(args, "no_model", False))
 
 
 def run_test(args: argparse.Namespace) -> int:
     from intake.classify import RuleError
-    from intake.message import MessageParseError, parse_message
 
     try:
         pipeline = _pipeline(args)
@@ -86,13 +82,9 @@ def run_test(args: argparse.Namespace) -> int:
     descriptions = {rule.name: rule.description for rule in pipeline.classifier.rules}
     status = 0
     for name in args.files:
-        try:
-            result = pipeline.triage(parse_message(Path(name).read_bytes()))
-        except OSError as exc:
-            status = fail(f"{name}: cannot read: {exc.strerror}", 1)
-            continue
-        except MessageParseError as exc:
-            status = fail(f"{name}: {exc}", 1)
+        result, error = triage_file(pipeline, name)
+        if result is None:
+            status = fail(f"{name}: {error}", 1)
             continue
         c = result.classification
         print(f"== {name}")

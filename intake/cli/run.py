@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from intake.cli.common import fail, settings_from_args
+from intake.cli.common import fail, settings_with_mailboxes
 from intake.config import ConfigError
 
 
@@ -28,9 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from intake.daemon import Worker
 
     try:
-        settings = settings_from_args(args)
-        if not settings.mailboxes:
-            return fail(f"{settings.source}: mailbox: no [[mailbox]] configured")
+        settings = settings_with_mailboxes(args)
         only = [settings.mailbox(key) for key in args.mailbox or ()]
         worker = Worker(settings, mailboxes=only or None)
     except (ConfigError, DatabaseNotReady, RuleError) as exc:

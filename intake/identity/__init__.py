@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from intake.identity.dmarc import dmarc_failed
 from intake.message import ParsedMessage
 
 if TYPE_CHECKING:
@@ -87,8 +88,6 @@ class IdentityChecker:
         self.detectors = tuple(detectors)
 
     def assess(self, msg: ParsedMessage) -> IdentityFinding:
-        from intake.identity.dmarc import dmarc_failed
-
         evidence = tuple(e for detector in self.detectors for e in detector(msg))
         failed = dmarc_failed(msg)
         if not evidence:

@@ -303,6 +303,15 @@ def _reflow(text: str) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def header_names(head: bytes) -> set[str]:
+    """The lower-case names of the header fields in a serialised header block."""
+    return {
+        line.split(b":", 1)[0].decode("ascii", "replace").lower()
+        for line in head.split(b"\r\n")
+        if line[:1] not in (b" ", b"\t")
+    }
+
+
 def _check_headers(msg: EmailMessage) -> bytes:
     """Last line of defence: the serialised header block holds exactly the headers we set.
 
@@ -310,11 +319,7 @@ def _check_headers(msg: EmailMessage) -> bytes:
     """
     raw = msg.as_bytes()
     head = raw.split(b"\r\n\r\n", 1)[0]
-    names = {
-        line.split(b":", 1)[0].decode("ascii", "replace").lower()
-        for line in head.split(b"\r\n")
-        if line[:1] not in (b" ", b"\t")
-    }
+    names = header_names(head)
     bare = head.replace(b"\r\n", b"")
     if not names <= _HEADERS or b"\n" in bare or b"\r" in bare:
         raise ValueError("refusing to build a reply whose headers were tampered with")

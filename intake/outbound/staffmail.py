@@ -11,7 +11,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 
 from intake.cases.deadlines import BRUSSELS
-from intake.outbound.render import clean_header_text
+from intake.outbound.render import clean_header_text, header_names
 
 _HEADERS = frozenset({
     "from", "to", "subject", "date", "message-id", "auto-submitted", "x-auto-response-suppress",
@@ -68,12 +68,7 @@ def build_staff_mail(
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     msg["Content-Language"] = language
     raw = msg.as_bytes()
-    head = raw.split(b"\r\n\r\n", 1)[0]
-    names = {
-        line.split(b":", 1)[0].decode("ascii", "replace").lower()
-        for line in head.split(b"\r\n")
-        if line[:1] not in (b" ", b"\t")
-    }
+    names = header_names(raw.split(b"\r\n\r\n", 1)[0])
     if not names <= _HEADERS:
         raise ValueError(f"refusing a staff mail with unexpected headers: {sorted(names)}")
     return StaffMail(raw, message_id)
