@@ -20,6 +20,7 @@ from intake.classify.model import RightModel
 from intake.classify.pipeline import LanguagePipeline, reduced_lemma_table
 from intake.classify.rules import Rule, load_rules
 from intake.classify.scoring import add_model, decide, disagreements, format_score
+from intake.classify.sieve import RuleSieve
 from intake.classify.thresholds import Thresholds, load_thresholds
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,6 @@ class _LanguageRules:
         # flags for its REGEX/IN conditions (flags.py), which spaCy's validation does not know.
         checker = Matcher(vocab, validate=True)
         flags = FlagCompiler(vocab, self.pipeline.lemmas)
-        self.matcher = Matcher(vocab, validate=False)
         self.phrases = PhraseMatcher(vocab, attr="NORM")
         with_patterns = [rule for rule in rules if rule.patterns]
         for rule in with_patterns:
@@ -77,11 +77,21 @@ class _LanguageRules:
                 raise RuleError(rule.file, rule.name, f"bad pattern: {_short(exc)}") from exc
         # Patterns of all rules go to the compiler together, so first tokens get the flags first.
         rewritten = flags.rewrite([list(p) for rule in with_patterns for p in rule.patterns])
+        by_rule: dict[str, list[list[dict[Any, Any]]]] = {}
         position = 0
         for rule in with_patterns:
-            count = len(rule.patterns)
-            self.matcher.add(rule.name, rewritten[position : position + count])
-            position += count
+            by_rule[rule.name] = rewritten[position : position + len(rule.patterns)]
+            position += len(rule.patterns)
+        # One matcher per group of rules that need the same words, run only when the sieve
+        # finds those words in the text.
+        self.sieve = RuleSieve(vocab.strings, self.pipeline.lemmas,
+                               {rule.name: rule.patterns for rule in with_patterns})
+        self.matchers: list[Matcher] = []
+        for group in self.sieve.groups:
+            matcher = Matcher(vocab, validate=False)
+            for name in group:
+                matcher.add(name, by_rule[name])
+            self.matchers.append(matcher)
         for rule in rules:
             if rule.phrases:
                 self.phrases.add(rule.name, [self.pipeline(p) for p in rule.phrases])
@@ -90,8 +100,8 @@ class _LanguageRules:
         """(rule name, start, end) of every token and phrase match in doc, in text order."""
         strings = self.pipeline.vocab.strings
         found: list[tuple[str, int, int]] = []
-        if len(self.matcher):
-            found += [(strings[m], s, e) for m, s, e in self.matcher(doc)]
+        for group in self.sieve.possible(doc):
+            found += [(strings[m], s, e) for m, s, e in self.matchers[group](doc)]
         if len(self.phrases):
             found += [(strings[m], s, e) for m, s, e in self.phrases(doc)]
         found.sort(key=lambda item: (item[1], item[2]))

@@ -1,0 +1,138 @@
+"""Speed: a rule's token patterns run only on text holding the words they cannot do without.
+
+spaCy's Matcher tries every pattern at every token, so its cost grows with patterns × tokens,
+while a message hits only a handful of rules. A token of a pattern that is not optional names a
+word (LOWER/NORM/LEMMA/TEXT equal to a value, IN a list, or matching a REGEX); the pattern cannot
+match text in which no word meets it. Each such condition gets a bit; every distinct word gets,
+once, the bits of the conditions it meets; a text's bits are those of its words. A rule is run
+only when one of its patterns has all its bits in the text's. That is a necessary condition only
+(it ignores order and which token meets which bit), so the matches are exactly those of running
+every rule; only the work is less. Rules that need the same words form one group, run by one
+matcher (a matcher call costs a pass over the tokens however few patterns it holds).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from spacy.attrs import ORTH
+from spacy.strings import StringStore
+from spacy.tokens import Doc
+
+from intake.classify.normalize import fold
+
+TokenSpec = Mapping[str, Any]
+# The word attributes as pipeline.LanguagePipeline sets them; ORTH is spaCy's name for TEXT.
+_ATTRS = ("TEXT", "ORTH", "LOWER", "NORM", "LEMMA")
+# Operators that let a token be absent: such a token names no word the pattern needs.
+_OPTIONAL_OPS = ("?", "*", "!")
+
+
+class RuleSieve:
+    """Which groups of rules can match a text, from the words their patterns require."""
+
+    def __init__(
+        self,
+        strings: StringStore,
+        lemmas: Mapping[str, str],
+        patterns: Mapping[str, Sequence[Sequence[TokenSpec]]],
+    ) -> None:
+        self._strings = strings
+        self._lemmas = lemmas
+        self._equal: dict[str, dict[str, int]] = {a: {} for a in ("TEXT", "LOWER", "NORM", "LEMMA")}
+        self._regexes: list[tuple[str, re.Pattern[str], int]] = []
+        self._bits: dict[tuple[str, str, Any], int] = {}
+        # The bits each pattern of a rule needs; a rule is possible if one pattern's are met.
+        by_needs: dict[frozenset[int], list[str]] = {}
+        for name, rule_patterns in patterns.items():
+            needs = frozenset(self._pattern_bits(p) for p in rule_patterns)
+            by_needs.setdefault(needs, []).append(name)
+        self.groups: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in by_needs.values())
+        self._needs: tuple[tuple[int, ...], ...] = tuple(tuple(n) for n in by_needs)
+        self._words: dict[int, int] = {}  # ORTH -> bits of the conditions the word meets
+
+    @property
+    def conditions(self) -> int:
+        """How many distinct word conditions the patterns hold."""
+        return len(self._bits)
+
+    def possible(self, doc: Doc) -> list[int]:
+        """The indices (in `groups`) of the rule groups whose patterns could match doc."""
+        present = 0
+        words = self._words
+        for orth in set(doc.to_array(ORTH).tolist()):
+            bits = words.get(orth)
+            if bits is None:
+                bits = self._word_bits(orth)
+            present |= bits
+        return [
+            index for index, needs in enumerate(self._needs)
+            if any(need & present == need for need in needs)
+        ]
+
+    def _pattern_bits(self, pattern: Sequence[TokenSpec]) -> int:
+        bits = 0
+        for token in pattern:
+            if token.get("OP") in _OPTIONAL_OPS or _may_repeat_zero(token.get("OP")):
+                continue
+            for attr in _ATTRS:
+                if attr in token:
+                    bits |= self._condition_bit(attr, token[attr])
+        return bits
+
+    def _condition_bit(self, attr: str, spec: Any) -> int:
+        """The bit of one word condition, or 0 when it is not one the sieve understands."""
+        key_attr = "TEXT" if attr == "ORTH" else attr
+        if isinstance(spec, str):
+            key: tuple[str, str, Any] = (key_attr, "EQ", spec)
+        elif isinstance(spec, Mapping) and len(spec) == 1:
+            ((op, operand),) = spec.items()
+            words = isinstance(operand, list) and all(isinstance(v, str) for v in operand)
+            if op == "IN" and words:
+                key = (key_attr, "IN", frozenset(operand))
+            elif op == "REGEX" and isinstance(operand, str):
+                key = (key_attr, "REGEX", operand)
+            else:
+                return 0
+        else:  # NOT_IN, several operators, numbers: the word is not pinned down
+            return 0
+        if key in self._bits:
+            return self._bits[key]
+        bit = 1 << len(self._bits)
+        self._bits[key] = bit
+        kind, operand = key[1], key[2]
+        if kind == "REGEX":
+            self._regexes.append((key_attr, re.compile(operand), bit))
+        else:
+            for value in ([operand] if kind == "EQ" else operand):
+                equal = self._equal[key_attr]
+                equal[value] = equal.get(value, 0) | bit
+        return bit
+
+    def _word_bits(self, orth: int) -> int:
+        """The bits of the conditions one word meets, worked out once per word."""
+        text = self._strings[orth]
+        values = _word_values(text, self._lemmas.get)
+        bits = 0
+        for attr, value in values.items():
+            bits |= self._equal[attr].get(value, 0)
+        for attr, regex, bit in self._regexes:
+            if regex.search(values[attr]):
+                bits |= bit
+        self._words[orth] = bits
+        return bits
+
+
+def _may_repeat_zero(op: Any) -> bool:
+    """True for the counted operators that allow zero tokens: {0,4}, {,3}, {0}."""
+    if not isinstance(op, str) or not op.startswith("{"):
+        return False
+    low = op[1:].split(",", 1)[0].rstrip("}").strip()
+    return low in ("", "0")
+
+
+def _word_values(text: str, lemma_of: Callable[[str, str], str]) -> dict[str, str]:
+    lower = text.lower()
+    return {"TEXT": text, "LOWER": lower, "NORM": fold(lower), "LEMMA": lemma_of(lower, lower)}
