@@ -2,10 +2,9 @@
 
 - tests/eval/: the project's own held-out set (see its README).
 - ../shared/corpus/public-templates/: real third-party request letters, evaluation only.
-  The issue's acceptance bar there is micro-F1 >= 0.85; what the system reaches is measured in
-  docs/classification.md (0.78 on 2026-11-23: complaint and automated_decision are over-predicted
-  in access and erasure letters). The floor below guards that figure against regressions; it
-  is not the bar, which stays open.
+  The issue's acceptance bar there is micro-F1 >= 0.85, and the test holds it; what the system
+  reaches is measured in docs/classification.md (0.87 on 2026-12-01, rules and model tuned on
+  the project's own corpus only; complaint is still over-predicted in some letters).
 The report is printed (pytest -s, or in the failure message) so a drop can be read per right.
 """
 
@@ -26,7 +25,7 @@ SHARED = Path(os.environ.get("INTAKE_SHARED_DIR", ROOT.parent / "shared"))
 PUBLIC = SHARED / "corpus" / "public-templates"
 
 HELD_OUT_FLOOR = 0.85
-PUBLIC_FLOOR = 0.75
+PUBLIC_FLOOR = 0.85
 
 
 @pytest.fixture(scope="module")

@@ -181,9 +181,15 @@ class Classifier:
             probabilities = self.model.probabilities(subject, body, lang)
             combined, model_lines = add_model(scores, probabilities, self.thresholds.model_weight,
                                               self.thresholds.model_weight_against)
+        # "Another right is exercised" is judged with that right's own in-passing counter-rules
+        # applied, so two rights merely named in one letter cannot vouch for each other.
+        settled = dict(combined)
+        for hit in held:
+            if hit.score < 0:
+                settled[hit.right] += hit.score
         for hit in held:
             others = [r for r in RIGHTS
-                      if r != hit.right and combined[r] >= self.thresholds.of(r)]
+                      if r != hit.right and settled[r] >= self.thresholds.of(r)]
             line = f"{hit.rule} {format_score(hit.score)} {hit.right}: matched '{hit.matched}'"
             if others:
                 scores[hit.right] += hit.score
