@@ -264,6 +264,37 @@ def test_with_other_right_counts_only_beside_another_right(tmp_path: Path) -> No
     assert any("(counts: erasure exercised)" in line for line in beside.explanation)
 
 
+NAMED_IN_PASSING = WITH_OTHER + """
+  - name: AUTOMATED_NAMED_NL
+    description: test
+    right: automated_decision
+    score: 4.0
+    languages: [nl]
+    phrases: [automatische beslissing]
+  - name: AUTOMATED_NAMED_IN_PASSING_NL
+    description: test
+    right: automated_decision
+    score: -4.0
+    with_other_right: true
+    languages: [nl]
+    phrases: [automatische beslissing]
+"""
+
+
+def test_rights_named_in_passing_do_not_vouch_for_each_other(tmp_path: Path) -> None:
+    """Each is "another right" for the other only if it holds after its own in-passing rules."""
+    write(tmp_path, "t.yaml", "rules:" + NAMED_IN_PASSING)
+    classifier = Classifier.load(tmp_path)
+    text = "Een vraag over een automatische beslissing, anders een klacht."
+    named = classifier.classify("", text, "nl")
+    # complaint 4 - 4 would count only beside a right that stands: automated_decision does not
+    # (4 - 4 = 0 once its own in-passing rule applies), so each keeps its points.
+    assert named.rights == ("complaint", "automated_decision")
+    beside = classifier.classify("", "Wis alles. Een automatische beslissing, anders een klacht.",
+                                 "nl")
+    assert beside.rights == ("erasure",)
+
+
 @pytest.mark.parametrize("value,problem", [
     ("yes please", "with_other_right must be true or false"),
 ])
