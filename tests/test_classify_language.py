@@ -27,3 +27,36 @@ def test_detects_language(text: str, expected: str) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "12345 !!! 06/07", "\n\n"])
 def test_undecidable_is_dutch(text: str) -> None:
     assert detect_language(text) == "nl"
+
+
+def test_little_words_decide_plain_text_and_leave_the_rest_to_lingua() -> None:
+    from intake.classify.language import _function_word_vote
+
+    plain = {
+        "nl": "Ik wil graag een kopie van mijn gegevens, dat is voor het werk.",
+        "fr": "Je vous prie de supprimer mes données et de ne pas les garder.",
+        "en": "Please send me a copy of the data that you have about my file.",
+        "de": "Bitte löschen Sie meine Daten, ich will das nicht mehr und auch",
+    }
+    for lang, text in plain.items():
+        assert _function_word_vote(text) == lang
+    assert _function_word_vote("pls delete my data asap") is None  # too few words: lingua decides
+    mixed = "Ik wil graag mijn gegevens. Please delete the data you have and your copy of this."
+    assert _function_word_vote(mixed) is None  # no clear majority: lingua decides
+
+
+def test_the_vote_agrees_with_the_labels_of_the_corpus() -> None:
+    import json
+    from pathlib import Path
+
+    from intake.classify.language import MAX_CHARS, _function_word_vote
+
+    corpus = Path(__file__).resolve().parents[1] / "models" / "corpus"
+    decided = wrong = 0
+    for path in sorted(corpus.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            example = json.loads(line)
+            voted = _function_word_vote(example["text"][:MAX_CHARS])
+            decided += voted is not None
+            wrong += voted is not None and voted != example["language"]
+    assert decided > 1000 and wrong == 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
+from collections import Counter
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -20,6 +22,26 @@ _CODES: dict[Language, str] = {
 
 # The opening of a message decides its language; longer text only costs time.
 MAX_CHARS = 2000
+
+# Speed: most mail is plainly one of the four languages, which its commonest little words show.
+# Only words that belong to one of the four (not "de", "die", "is", "in", "je", "we", "of", "du",
+# "als") count; when enough of them agree, lingua (0.25-0.4 ms a text) is not asked.
+_FUNCTION_WORDS = {
+    "nl": "het een niet ik jullie uw graag mijn zijn voor met naar ook bij deze dit wat heb "
+          "hebt heeft wordt worden kunnen zou geen maar nog dat om u zich werd hierbij gegevens",
+    "fr": "le la les et vous votre vos mes mon ma est pas une des pour que qui dans sur avec "
+          "mais nous ce cette au aux ne suis sont être données demande",
+    "en": "the and my you your please would with this that have for not are will which what "
+          "from been should any our hereby data request",
+    "de": "und ich nicht ist eine einer meine meiner meinen mir mich sie bitte wir ihre ihnen "
+          "werden wurde dass das der den dem zu für über sehr auch nach auf daten",
+}
+_WORD_LANGUAGE = {
+    word: lang for lang, words in _FUNCTION_WORDS.items() for word in words.split()
+}
+_WORD = re.compile(r"[^\W\d_]+")
+MIN_VOTES = 6  # little words needed before their vote is trusted
+MIN_SHARE = 0.85  # share of those words the leading language must have
 
 _detector: LanguageDetector | None = None
 _lock = threading.Lock()
@@ -43,5 +65,21 @@ def detect_language(text: str) -> str:
     sample = text[:MAX_CHARS].strip()
     if not any(ch.isalpha() for ch in sample):
         return DEFAULT_LANGUAGE
+    voted = _function_word_vote(sample)
+    if voted is not None:
+        return voted
     found = _get_detector().detect_language_of(sample)
     return _CODES.get(found, DEFAULT_LANGUAGE) if found is not None else DEFAULT_LANGUAGE
+
+
+def _function_word_vote(sample: str) -> str | None:
+    """The language the little words of sample agree on, or None when they do not clearly."""
+    votes = Counter(
+        lang for word in _WORD.findall(sample.lower())
+        if (lang := _WORD_LANGUAGE.get(word)) is not None
+    )
+    total = sum(votes.values())
+    if total < MIN_VOTES:
+        return None
+    lang, count = votes.most_common(1)[0]
+    return lang if count >= MIN_SHARE * total else None
