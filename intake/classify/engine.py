@@ -57,7 +57,7 @@ class Classification:
 
 
 class _LanguageRules:
-    """The pipeline, token matcher and phrase matcher of one language."""
+    """The pipeline, rule sieve, token matchers and phrase matcher of one language."""
 
     def __init__(self, lang: str, rules: Sequence[Rule]) -> None:
         self.lang = lang

@@ -25,7 +25,8 @@ from intake.classify.normalize import fold
 
 TokenSpec = Mapping[str, Any]
 # The word attributes as pipeline.LanguagePipeline sets them; ORTH is spaCy's name for TEXT.
-_ATTRS = ("TEXT", "ORTH", "LOWER", "NORM", "LEMMA")
+_VALUES = ("TEXT", "LOWER", "NORM", "LEMMA")
+_ATTRS = (*_VALUES, "ORTH")
 # Operators that let a token be absent: such a token names no word the pattern needs.
 _OPTIONAL_OPS = ("?", "*", "!")
 
@@ -41,7 +42,7 @@ class RuleSieve:
     ) -> None:
         self._strings = strings
         self._lemmas = lemmas
-        self._equal: dict[str, dict[str, int]] = {a: {} for a in ("TEXT", "LOWER", "NORM", "LEMMA")}
+        self._equal: dict[str, dict[str, int]] = {attr: {} for attr in _VALUES}
         self._regexes: list[tuple[str, re.Pattern[str], int]] = []
         self._bits: dict[tuple[str, str, Any], int] = {}
         # The bits each pattern of a rule needs; a rule is possible if one pattern's are met.
@@ -51,7 +52,8 @@ class RuleSieve:
             by_needs.setdefault(needs, []).append(name)
         self.groups: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in by_needs.values())
         self._needs: tuple[tuple[int, ...], ...] = tuple(tuple(n) for n in by_needs)
-        self._words: dict[int, int] = {}  # ORTH -> bits of the conditions the word meets
+        # ORTH -> bits of the conditions the word meets; grows with the vocabulary, like spaCy's.
+        self._words: dict[int, int] = {}
 
     @property
     def conditions(self) -> int:
