@@ -15,6 +15,7 @@ from intake.message import ParsedMessage, parse_message
 from intake.outbound.render import (
     BRUSSELS,
     ReplyContext,
+    build_acknowledgement,
     clean_header_text,
     format_long_date,
     render_acknowledgement,
@@ -367,3 +368,15 @@ def test_a_request_needs_a_due_date_unless_identity_is_pending():
         context(kind="complaint")
     with pytest.raises(ValueError):
         context(reference="DPO\r\nBcc: x")
+
+
+@pytest.mark.parametrize("name", ["Jan Peeters", "", "J. Peeters", "Peeters, Jan", "Jöhn Péeters",
+                                  "O'Brien", "a" * 90, "x  y", "=?utf-8?q?x?="])
+@pytest.mark.parametrize("subject", ["Inzage", "", "Inzage " * 20, "Accès à mes données",
+                                     "tab\there", "a" * 120])
+def test_wire_bytes_are_what_the_email_package_writes(name, subject):
+    """Plain headers are written directly; the result equals the header registry's output."""
+    msg = incoming(subject=subject.replace("\t", " "), name=name.replace(",", ""))
+    reply = build_acknowledgement(context(language="fr"), msg, now=NOW)
+    assert reply.raw == reply.message.as_bytes()
+    assert str(reply.message["Message-ID"]) == reply.message_id

@@ -6,15 +6,16 @@ import re
 import textwrap
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from email import quoprimime
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,13 +76,32 @@ def reply_languages(detected: str, configured: Sequence[str]) -> list[str]:
     return languages
 
 
+# A header field to write: a text value, or an address as (display name, addr-spec).
+_Field = tuple[str, "str | tuple[str, str]"]
+
+
 @dataclass(frozen=True)
 class RenderedReply:
-    """A built reply: the message, its checked wire bytes and its Message-ID."""
+    """A built reply: its checked wire bytes and its Message-ID; `message` as an EmailMessage."""
 
-    message: EmailMessage
     raw: bytes
     message_id: str
+    fields: tuple[_Field, ...] = field(default=(), repr=False)
+    body: str = field(default="", repr=False)
+    languages: tuple[str, ...] = ()
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        """The same reply built with the email package's header registry (for reading)."""
+        msg = EmailMessage(policy=SMTP)
+        for name, value in self.fields:
+            if isinstance(value, tuple):
+                msg[name] = Address(display_name=value[0], addr_spec=value[1])
+            else:
+                msg[name] = value
+        msg.set_content(self.body, charset="utf-8", cte="quoted-printable")
+        msg["Content-Language"] = ", ".join(self.languages)
+        return msg
 
 
 def render_acknowledgement(
@@ -154,32 +174,94 @@ def compose_reply(
         raise ValueError("no usable recipient address to reply to")
     if auto_submitted not in ("auto-replied", "auto-generated"):
         raise ValueError(f"Auto-Submitted {auto_submitted!r} is not a value we send")
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = Address(
-        display_name=clean_header_text(mailbox.controller), addr_spec=mailbox.address
-    )
-    msg["To"] = Address(display_name=clean_header_text(to_name), addr_spec=recipient)
-    msg["Subject"] = clean_header_text(subject)
-    msg["Date"] = format_datetime((now or datetime.now(BRUSSELS)).astimezone(BRUSSELS))
-    msg["Message-ID"] = make_msgid(domain=mailbox.address.rpartition("@")[2])
+    message_id = make_msgid(domain=mailbox.address.rpartition("@")[2])
+    fields: list[_Field] = [
+        ("From", (clean_header_text(mailbox.controller), mailbox.address)),
+        ("To", (clean_header_text(to_name), recipient)),
+        ("Subject", clean_header_text(subject)),
+        ("Date", format_datetime((now or datetime.now(BRUSSELS)).astimezone(BRUSSELS))),
+        ("Message-ID", message_id),
+    ]
     parent = _msgid(parent_id)
     if parent:
-        msg["In-Reply-To"] = parent
+        fields.append(("In-Reply-To", parent))
     chain = _references(references, parent)
     if chain:
-        msg["References"] = " ".join(chain)
-    msg["Auto-Submitted"] = auto_submitted
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Loop"] = mailbox.address  # the guard recognises our own replies coming back
-    msg.set_content(body, charset="utf-8", cte="quoted-printable")
-    msg["Content-Language"] = ", ".join(languages)  # after set_content, which clears Content-*
-    return RenderedReply(msg, _check_headers(msg), str(msg["Message-ID"]))
+        fields.append(("References", " ".join(chain)))
+    fields += [
+        ("Auto-Submitted", auto_submitted),
+        ("X-Auto-Response-Suppress", "All"),
+        ("X-Loop", mailbox.address),  # the guard recognises our own replies coming back
+    ]
+    head = b"".join(_header_line(name, value) for name, value in fields)
+    # set_content() writes the Content-* headers, then Content-Language follows.
+    head += _TEXT_HEADERS + _header_line("Content-Language", ", ".join(languages))
+    raw = _check_headers(head + b"\r\n" + _qp_body(body))
+    return RenderedReply(raw, message_id, tuple(fields), body, tuple(languages))
+
+
+# What EmailMessage.set_content(text, charset="utf-8", cte="quoted-printable") writes.
+_TEXT_HEADERS = (
+    b'Content-Type: text/plain; charset="utf-8"\r\n'
+    b"Content-Transfer-Encoding: quoted-printable\r\nMIME-Version: 1.0\r\n"
+)
+_ATOMS_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOT_ATOM_RE = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
+_NEWLINES_RE = re.compile(r"\r\n|\r|\n")
+_WIRE_MAX = SMTP.max_line_length
+
+
+def _header_line(name: str, value: str | tuple[str, str]) -> bytes:
+    """One header field exactly as EmailMessage(policy=SMTP).as_bytes() writes it, CRLF included.
+
+    Short printable ASCII values need neither encoding nor folding, so they are written as they
+    are; anything else goes through the email package's header registry, as before.
+    """
+    if isinstance(value, tuple):
+        value = _address(*value)
+    if (
+        isinstance(value, str)
+        and value
+        and value.isascii()
+        and value.isprintable()
+        and value == value.strip()
+        and "  " not in value
+        and "=?" not in value
+        and len(name) + 2 + len(value) <= _WIRE_MAX
+    ):
+        return f"{name}: {value}\r\n".encode("ascii")
+    return SMTP.fold_binary(*SMTP.header_store_parse(name, value))
+
+
+def _address(display_name: str, addr_spec: str) -> str | Address:
+    """"Name <addr>" when neither part needs quoting or encoding, else an Address.
+
+    Address() checks the address as it always did (the same ValueError for a bad one); a plain
+    dot-atom address and a name of plain words pass that check and print as they are.
+    """
+    if _DOT_ATOM_RE.fullmatch(addr_spec) and (
+        not display_name or _ATOMS_RE.fullmatch(display_name)
+    ):
+        return f"{display_name} <{addr_spec}>" if display_name else addr_spec
+    return Address(display_name=display_name, addr_spec=addr_spec)
+
+
+def _qp_body(text: str) -> bytes:
+    """The text as utf-8 quoted-printable with CRLF line ends, as set_content + as_bytes give."""
+    lines = text.encode("utf-8").splitlines()
+    encoded = quoprimime.body_encode((b"\n".join(lines) + b"\n").decode("latin-1"), _WIRE_MAX)
+    parts = _NEWLINES_RE.split(encoded)
+    wire = "\r\n".join(parts[:-1]) + ("\r\n" if len(parts) > 1 else "") + parts[-1]
+    return wire.encode("ascii")
 
 
 def clean_header_text(value: str) -> str:
     """One harmless line from untrusted text: encoded words decoded, control characters gone."""
     text = value or ""
-    for _ in range(3):  # encoded words can hide further encoded words
+    for _ in range(3 if "=?" in text else 0):  # encoded words can hide further encoded words
         try:
             decoded = str(make_header(decode_header(text)))
         except (HeaderParseError, LookupError, UnicodeError, ValueError):
@@ -244,6 +326,7 @@ def template_environment() -> jinja2.Environment:
     """The Jinja2 environment over templates/ (plain text; an unknown variable is an error)."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("intake.outbound", "templates"),
+        auto_reload=False,  # package files, read once like words.yaml: no stat() per render
         autoescape=False,  # plain text
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -312,12 +395,11 @@ def header_names(head: bytes) -> set[str]:
     }
 
 
-def _check_headers(msg: EmailMessage) -> bytes:
+def _check_headers(raw: bytes) -> bytes:
     """Last line of defence: the serialised header block holds exactly the headers we set.
 
-    Returns the serialised message, so it is built only once.
+    Returns the serialised message unchanged.
     """
-    raw = msg.as_bytes()
     head = raw.split(b"\r\n\r\n", 1)[0]
     names = header_names(head)
     bare = head.replace(b"\r\n", b"")
