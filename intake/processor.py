@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.cases.models import Event, MailboxState, Message
-from intake.cases.recorder import RecordOutcome, record_message
+from intake.cases.recorder import BatchRecorder, RecordOutcome
 from intake.cases.workflow import record_event
 from intake.config import MailboxSettings, Settings
 from intake.message import MessageParseError, ParsedMessage, content_hash, parse_message
@@ -198,19 +198,22 @@ class Processor:
         outcomes: dict[int, RecordOutcome] = {}
         quarantined: dict[int, str] = {}
         with self.sessions() as session, session.begin():
-            for fetched, msg, triage, error in prepared:
+            recorder = BatchRecorder(
+                session,
+                mailbox,
+                self.settings.smtp,
+                [msg for _fetched, msg, _triage, error in prepared if msg and error is None],
+                self.now(),
+            )
+            for run in _runs(prepared, careful):
+                fetched, error = run[0][0], run[0][3]
                 if error is None:
                     try:
                         with session.begin_nested() if careful else nullcontext():
-                            outcomes[fetched.uid] = record_message(
-                                session,
-                                mailbox,
-                                self.settings.smtp,
-                                fetched,
-                                msg,
-                                triage,
-                                self.now(),
+                            done = recorder.record(
+                                [(f, m, t) for f, m, t, _e in run if m and t], self.now
                             )
+                        outcomes.update(zip((f.uid for f, *_ in run), done, strict=True))
                     except (IntegrityError, OperationalError, InterfaceError):
                         raise  # the database, not the message: the batch is retried
                     except Exception as exc:  # a bug or hostile input: quarantine it
@@ -219,7 +222,7 @@ class Processor:
                         error = exc
                 if error is not None:
                     quarantined[fetched.uid] = self._record_quarantine(
-                        session, mailbox, fetched, error
+                        session, recorder, mailbox, fetched, error
                     )
             self._advance_state(session, batch)
             self._fault("before_commit", batch)
@@ -261,6 +264,7 @@ class Processor:
     def _record_quarantine(
         self,
         session: Session,
+        recorder: BatchRecorder,
         mailbox: MailboxSettings,
         fetched: FetchedMessage,
         exc: Exception,
@@ -287,6 +291,7 @@ class Processor:
         )
         session.add(row)
         session.flush()
+        recorder.remember(row)  # a later copy of this mail is its duplicate
         record_event(session, None, "quarantined", reason, "intake", message_pk=row.id)
         return reason
 
@@ -374,6 +379,22 @@ class Processor:
             "uidvalidity": fetched.uidvalidity,
             "uid": fetched.uid,
         }
+
+
+def _runs(prepared: list[_Prepared], careful: bool) -> Iterator[list[_Prepared]]:
+    """The batch in runs recorded together, in order: a message whose triage failed alone, and
+    every message alone when careful (each in its own savepoint)."""
+    run: list[_Prepared] = []
+    for item in prepared:
+        if careful or item[3] is not None:
+            if run:
+                yield run
+                run = []
+            yield [item]
+        else:
+            run.append(item)
+    if run:
+        yield run
 
 
 def _reason(exc: Exception) -> str:

@@ -59,3 +59,19 @@ def test_concurrent_allocation_has_no_gaps_or_duplicates(db):
     assert not errors, errors
     assert sorted(got) == list(range(1, len(got) + 1))
     assert len(got) == sum(1 for n in range(workers) for i in range(per_worker) if (n + i) % 4)
+
+
+def test_a_block_counts_on_in_memory_and_stores_the_last_number(db):
+    from intake.cases.models import ReferenceCounter
+    from intake.cases.references import ReferenceBlock
+
+    with db.sessions() as s, s.begin():
+        block = ReferenceBlock(s)
+        refs = [block.allocate("ago", "DPO-AGO", 2026)[0] for _ in range(3)]
+        refs.append(block.allocate("ago", "DPO-AGO", 2027)[0])
+        block.close()
+    assert refs == ["DPO-AGO-2026-0001", "DPO-AGO-2026-0002", "DPO-AGO-2026-0003",
+                    "DPO-AGO-2027-0001"]
+    with db.sessions() as s, s.begin():
+        assert s.get(ReferenceCounter, ("ago", 2026)).last_seq == 3
+        assert allocate_reference(s, "ago", "DPO-AGO", 2026)[0] == "DPO-AGO-2026-0004"

@@ -85,6 +85,8 @@ def record_event(session: Session, case: Case | None, type_: str, reason: str, a
     """Append one audit event."""
     row = Event(case_id=case.id if case else None, message_pk=message_pk, actor=actor,
                 type=type_, reason=reason[:500], data=data)
+    if case is not None and case.id is None:
+        row.case = case  # a case not flushed yet: the flush that inserts it links the event
     if at is not None:
         row.at = at
     session.add(row)
