@@ -192,8 +192,11 @@ def _record(
     if not outcomes:
         return
     with sessions() as session, session.begin():
+        ids = [claimed.id for claimed, _outcome in outcomes]
+        rows = {row.id: row for row in session.scalars(
+            select(OutboxItem).where(OutboxItem.id.in_(ids)))}  # one query for the group
         for claimed, outcome in outcomes:
-            item = session.get(OutboxItem, claimed.id)
+            item = rows.get(claimed.id)
             assert item is not None
             if isinstance(outcome, str):
                 item.status, item.sent_at, item.result, item.last_error = (
