@@ -55,10 +55,16 @@ class LanguagePipeline:
     def _word_attrs(self, orth: int) -> tuple[int, int]:
         """The NORM and LEMMA string ids of a word, remembered for the next time it is seen."""
         strings = self.nlp.vocab.strings
-        lower = strings[orth].lower()
-        attrs = (strings.add(fold(lower)), strings.add(self.lemmas.get(lower, lower)))
+        values = word_attributes(strings[orth], self.lemmas)
+        attrs = (strings.add(values["NORM"]), strings.add(values["LEMMA"]))
         self._attrs[orth] = attrs
         return attrs
+
+
+def word_attributes(text: str, lemmas: Mapping[str, str]) -> dict[str, str]:
+    """TEXT, LOWER, NORM and LEMMA of one word, exactly as LanguagePipeline sets them on tokens."""
+    lower = text.lower()
+    return {"TEXT": text, "LOWER": lower, "NORM": fold(lower), "LEMMA": lemmas.get(lower, lower)}
 
 
 def reduced_lemma_table(

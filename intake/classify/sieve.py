@@ -14,14 +14,14 @@ matcher (a matcher call costs a pass over the tokens however few patterns it hol
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from spacy.attrs import ORTH
 from spacy.strings import StringStore
 from spacy.tokens import Doc
 
-from intake.classify.normalize import fold
+from intake.classify.pipeline import word_attributes
 
 TokenSpec = Mapping[str, Any]
 # The word attributes as pipeline.LanguagePipeline sets them; ORTH is spaCy's name for TEXT.
@@ -116,7 +116,7 @@ class RuleSieve:
     def _word_bits(self, orth: int) -> int:
         """The bits of the conditions one word meets, worked out once per word."""
         text = self._strings[orth]
-        values = _word_values(text, self._lemmas.get)
+        values = word_attributes(text, self._lemmas)
         bits = 0
         for attr, value in values.items():
             bits |= self._equal[attr].get(value, 0)
@@ -134,7 +134,3 @@ def _may_repeat_zero(op: Any) -> bool:
     low = op[1:].split(",", 1)[0].rstrip("}").strip()
     return low in ("", "0")
 
-
-def _word_values(text: str, lemma_of: Callable[[str, str], str]) -> dict[str, str]:
-    lower = text.lower()
-    return {"TEXT": text, "LOWER": lower, "NORM": fold(lower), "LEMMA": lemma_of(lower, lower)}
