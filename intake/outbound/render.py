@@ -261,7 +261,9 @@ def _qp_body(text: str) -> bytes:
 def clean_header_text(value: str) -> str:
     """One harmless line from untrusted text: encoded words decoded, control characters gone."""
     text = value or ""
-    for _ in range(3 if "=?" in text else 0):  # encoded words can hide further encoded words
+    for _ in range(3):  # encoded words can hide further encoded words
+        if "=?" not in text:  # none left to decode
+            break
         try:
             decoded = str(make_header(decode_header(text)))
         except (HeaderParseError, LookupError, UnicodeError, ValueError):
