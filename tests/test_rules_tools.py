@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from intake.classify.evaluate import Counts, Prediction, Sample, evaluate, regressions
+from intake.classify.evaluate import (
+    Counts,
+    Prediction,
+    Sample,
+    evaluate,
+    format_report,
+    regressions,
+)
 from intake.classify.lint import lint_rules
 
 
@@ -148,6 +155,29 @@ def test_evaluate_counts() -> None:
     worse = evaluate(samples, lambda s: Prediction(frozenset(), "nl"))
     assert "access" in regressions(worse, baseline)
     assert "micro" in regressions(worse, baseline)
+
+
+def test_evaluate_tells_flagged_from_unflagged_misses() -> None:
+    samples = [
+        Sample("right", Path("right"), "nl", frozenset({"access"})),
+        Sample("wrong-flagged", Path("wf"), "nl", frozenset({"erasure"})),
+        Sample("wrong-unflagged", Path("wu"), "nl", frozenset()),
+    ]
+    answers = {
+        "right": Prediction(frozenset({"access"}), "nl", needs_review=True),
+        "wrong-flagged": Prediction(frozenset(), "nl", needs_review=True),
+        "wrong-unflagged": Prediction(frozenset({"complaint"}), "nl", needs_review=False),
+    }
+    report = evaluate(samples, lambda s: answers[s.name])
+    data = report.to_json()
+    assert (data["review_flagged"], data["review_flagged_wrong"], data["unflagged_wrong"]) == (
+        2, 1, 1)
+    assert {m["file"]: m["flagged"] for m in data["misses"]} == {
+        "wrong-flagged": True, "wrong-unflagged": False}
+    text = format_report(report)
+    assert "flagged for review: 2 (1 of them wrong); not flagged: 1 (1 of them wrong)" in text
+    assert "wrong-unflagged: expected [], got ['complaint']  (not flagged for review)" in text
+    assert "wrong-flagged: expected ['erasure'], got []\n" in text + "\n"
 
 
 def test_eval_command_with_baseline(tmp_path: Path) -> None:

@@ -75,6 +75,8 @@ class EvalReport:
     review_flagged: int
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
     misses: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
+    # the misses that were not flagged for review: what would reach staff looking right
+    unflagged_misses: frozenset[str] = frozenset()
 
     @property
     def micro(self) -> Counts:
@@ -96,6 +98,8 @@ class EvalReport:
             "exact": self.exact,
             "language_correct": self.language_correct,
             "review_flagged": self.review_flagged,
+            "review_flagged_wrong": len(self.misses) - len(self.unflagged_misses),
+            "unflagged_wrong": len(self.unflagged_misses),
             "micro": _figures(micro),
             "macro_f1": round(self.macro_f1, 4),
             "per_right": {r: _figures(c) for r, c in self.per_right.items()},
@@ -105,7 +109,8 @@ class EvalReport:
                 for (a, b), n in sorted(self.confusion.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
             "misses": [
-                {"file": name, "expected": expected, "predicted": predicted}
+                {"file": name, "expected": expected, "predicted": predicted,
+                 "flagged": name not in self.unflagged_misses}
                 for name, expected, predicted in self.misses
             ],
         }
@@ -161,6 +166,7 @@ def evaluate(
     per_language: dict[str, Counts] = {}
     confusion: Counter[tuple[str, str]] = Counter()
     misses = []
+    unflagged_misses = set()
     count = exact = language_correct = review = 0
     for sample in samples:
         count += 1
@@ -186,8 +192,10 @@ def evaluate(
                 confusion[("(none)", b)] += 1
         if expected != predicted:
             misses.append((sample.name, _ordered(expected), _ordered(predicted)))
+            if not got.needs_review:
+                unflagged_misses.add(sample.name)
     return EvalReport(per_right, per_language, count, exact, language_correct, review,
-                      confusion, misses)
+                      confusion, misses, frozenset(unflagged_misses))
 
 
 def _ordered(rights: Iterable[str]) -> list[str]:
@@ -221,8 +229,11 @@ def format_report(report: EvalReport, baseline: Mapping[str, Any] | None = None)
         f"{lang or '?'} F1 {fig['f1']:.2f} (P {fig['precision']:.2f} R {fig['recall']:.2f})"
         for lang, fig in data["per_language"].items()))
     lines.append(f"exact: {data['exact']}/{data['samples']}; language detected correctly: "
-                 f"{data['language_correct']}/{data['samples']}; flagged for review: "
-                 f"{data['review_flagged']}")
+                 f"{data['language_correct']}/{data['samples']}")
+    unflagged = data["samples"] - data["review_flagged"]
+    lines.append(f"flagged for review: {data['review_flagged']} ({data['review_flagged_wrong']}"
+                 f" of them wrong); not flagged: {unflagged} ({data['unflagged_wrong']} of them"
+                 " wrong)")
     if data["confusion"]:
         lines.append("")
         lines.append("confusion (expected -> predicted instead, count):")
@@ -234,6 +245,7 @@ def format_report(report: EvalReport, baseline: Mapping[str, Any] | None = None)
         lines.append("")
         lines.append("misses:")
         lines += [f"  {m['file']}: expected {m['expected'] or '[]'}, got {m['predicted'] or '[]'}"
+                  + ("" if m["flagged"] else "  (not flagged for review)")
                   for m in data["misses"]]
     return "\n".join(lines)
 
