@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from intake.classify.rules import Rule, load_rules
 from intake.classify.scoring import add_model, decide, disagreements, format_score
 from intake.classify.sieve import RuleSieve
 from intake.classify.thresholds import Thresholds, load_thresholds
+from intake.classify.vocabulary import NEW_WORDS_KEPT, VocabularyBound
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ class Classification:
 class _LanguageRules:
     """The pipeline, rule sieve, token matchers and phrase matcher of one language."""
 
-    def __init__(self, lang: str, rules: Sequence[Rule]) -> None:
+    def __init__(self, lang: str, rules: Sequence[Rule], new_words: int = NEW_WORDS_KEPT) -> None:
         self.lang = lang
         words, regexes = _lemma_needs(rules)
         self.pipeline = LanguagePipeline(lang, reduced_lemma_table(lang, words, regexes))
@@ -95,6 +97,8 @@ class _LanguageRules:
         for rule in rules:
             if rule.phrases:
                 self.phrases.add(rule.name, [self.pipeline(p) for p in rule.phrases])
+        # Counted from here: the words of the patterns and phrases are kept for good.
+        self.vocabulary = VocabularyBound(self.pipeline.nlp, f"rules-{lang}", new_words)
 
     def matches(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(rule name, start, end) of every token and phrase match in doc, in text order."""
@@ -117,7 +121,9 @@ class Classifier:
         thresholds: Thresholds,
         model: RightModel | None = None,
         model_note: str | None = None,
+        new_words: int = NEW_WORDS_KEPT,
     ) -> None:
+        """`new_words`: how many words each language's vocabulary keeps (see vocabulary.py)."""
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.thresholds = thresholds
         self.model = model
@@ -126,20 +132,29 @@ class Classifier:
         self._by_name = {rule.name: rule for rule in self.rules}
         self._order = {rule.name: index for index, rule in enumerate(self.rules)}
         self._languages = {
-            lang: _LanguageRules(lang, [r for r in self.rules if lang in r.languages])
+            lang: _LanguageRules(lang, [r for r in self.rules if lang in r.languages], new_words)
             for lang in LANGUAGES
         }
+        # One message at a time: a memory zone must not see another thread's Doc (vocabulary.py).
+        self._lock = threading.Lock()
         log.info("classifier loaded: %d rules", len(self.rules))
 
     @classmethod
     def load(
-        cls, rules_dir: str | Path, model: RightModel | None = None, model_note: str | None = None
+        cls,
+        rules_dir: str | Path,
+        model: RightModel | None = None,
+        model_note: str | None = None,
+        new_words: int = NEW_WORDS_KEPT,
     ) -> Classifier:
         """Read rules and thresholds from rules_dir and build the matchers; raises RuleError."""
-        return cls(load_rules(rules_dir), load_thresholds(rules_dir), model, model_note)
+        return cls(load_rules(rules_dir), load_thresholds(rules_dir), model, model_note, new_words)
 
     def classify(self, subject: str, text: str, language: str | None = None) -> Classification:
-        """Classify one message; `language` skips detection when it is nl, fr, en or de."""
+        """Classify one message; `language` skips detection when it is nl, fr, en or de.
+
+        Safe to call from several threads: the spaCy part runs one message at a time.
+        """
         body = text[:MAX_TEXT_CHARS]
         if language is not None and language in LANGUAGES:
             lang = language
@@ -148,12 +163,15 @@ class Classifier:
         engine = self._languages[lang]
 
         first: dict[str, str] = {}
-        for part in (subject, body):
-            if not part:
-                continue
-            doc = engine.pipeline(part)
-            for name, start, end in engine.matches(doc):
-                first.setdefault(name, doc[start:end].text)
+        # The Docs live only inside this block: once the vocabulary is full, their new words
+        # are forgotten when it ends.
+        with self._lock, engine.vocabulary.zone():
+            for part in (subject, body):
+                if not part:
+                    continue
+                doc = engine.pipeline(part)
+                for name, start, end in engine.matches(doc):
+                    first.setdefault(name, doc[start:end].text)
         hits = tuple(
             sorted(
                 (self._hit(name, matched) for name, matched in first.items()),

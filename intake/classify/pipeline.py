@@ -53,11 +53,12 @@ class LanguagePipeline:
         return doc
 
     def _word_attrs(self, orth: int) -> tuple[int, int]:
-        """The NORM and LEMMA string ids of a word, remembered for the next time it is seen."""
+        """The NORM and LEMMA string ids of a word, remembered when the vocabulary keeps it."""
         strings = self.nlp.vocab.strings
         values = word_attributes(strings[orth], self.lemmas)
         attrs = (strings.add(values["NORM"]), strings.add(values["LEMMA"]))
-        self._attrs[orth] = attrs
+        if not self.nlp.vocab.in_memory_zone:  # a word of a memory zone is forgotten after it
+            self._attrs[orth] = attrs
         return attrs
 
 

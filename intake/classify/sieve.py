@@ -52,7 +52,8 @@ class RuleSieve:
             by_needs.setdefault(needs, []).append(name)
         self.groups: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in by_needs.values())
         self._needs: tuple[tuple[int, ...], ...] = tuple(tuple(n) for n in by_needs)
-        # ORTH -> bits of the conditions the word meets; grows with the vocabulary, like spaCy's.
+        # ORTH -> bits of the conditions the word meets, for the words the vocabulary keeps
+        # (none are added inside a memory zone, see vocabulary.py).
         self._words: dict[int, int] = {}
 
     @property
@@ -64,10 +65,11 @@ class RuleSieve:
         """The indices (in `groups`) of the rule groups whose patterns could match doc."""
         present = 0
         words = self._words
+        keep = not doc.vocab.in_memory_zone
         for orth in set(doc.to_array(ORTH).tolist()):
             bits = words.get(orth)
             if bits is None:
-                bits = self._word_bits(orth)
+                bits = self._word_bits(orth, keep)
             present |= bits
         return [
             index for index, needs in enumerate(self._needs)
@@ -113,8 +115,8 @@ class RuleSieve:
                 equal[value] = equal.get(value, 0) | bit
         return bit
 
-    def _word_bits(self, orth: int) -> int:
-        """The bits of the conditions one word meets, worked out once per word."""
+    def _word_bits(self, orth: int, keep: bool = True) -> int:
+        """The bits of the conditions one word meets; remembered when `keep`."""
         text = self._strings[orth]
         values = word_attributes(text, self._lemmas)
         bits = 0
@@ -123,7 +125,8 @@ class RuleSieve:
         for attr, regex, bit in self._regexes:
             if regex.search(values[attr]):
                 bits |= bit
-        self._words[orth] = bits
+        if keep:
+            self._words[orth] = bits
         return bits
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from spacy.vocab import Vocab
 
 from intake.classify.calibration import Platt
 from intake.classify.corpus import digest
+from intake.classify.vocabulary import NEW_WORDS_KEPT, VocabularyBound
 from intake.config import DEFAULT_MODEL_DIR
 
 log = logging.getLogger(__name__)
@@ -94,15 +96,23 @@ class ModelInfo:
 class TrainedModel:
     """A RightModel over one spaCy textcat_multilabel pipeline (or one per language)."""
 
-    def __init__(self, pipelines: Mapping[str, Language], info: ModelInfo) -> None:
+    def __init__(
+        self, pipelines: Mapping[str, Language], info: ModelInfo, new_words: int = NEW_WORDS_KEPT
+    ) -> None:
         self.pipelines = dict(pipelines)
         self.info = info
         # Read by the classifier: how combined margins map to probabilities (see scoring).
         self.calibration = info.calibration
         self._components = {key: nlp.get_pipe(COMPONENT) for key, nlp in self.pipelines.items()}
+        self._vocabularies = {key: VocabularyBound(nlp, f"model-{key}", new_words)
+                              for key, nlp in self.pipelines.items()}
+        # A reloaded classifier shares this model with the one finishing a message.
+        self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, model_dir: str | Path = DEFAULT_MODEL_DIR) -> TrainedModel:
+    def load(
+        cls, model_dir: str | Path = DEFAULT_MODEL_DIR, new_words: int = NEW_WORDS_KEPT
+    ) -> TrainedModel:
         """Load a build written by `intake model train`; ModelError when it is not usable."""
         root = Path(model_dir)
         meta_path = root / META_FILE
@@ -125,12 +135,13 @@ class TrainedModel:
         )
         log.info("model loaded", extra={"model_dir": str(root), "arch": info.architecture,
                                         "corpus": info.corpus_sha256[:12]})
-        return cls(pipelines, info)
+        return cls(pipelines, info, new_words)
 
     def probabilities(self, subject: str, text: str, language: str) -> Mapping[str, float]:
         """Per-right probability that the message exercises it."""
         key = language if language in self.pipelines else next(iter(self.pipelines))
         component = self._components[key]
-        doc = model_doc(self.pipelines[key].vocab, subject, text)
-        scores = component.predict([doc])[0]
+        with self._lock, self._vocabularies[key].zone():
+            doc = model_doc(self.pipelines[key].vocab, subject, text)
+            scores = component.predict([doc])[0]
         return {label: float(scores[i]) for i, label in enumerate(component.labels)}
