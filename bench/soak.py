@@ -72,9 +72,12 @@ def main() -> int:
                      mailbox(WSE, server.imap_settings(folder="WSE"))],
                     replace(smtp.settings(), replies_per_sender_per_day=1_000_000),
                 )
+                gc.collect()
+                before = current_rss_mb()  # this script, the SMTP test server, mailgen
                 worker = Worker(settings)
                 gc.collect()
-                print(f"worker built: RSS {current_rss_mb():.0f} MB")
+                print(f"before the worker: RSS {before:.0f} MB; worker built: "
+                      f"RSS {current_rss_mb():.0f} MB")
                 for number in range(1, args.rounds + 1):
                     append(server, list(mailgen.backlog(args.n, seed=1000 + number)))
                     started = time.perf_counter()
