@@ -23,10 +23,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,7 +53,8 @@ RECEIVED = datetime(2026, 9, 14, 9, 0, tzinfo=BRUSSELS)
 
 def load(server, messages: list[bytes]) -> None:
     with server.client() as client:
-        client.create_folder("WSE")
+        if not client.folder_exists("WSE"):
+            client.create_folder("WSE")
         for raw in messages:
             folder = "WSE" if b"dpo.wse@" in raw.split(b"\r\n\r\n", 1)[0] else "INBOX"
             client.append(folder, raw, msg_time=RECEIVED)
@@ -127,6 +131,27 @@ def database_url(kind: str, tmp: Path) -> tuple[str, callable]:
     return f"{PG_URL}?options=-csearch_path%3D{schema}", drop
 
 
+@contextmanager
+def services(db: str, prefix: str) -> Iterator[tuple[Any, Any, str]]:
+    """The test suite's private Dovecot and SMTP server (STARTTLS + AUTH), and an empty database.
+
+    Yields (Dovecot server, SMTP server, database URL); stops and drops them afterwards.
+    """
+    server = dovecot_fixture.start_dovecot()
+    os.environ[dovecot_fixture.PASSWORD_ENV] = server.password
+    os.environ[smtp_fixture.PASSWORD_ENV] = smtp_fixture.SMTP_PASSWORD
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp_name:
+        tmp = Path(tmp_name)
+        tls = smtp_fixture.make_tls_files(tmp)
+        db_url, drop_db = database_url(db, tmp)
+        try:
+            with smtp_fixture.run_smtp_server(tls, "starttls") as smtp:
+                yield server, smtp, db_url
+        finally:
+            dovecot_fixture.stop_dovecot(server)
+            drop_db()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="messages in the backlog")
@@ -143,64 +168,53 @@ def main() -> int:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
     messages = list(mailgen.backlog(args.n, seed=args.seed))
-    server = dovecot_fixture.start_dovecot()
-    os.environ[dovecot_fixture.PASSWORD_ENV] = server.password
-    os.environ[smtp_fixture.PASSWORD_ENV] = smtp_fixture.SMTP_PASSWORD
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        tls = smtp_fixture.make_tls_files(tmp)
-        db_url, drop_db = database_url(args.db, tmp)
-        try:
-            with smtp_fixture.run_smtp_server(tls, "starttls") as smtp:
-                t = time.perf_counter()
-                load(server, messages)
-                print(
-                    f"loaded {len(messages)} messages into Dovecot in "
-                    f"{time.perf_counter() - t:.1f} s"
-                )
+    with services(args.db, "bench-") as (server, smtp, db_url):
+        t = time.perf_counter()
+        load(server, messages)
+        print(
+            f"loaded {len(messages)} messages into Dovecot in "
+            f"{time.perf_counter() - t:.1f} s"
+        )
 
-                fetch_parse, send, parsed = floor(server, smtp)
-                floor_total = fetch_parse + send
-                smtp_before = len(smtp.received)
+        fetch_parse, send, parsed = floor(server, smtp)
+        floor_total = fetch_parse + send
+        smtp_before = len(smtp.received)
 
-                engine = make_engine(db_url)
-                upgrade(engine)
-                engine.dispose()
-                settings = make_settings(
-                    db_url,
-                    [
-                        mailbox(AGO, server.imap_settings()),
-                        mailbox(WSE, server.imap_settings(folder="WSE")),
-                    ],
-                    replace(smtp.settings(), replies_per_sender_per_day=10_000),
-                )
-                t = time.perf_counter()
-                pipeline = TriagePipeline.from_settings(settings)
-                startup = time.perf_counter() - t
-                t = time.perf_counter()
-                if args.processes == 1:
-                    report = Worker(settings, pipeline=pipeline).run_once()
-                    full = time.perf_counter() - t
-                    passes, flushed = report.passes, vars(report.outbox)
-                    intake_alone = report.polling_seconds
-                else:
-                    passes, flushed, intake_alone = per_mailbox_processes(settings, pipeline)
-                    full = time.perf_counter() - t
-                delivered = len(smtp.received) - smtp_before
+        engine = make_engine(db_url)
+        upgrade(engine)
+        engine.dispose()
+        settings = make_settings(
+            db_url,
+            [
+                mailbox(AGO, server.imap_settings()),
+                mailbox(WSE, server.imap_settings(folder="WSE")),
+            ],
+            replace(smtp.settings(), replies_per_sender_per_day=10_000),
+        )
+        t = time.perf_counter()
+        pipeline = TriagePipeline.from_settings(settings)
+        startup = time.perf_counter() - t
+        t = time.perf_counter()
+        if args.processes == 1:
+            report = Worker(settings, pipeline=pipeline).run_once()
+            full = time.perf_counter() - t
+            passes, flushed = report.passes, vars(report.outbox)
+            intake_alone = report.polling_seconds
+        else:
+            passes, flushed, intake_alone = per_mailbox_processes(settings, pipeline)
+            full = time.perf_counter() - t
+        delivered = len(smtp.received) - smtp_before
 
-                engine = make_engine(db_url)
-                with make_session_factory(engine)() as s:
-                    cases = s.scalar(select(func.count()).select_from(Case))
-                    recorded = s.scalar(select(func.count()).select_from(Message))
-                    sent = s.scalar(
-                        select(func.count())
-                        .select_from(OutboxItem)
-                        .where(OutboxItem.status == "sent")
-                    )
-                engine.dispose()
-        finally:
-            dovecot_fixture.stop_dovecot(server)
-            drop_db()
+        engine = make_engine(db_url)
+        with make_session_factory(engine)() as s:
+            cases = s.scalar(select(func.count()).select_from(Case))
+            recorded = s.scalar(select(func.count()).select_from(Message))
+            sent = s.scalar(
+                select(func.count())
+                .select_from(OutboxItem)
+                .where(OutboxItem.status == "sent")
+            )
+        engine.dispose()
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     seen = sum(p.seen for p in passes)

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,24 +23,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.backlog import RECEIVED, database_url  # noqa: E402
+from bench.backlog import load, services  # noqa: E402
 from bench.classify import current_rss_mb  # noqa: E402
 from intake.cases.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from intake.cases.models import Message  # noqa: E402
 from intake.daemon import Worker  # noqa: E402
 from tests import mailgen  # noqa: E402
-from tests.fixtures import dovecot as dovecot_fixture  # noqa: E402
-from tests.fixtures import smtp as smtp_fixture  # noqa: E402
 from tests.fixtures.pipeline import AGO, WSE, mailbox, make_settings  # noqa: E402
-
-
-def append(server, messages: list[bytes]) -> None:
-    with server.client() as client:
-        if not client.folder_exists("WSE"):
-            client.create_folder("WSE")
-        for raw in messages:
-            folder = "WSE" if b"dpo.wse@" in raw.split(b"\r\n\r\n", 1)[0] else "INBOX"
-            client.append(folder, raw, msg_time=RECEIVED)
 
 
 def main() -> int:
@@ -55,47 +42,36 @@ def main() -> int:
 
     logging.disable(logging.WARNING)
 
-    server = dovecot_fixture.start_dovecot()
-    os.environ[dovecot_fixture.PASSWORD_ENV] = server.password
-    os.environ[smtp_fixture.PASSWORD_ENV] = smtp_fixture.SMTP_PASSWORD
-    with tempfile.TemporaryDirectory(prefix="soak-") as tmp_name:
-        tmp = Path(tmp_name)
-        tls = smtp_fixture.make_tls_files(tmp)
-        db_url, drop_db = database_url(args.db, tmp)
-        try:
-            with smtp_fixture.run_smtp_server(tls, "starttls") as smtp:
-                engine = make_engine(db_url)
-                upgrade(engine)
-                settings = make_settings(
-                    db_url,
-                    [mailbox(AGO, server.imap_settings()),
-                     mailbox(WSE, server.imap_settings(folder="WSE"))],
-                    replace(smtp.settings(), replies_per_sender_per_day=1_000_000),
-                )
-                gc.collect()
-                before = current_rss_mb()  # this script, the SMTP test server, mailgen
-                worker = Worker(settings)
-                gc.collect()
-                print(f"before the worker: RSS {before:.0f} MB; worker built: "
-                      f"RSS {current_rss_mb():.0f} MB")
-                for number in range(1, args.rounds + 1):
-                    append(server, list(mailgen.backlog(args.n, seed=1000 + number)))
-                    started = time.perf_counter()
-                    report = worker.run_once()
-                    elapsed = time.perf_counter() - started
-                    delivered = smtp.forget()  # it runs in this process: not our memory
-                    gc.collect()
-                    with make_session_factory(engine)() as session:
-                        recorded = session.scalar(select(func.count()).select_from(Message))
-                    seen = sum(p.seen for p in report.passes)
-                    print(f"round {number:>3}: {seen} seen, {recorded} recorded in all, "
-                          f"{delivered} replies delivered, {elapsed:.1f} s, "
-                          f"RSS {current_rss_mb():.0f} MB"
-                          + (f", errors {report.errors}" if report.errors else ""))
-                engine.dispose()
-        finally:
-            dovecot_fixture.stop_dovecot(server)
-            drop_db()
+    with services(args.db, "soak-") as (server, smtp, db_url):
+        engine = make_engine(db_url)
+        upgrade(engine)
+        settings = make_settings(
+            db_url,
+            [mailbox(AGO, server.imap_settings()),
+             mailbox(WSE, server.imap_settings(folder="WSE"))],
+            replace(smtp.settings(), replies_per_sender_per_day=1_000_000),
+        )
+        gc.collect()
+        before = current_rss_mb()  # this script, the SMTP test server, mailgen
+        worker = Worker(settings)
+        gc.collect()
+        print(f"before the worker: RSS {before:.0f} MB; worker built: "
+              f"RSS {current_rss_mb():.0f} MB")
+        for number in range(1, args.rounds + 1):
+            load(server, list(mailgen.backlog(args.n, seed=1000 + number)))
+            started = time.perf_counter()
+            report = worker.run_once()
+            elapsed = time.perf_counter() - started
+            delivered = smtp.forget()  # it runs in this process: not our memory
+            gc.collect()
+            with make_session_factory(engine)() as session:
+                recorded = session.scalar(select(func.count()).select_from(Message))
+            seen = sum(p.seen for p in report.passes)
+            print(f"round {number:>3}: {seen} seen, {recorded} recorded in all, "
+                  f"{delivered} replies delivered, {elapsed:.1f} s, "
+                  f"RSS {current_rss_mb():.0f} MB"
+                  + (f", errors {report.errors}" if report.errors else ""))
+        engine.dispose()
     return 0
 
 
