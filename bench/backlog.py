@@ -37,10 +37,10 @@ sys.path.insert(0, str(ROOT))
 import mailparser  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-from intake.cases.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from intake.cases.deadlines import BRUSSELS  # noqa: E402
-from intake.cases.models import Case, Message, OutboxItem  # noqa: E402
 from intake.daemon import Worker  # noqa: E402
+from intake.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
+from intake.store.models import Case, Message, OutboxItem  # noqa: E402
+from intake.store.timezone import BRUSSELS  # noqa: E402
 from intake.triage import TriagePipeline  # noqa: E402
 from tests import mailgen  # noqa: E402
 from tests.fixtures import dovecot as dovecot_fixture  # noqa: E402

@@ -25,9 +25,9 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.backlog import load, services  # noqa: E402
 from bench.classify import current_rss_mb  # noqa: E402
-from intake.cases.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from intake.cases.models import Message  # noqa: E402
 from intake.daemon import Worker  # noqa: E402
+from intake.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
+from intake.store.models import Message  # noqa: E402
 from tests import mailgen  # noqa: E402
 from tests.fixtures.pipeline import AGO, WSE, mailbox, make_settings  # noqa: E402
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.cases.db import ensure_current, make_engine, make_session_factory
 from intake.classify.reload import RulesReloader
 from intake.config import MailboxSettings, Settings
 from intake.outbound.outbox import FlushStats, Transport, flush_outbox
@@ -25,6 +24,7 @@ from intake.outbound.transport import open_transport
 from intake.processor import LeaseHeld, PassStats, Processor
 from intake.source import open_source
 from intake.source.base import SourceError
+from intake.store.db import ensure_current, make_engine, make_session_factory
 from intake.triage import TriagePipeline
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.cases.models import Event, MailboxState, Message
 from intake.cases.recorder import BatchRecorder, RecordOutcome
 from intake.cases.workflow import record_event
 from intake.config import MailboxSettings, Settings
 from intake.message import MessageParseError, ParsedMessage, content_hash, parse_message
 from intake.source.base import FetchedMessage, MessageSource
+from intake.store.models import Event, MailboxState, Message
 from intake.triage import TriagePipeline, TriageResult
 
 log = logging.getLogger(__name__)

@@ -21,14 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, Event
 from intake.cases.urgency import KINDS, calendar_of, clock_flags
 from intake.cases.workflow import record_event
 from intake.config import ConfigError, Settings
 from intake.digest.queue import record_heartbeat
 from intake.outbound.alerts import build_overdue_alert
 from intake.outbound.outbox import pending_item
+from intake.store.models import Case, Event
+from intake.store.timezone import BRUSSELS
 
 log = logging.getLogger(__name__)
 ACTOR = "intake"

@@ -18,9 +18,10 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Session
 
-from intake.cases.deadlines import BRUSSELS, Calendar, due_date, extended_due_date
-from intake.cases.models import Case, CaseRight, DigestRun, Message, OutboxItem
+from intake.cases.deadlines import Calendar, due_date, extended_due_date
 from intake.config import Settings, parse_settings
+from intake.store.models import Case, CaseRight, DigestRun, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 
 NOW = datetime(2026, 6, 9, 8, 0, tzinfo=BRUSSELS)  # a Tuesday
 LAST_DIGEST = datetime(2026, 6, 8, 8, 0, tzinfo=BRUSSELS)  # the ago digest of the day before

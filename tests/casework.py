@@ -12,7 +12,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from intake.cases.models import Case, OutboxItem
 from intake.cases.recorder import RecordOutcome, record_message
 from intake.config import (
     DatabaseSettings,
@@ -25,6 +24,7 @@ from intake.config import (
 )
 from intake.identity import IdentityChecker
 from intake.message import parse_message
+from intake.store.models import Case, OutboxItem
 from intake.triage import TriagePipeline
 from tests.fixtures.pipeline import AGO, WSE
 

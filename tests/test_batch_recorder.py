@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, Event, Message, OutboxItem, ReferenceCounter
 from intake.cases.recorder import BatchRecorder
 from intake.config import MailboxSettings, MaildirSettings, SmtpSettings
 from intake.message import parse_message
 from intake.source.base import FetchedMessage
+from intake.store.models import Case, Event, Message, OutboxItem, ReferenceCounter
+from intake.store.timezone import BRUSSELS
 from tests import mailgen
 from tests.fixtures.pipeline import AGO
 

@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from intake.cases.deadlines import BRUSSELS, Calendar, extended_due_date
-from intake.cases.models import CaseRight, Event, Message
+from intake.cases.deadlines import Calendar, extended_due_date
 from intake.cli import main
+from intake.store.models import CaseRight, Event, Message
+from intake.store.timezone import BRUSSELS
 from tests import mailgen
 from tests.casework import (
     AGO_BOX,

@@ -11,8 +11,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from intake.cases.deadlines import BRUSSELS
 from intake.source.base import PROCESSED_KEYWORD
+from intake.store.timezone import BRUSSELS
 from tests import mailgen
 from tests.fixtures.dovecot import PASSWORD_ENV as IMAP_PASSWORD_ENV
 

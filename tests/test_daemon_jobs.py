@@ -8,9 +8,9 @@ from email import policy
 
 from sqlalchemy import func, select
 
-from intake.cases.models import DigestRun, OutboxItem
 from intake.config import DatabaseSettings
 from intake.daemon import Worker
+from intake.store.models import DigestRun, OutboxItem
 from tests import casefactory as cf
 
 

@@ -13,13 +13,13 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
-from intake.cases.models import Case, DigestRun, OutboxItem
 from intake.cli import main
 from intake.digest import ALL, collect_digest, queue_digests, record_heartbeat, render_digest
 from intake.digest.collect import SECTIONS
 from intake.outbound.outbox import flush_outbox
 from intake.outbound.stafftemplates import staff_words
 from intake.outbound.transport import open_transport
+from intake.store.models import Case, DigestRun, OutboxItem
 from tests import casefactory as cf
 
 # Which fixture case belongs in which section of the "ago" digest as of cf.NOW.

@@ -7,11 +7,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, Event, Message, OutboxItem
 from intake.daemon import Worker
 from intake.processor import FAULT_POINTS, SimulatedCrash
 from intake.source.base import PROCESSED_KEYWORD
+from intake.store.models import Case, Event, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 from tests import mailgen
 from tests.fixtures.pipeline import AGO, mailbox, make_settings
 
@@ -215,7 +215,7 @@ def test_a_message_that_breaks_recording_is_quarantined_alone(
 def test_one_worker_per_mailbox_folder_at_a_time(imap, smtp_server, db, pipeline):
     from datetime import UTC, timedelta
 
-    from intake.cases.models import MailboxState
+    from intake.store.models import MailboxState
 
     imap.append(requests(1, seed=700)[0], msg_time=RECEIVED)
     settings = make_settings(db.url, [mailbox(AGO, imap.imap_settings())], smtp_server.settings())
@@ -249,8 +249,8 @@ def test_lease_is_kept_while_a_slow_batch_is_triaged(imap, smtp_server, db, pipe
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from intake.cases.models import MailboxState
     from intake.processor import LEASE
+    from intake.store.models import MailboxState
 
     for raw in requests(4, seed=800):
         imap.append(raw, msg_time=RECEIVED)

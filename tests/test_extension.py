@@ -8,13 +8,13 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, CaseRight, Event, Message, OutboxItem
 from intake.cases.operations import ExtensionRefused, extend_case
 from intake.cli import main
 from intake.outbound import open_transport
 from intake.outbound.notices import EXTENSION_NOTICE, IDENTITY_CONFIRMATION, build_notice
 from intake.outbound.outbox import flush_outbox
+from intake.store.models import Case, CaseRight, Event, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 from tests import mailgen
 from tests.casework import AGO_BOX, MARIE, Inbox, case, outbox, parse_reply, write_settings
 

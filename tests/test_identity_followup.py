@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Event, Message
+from intake.store.models import Event, Message
+from intake.store.timezone import BRUSSELS
 from tests import mailgen
 from tests.casework import (
     AGO_BOX,

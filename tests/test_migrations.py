@@ -6,14 +6,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from intake.cases.db import (
+from intake.store.db import (
     DatabaseNotReady,
     current_revision,
     ensure_current,
     head_revision,
     make_engine,
 )
-from intake.cases.models import Base
+from intake.store.models import Base
 
 
 def test_upgrade_reaches_head_and_matches_models(db):

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from intake.cases.models import Case, CaseRight, Event, Message
 from intake.classify import Classifier, RightModel
 from intake.classify.calibration import Platt, expected_calibration_error, fit_platt
 from intake.classify.corpus import CorpusError, digest, read_corpus, split_by_source
@@ -30,6 +29,7 @@ from intake.classify.thresholds import Thresholds, load_thresholds
 from intake.classify.trained import TrainedModel, load_model, model_text
 from intake.classify.training import Variant, load_config, predict, train_pipelines
 from intake.config import DEFAULT_RULES_DIR, default_settings
+from intake.store.models import Case, CaseRight, Event, Message
 from intake.triage import TriagePipeline
 from tests import mailgen
 

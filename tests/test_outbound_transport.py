@@ -12,13 +12,14 @@ import pytest
 
 from intake.config import MailboxSettings, MaildirSettings, Secret, SmtpSettings
 from intake.message import parse_message
-from intake.outbound.render import BRUSSELS, ReplyContext, render_acknowledgement
+from intake.outbound.render import ReplyContext, render_acknowledgement
 from intake.outbound.transport import (
     FileTransport,
     SmtpTransport,
     TransportError,
     open_transport,
 )
+from intake.store.timezone import BRUSSELS
 from tests.fixtures.smtp import PASSWORD_ENV, SMTP_PASSWORD, SMTP_USER, free_port
 
 pytestmark = pytest.mark.smtp

@@ -7,9 +7,9 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from intake.cases.models import Event, OutboxItem
 from intake.outbound.outbox import CLAIM_TIMEOUT, backoff, flush_outbox
 from intake.outbound.transport import open_transport
+from intake.store.models import Event, OutboxItem
 
 T0 = datetime(2026, 6, 2, 8, 0, tzinfo=UTC)
 

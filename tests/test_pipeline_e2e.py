@@ -8,10 +8,10 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, Message, OutboxItem
 from intake.daemon import Worker
 from intake.source.base import PROCESSED_KEYWORD, QUARANTINE_KEYWORD
+from intake.store.models import Case, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 from tests import mailgen
 from tests.fixtures.pipeline import AGO, WSE, mailbox, make_settings
 
@@ -183,7 +183,7 @@ def test_followup_joins_case_only_from_the_requester(imap, smtp_server, db, pipe
 def test_replies_per_sender_are_limited(imap, smtp_server, db, pipeline):
     from dataclasses import replace
 
-    from intake.cases.models import Event
+    from intake.store.models import Event
 
     ago = "dpo.ago@vlaanderen.be"
     for i, right in enumerate(("access", "erasure", "objection")):

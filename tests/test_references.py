@@ -62,8 +62,8 @@ def test_concurrent_allocation_has_no_gaps_or_duplicates(db):
 
 
 def test_a_block_counts_on_in_memory_and_stores_the_last_number(db):
-    from intake.cases.models import ReferenceCounter
     from intake.cases.references import ReferenceBlock
+    from intake.store.models import ReferenceCounter
 
     with db.sessions() as s, s.begin():
         block = ReferenceBlock(s)

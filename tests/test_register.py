@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Message
 from intake.cases.operations import close_case
 from intake.cases.register import COLUMNS
 from intake.cli import main
+from intake.store.models import Message
+from intake.store.timezone import BRUSSELS
 from tests import mailgen
 from tests.casework import AGO_BOX, JAN, MARIE, WSE_BOX, Inbox, case, write_settings
 

@@ -10,14 +10,15 @@ from email import policy
 import pytest
 from sqlalchemy import func, select
 
-from intake.cases.deadlines import BRUSSELS, Calendar
-from intake.cases.models import Case, Event, OutboxItem
+from intake.cases.deadlines import Calendar
 from intake.cases.urgency import clock_flags, working_days_until
 from intake.config import ReminderSettings
 from intake.digest import collect_digest
 from intake.outbound.outbox import flush_outbox
 from intake.outbound.transport import open_transport
 from intake.reminders import ReminderReport, _alert, run_reminders
+from intake.store.models import Case, Event, OutboxItem
+from intake.store.timezone import BRUSSELS
 from tests import casefactory as cf
 
 # Thursday 2 April 2026: Good Friday is a working day in Belgium, Easter Monday (6 April) is not.

@@ -8,12 +8,12 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, CaseRight, Event, Message, OutboxItem
 from intake.cases.operations import close_case
 from intake.cases.retention import purge_expired
 from intake.cases.workflow import PURGE_FLAG, WorkflowError, purging_events
 from intake.cli import main
+from intake.store.models import Case, CaseRight, Event, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 from tests import mailgen
 from tests.casework import (
     AGO_BOX,

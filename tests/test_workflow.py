@@ -7,8 +7,6 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, Event
 from intake.cases.workflow import (
     WorkflowError,
     close,
@@ -18,6 +16,8 @@ from intake.cases.workflow import (
     suspend_clock,
     suspensions,
 )
+from intake.store.models import Case, Event
+from intake.store.timezone import BRUSSELS
 
 HOLIDAYS = ("07-11",)
 

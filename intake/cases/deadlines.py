@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, overload
-from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
+from intake.store.timezone import BRUSSELS
+
 DEFAULT_EXTRA_HOLIDAYS: tuple[str, ...] = ("07-11",)  # Flemish Community holiday
 FIRST_PERIOD_MONTHS = 1
 EXTENDED_PERIOD_MONTHS = 3  # one month plus the two-month extension of Art. 12(3)

@@ -13,8 +13,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, CaseRight, Message, OutboxItem
 from intake.cases.workflow import (
     WorkflowError,
     close,
@@ -33,6 +31,8 @@ from intake.outbound.notices import (
     staff_text,
 )
 from intake.rights import RIGHTS
+from intake.store.models import Case, CaseRight, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 
 NOTE_MAX = 500
 PERSON_MAX = 120

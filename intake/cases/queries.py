@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, CaseRight, Event, Message, OutboxItem
+from intake.store.models import Case, CaseRight, Event, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 
 
 @dataclass(frozen=True)

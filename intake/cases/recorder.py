@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session, load_only
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, CaseRight, Message, OutboxItem
 from intake.cases.operations import receive_identity
 from intake.cases.references import ReferenceBlock
 from intake.cases.workflow import WorkflowError, record_event, start_clock, suspend_clock
@@ -20,6 +18,8 @@ from intake.message import ParsedMessage
 from intake.outbound.outbox import pending_item
 from intake.outbound.render import ReplyContext, build_acknowledgement
 from intake.source.base import FetchedMessage
+from intake.store.models import Case, CaseRight, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 from intake.triage import FOLLOWUP, OPEN_QUESTION, OPEN_REQUEST, ROBOT, TriageResult
 
 log = logging.getLogger(__name__)

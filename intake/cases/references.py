@@ -6,7 +6,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from intake.cases.models import ReferenceCounter
+from intake.store.models import ReferenceCounter
 from intake.thread import format_reference
 
 

@@ -17,9 +17,9 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case
 from intake.config import Settings
+from intake.store.models import Case
+from intake.store.timezone import BRUSSELS
 
 COLUMNS = ("reference", "controller", "mailbox", "kind", "rights", "received", "due",
            "extended", "closed", "outcome", "on_time")

@@ -21,10 +21,10 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, CaseRight, Event, Message, OutboxItem
 from intake.cases.workflow import purging_events, record_event
 from intake.config import MailboxSettings, Settings
+from intake.store.models import Case, CaseRight, Event, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 
 log = logging.getLogger(__name__)
 CHUNK = 200  # ids per statement: well under every backend's limit on bound parameters

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from intake.cases.deadlines import Calendar
-from intake.cases.models import Case
 from intake.cases.workflow import calendar_for
 from intake.config import ConfigError, ReminderSettings, Settings
+from intake.store.models import Case
 
 KINDS = ("overdue", "due_soon", "extension_window")  # most urgent first
 

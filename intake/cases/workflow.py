@@ -25,7 +25,7 @@ from intake.cases.deadlines import (
     due_date,
     extension_allowed,
 )
-from intake.cases.models import Case, Event
+from intake.store.models import Case, Event
 
 OUTCOMES = ("answered", "refused", "withdrawn", "forwarded")
 

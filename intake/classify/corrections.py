@@ -9,9 +9,9 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.cases.models import Case, Event, Message
 from intake.classify.labels import LANGUAGES, RIGHTS
 from intake.mailtext.replies import cut_quote, drop_quoted_lines, strip_disclaimers, strip_signature
+from intake.store.models import Case, Event, Message
 
 RECLASSIFIED = "reclassified"
 SOURCE_PREFIX = "correction-"

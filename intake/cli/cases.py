@@ -91,7 +91,7 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
 
 
 def _open(args: argparse.Namespace) -> tuple[Settings, Any]:
-    from intake.cases.db import ensure_current, make_engine, make_session_factory
+    from intake.store.db import ensure_current, make_engine, make_session_factory
 
     settings = settings_from_args(args)
     engine = make_engine(settings.database.url)
@@ -100,8 +100,8 @@ def _open(args: argparse.Namespace) -> tuple[Settings, Any]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from intake.cases.db import DatabaseNotReady
     from intake.cases.queries import list_cases
+    from intake.store.db import DatabaseNotReady
 
     try:
         _settings, sessions = _open(args)
@@ -140,8 +140,8 @@ def format_case_table(lines) -> str:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from intake.cases.db import DatabaseNotReady
     from intake.cases.queries import case_detail
+    from intake.store.db import DatabaseNotReady
 
     try:
         _settings, sessions = _open(args)
@@ -230,9 +230,9 @@ def _change(args: argparse.Namespace, operation: Callable[..., str]) -> int:
     Exit 2: no such case or a settings/database problem; exit 1: the change is not allowed
     (the message gives the legal reason). A refused extension is still recorded in the trail.
     """
-    from intake.cases.db import DatabaseNotReady
     from intake.cases.operations import CaseNotFound, ExtensionRefused, find_case
     from intake.cases.workflow import WorkflowError
+    from intake.store.db import DatabaseNotReady
 
     try:
         actor = _actor(args)
@@ -347,8 +347,8 @@ def run_reopen(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from intake.cases.db import DatabaseNotReady
     from intake.cases.register import register_rows, write_register
+    from intake.store.db import DatabaseNotReady
 
     if args.date_from and args.date_to and args.date_from > args.date_to:
         return fail("--from is after --to")

@@ -20,7 +20,7 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
 def run_upgrade(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
 
-    from intake.cases.db import current_revision, make_engine, upgrade
+    from intake.store.db import current_revision, make_engine, upgrade
 
     try:
         engine = make_engine(settings_from_args(args).database.url)
@@ -36,7 +36,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
 def run_current(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
 
-    from intake.cases.db import current_revision, head_revision, make_engine
+    from intake.store.db import current_revision, head_revision, make_engine
 
     try:
         engine = make_engine(settings_from_args(args).database.url)

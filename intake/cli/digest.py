@@ -33,9 +33,9 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from intake.cases.db import DatabaseNotReady, ensure_current, make_engine, make_session_factory
     from intake.cases.deadlines import to_brussels
     from intake.digest.collect import ALL
+    from intake.store.db import DatabaseNotReady, ensure_current, make_engine, make_session_factory
 
     try:
         settings = settings_with_mailboxes(args)

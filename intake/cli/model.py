@@ -113,9 +113,9 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from intake.cases.db import DatabaseNotReady, ensure_current, make_engine, make_session_factory
     from intake.classify.corrections import correction_examples, write_jsonl
     from intake.classify.modelbuild import DEFAULT_CORPUS_DIR
+    from intake.store.db import DatabaseNotReady, ensure_current, make_engine, make_session_factory
 
     try:
         engine = make_engine(settings_from_args(args).database.url)

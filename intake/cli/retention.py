@@ -23,8 +23,8 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from intake.cases.db import DatabaseNotReady, ensure_current, make_engine, make_session_factory
     from intake.cases.retention import purge_expired
+    from intake.store.db import DatabaseNotReady, ensure_current, make_engine, make_session_factory
 
     try:
         settings = settings_from_args(args)

@@ -23,9 +23,9 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from intake.cases.db import DatabaseNotReady
     from intake.classify import RuleError
     from intake.daemon import Worker
+    from intake.store.db import DatabaseNotReady
 
     try:
         settings = settings_with_mailboxes(args)

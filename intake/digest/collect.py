@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, DigestRun, Message, OutboxItem
 from intake.cases.urgency import calendar_of, is_running, working_days_until
 from intake.config import MailboxSettings, Settings
 from intake.outbound.stafftemplates import requester_text, safe_text
 from intake.rights import RIGHTS
+from intake.store.models import Case, DigestRun, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 
 ALL = "all"  # the scope of a combined digest
 SECTIONS = ("overdue", "due_soon", "extension", "identity", "review", "new", "failures")

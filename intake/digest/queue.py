@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, DigestRun, Message, OutboxItem
 from intake.config import ConfigError, MailboxSettings, Settings
 from intake.digest.collect import ALL, collect_digest, scope_mailboxes
 from intake.digest.render import render_digest, scope_name
 from intake.outbound.outbox import pending_item
 from intake.outbound.staffmail import build_staff_mail, staff_message_id
+from intake.store.models import Case, DigestRun, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 
 log = logging.getLogger(__name__)
 

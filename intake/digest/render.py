@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from intake.cases.deadlines import BRUSSELS
 from intake.digest.collect import ALL, Digest, DigestLine, Reason, Section
 from intake.outbound.render import format_long_date
 from intake.outbound.stafftemplates import (
@@ -16,6 +15,7 @@ from intake.outbound.stafftemplates import (
     staff_words,
     text_environment,
 )
+from intake.store.timezone import BRUSSELS
 
 # Section colours (HTML only): red for what is late or lost, amber for soon, calm for the rest.
 COLOURS = {

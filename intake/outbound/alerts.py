@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case
 from intake.config import MailboxSettings
 from intake.outbound.staffmail import StaffMail, build_staff_mail, staff_message_id
 from intake.outbound.stafftemplates import (
@@ -15,6 +13,8 @@ from intake.outbound.stafftemplates import (
     staff_words,
     text_environment,
 )
+from intake.store.models import Case
+from intake.store.timezone import BRUSSELS
 
 
 def build_overdue_alert(case: Case, mailbox: MailboxSettings, recipient: str, today: date,

@@ -10,8 +10,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.cases.deadlines import BRUSSELS
-from intake.cases.models import Case, Message, OutboxItem
 from intake.config import MailboxSettings
 from intake.outbound.outbox import pending_item
 from intake.outbound.render import (
@@ -26,6 +24,8 @@ from intake.outbound.render import (
     template_environment,
     words_for,
 )
+from intake.store.models import Case, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
 
 EXTENSION_NOTICE = "extension_notice"
 IDENTITY_CONFIRMATION = "identity_confirmation"

@@ -18,8 +18,8 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.cases.models import Event, OutboxItem
 from intake.outbound.transport import TransportError
+from intake.store.models import Event, OutboxItem
 
 log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=15)

@@ -18,7 +18,6 @@ from email.utils import format_datetime, make_msgid
 from functools import cache, cached_property
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 import yaml
@@ -26,8 +25,8 @@ import yaml
 from intake.config import MailboxSettings
 from intake.message import MSGID_RE, ParsedMessage
 from intake.rights import LANGUAGES
+from intake.store.timezone import BRUSSELS
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 VTC_URL = "https://www.vlaamsetoezichtcommissie.be"
 KINDS = ("request", "question")
 SUBJECT_MAX = 120

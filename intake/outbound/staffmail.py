@@ -10,8 +10,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
-from intake.cases.deadlines import BRUSSELS
 from intake.outbound.render import clean_header_text, header_names
+from intake.store.timezone import BRUSSELS
 
 _HEADERS = frozenset({
     "from", "to", "subject", "date", "message-id", "auto-submitted", "x-auto-response-suppress",

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import intake.cases.models
+import intake.store.models
 
 
 revision: str = "0001"
@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("requester_address", sa.String(length=320), nullable=False),
         sa.Column("requester_name", sa.String(length=200), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
-        sa.Column("received_at", intake.cases.models.UtcDateTime(), nullable=False),
+        sa.Column("received_at", intake.store.models.UtcDateTime(), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("target_date", sa.Date(), nullable=True),
         sa.Column("clock_suspended_on", sa.Date(), nullable=True),
@@ -43,8 +43,8 @@ def upgrade() -> None:
         sa.Column("confidence", sa.Float(), nullable=False),
         sa.Column("needs_review", sa.Boolean(), nullable=False),
         sa.Column("review_reason", sa.String(length=300), nullable=True),
-        sa.Column("created_at", intake.cases.models.UtcDateTime(), nullable=False),
-        sa.Column("closed_at", intake.cases.models.UtcDateTime(), nullable=True),
+        sa.Column("created_at", intake.store.models.UtcDateTime(), nullable=False),
+        sa.Column("closed_at", intake.store.models.UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case")),
         sa.UniqueConstraint(
             "mailbox_key", "year", "seq", name=op.f("uq_case_mailbox_key_year_seq")
@@ -65,9 +65,9 @@ def upgrade() -> None:
         sa.Column("uidvalidity", sa.BigInteger(), nullable=True),
         sa.Column("last_uid", sa.BigInteger(), nullable=False),
         sa.Column("lease_holder", sa.String(length=120), nullable=True),
-        sa.Column("lease_until", intake.cases.models.UtcDateTime(), nullable=True),
-        sa.Column("last_poll_at", intake.cases.models.UtcDateTime(), nullable=True),
-        sa.Column("updated_at", intake.cases.models.UtcDateTime(), nullable=False),
+        sa.Column("lease_until", intake.store.models.UtcDateTime(), nullable=True),
+        sa.Column("last_poll_at", intake.store.models.UtcDateTime(), nullable=True),
+        sa.Column("updated_at", intake.store.models.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("mailbox_key", "folder", name=op.f("pk_mailbox_state")),
     )
     op.create_table(
@@ -99,7 +99,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("duplicate_of_id", sa.Integer(), nullable=True),
         sa.Column("case_id", sa.Integer(), nullable=True),
-        sa.Column("received_at", intake.cases.models.UtcDateTime(), nullable=False),
+        sa.Column("received_at", intake.store.models.UtcDateTime(), nullable=False),
         sa.Column("from_address", sa.String(length=320), nullable=False),
         sa.Column("from_name", sa.String(length=200), nullable=False),
         sa.Column("subject", sa.String(length=500), nullable=False),
@@ -109,7 +109,7 @@ def upgrade() -> None:
         sa.Column("triage", sa.JSON(), nullable=True),
         sa.Column("body_text", sa.Text(), nullable=True),
         sa.Column("quarantine_reason", sa.String(length=500), nullable=True),
-        sa.Column("created_at", intake.cases.models.UtcDateTime(), nullable=False),
+        sa.Column("created_at", intake.store.models.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_message_case_id_case")),
         sa.ForeignKeyConstraint(
             ["duplicate_of_id"], ["message.id"], name=op.f("fk_message_duplicate_of_id_message")
@@ -137,7 +137,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("message_pk", sa.Integer(), nullable=True),
-        sa.Column("at", intake.cases.models.UtcDateTime(), nullable=False),
+        sa.Column("at", intake.store.models.UtcDateTime(), nullable=False),
         sa.Column("actor", sa.String(length=120), nullable=False),
         sa.Column("type", sa.String(length=40), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
@@ -163,12 +163,12 @@ def upgrade() -> None:
         sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", intake.cases.models.UtcDateTime(), nullable=False),
-        sa.Column("claimed_at", intake.cases.models.UtcDateTime(), nullable=True),
+        sa.Column("next_attempt_at", intake.store.models.UtcDateTime(), nullable=False),
+        sa.Column("claimed_at", intake.store.models.UtcDateTime(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("result", sa.String(length=500), nullable=True),
-        sa.Column("created_at", intake.cases.models.UtcDateTime(), nullable=False),
-        sa.Column("sent_at", intake.cases.models.UtcDateTime(), nullable=True),
+        sa.Column("created_at", intake.store.models.UtcDateTime(), nullable=False),
+        sa.Column("sent_at", intake.store.models.UtcDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_outbox_case_id_case")),
         sa.ForeignKeyConstraint(
             ["reply_to_pk"], ["message.id"], name=op.f("fk_outbox_reply_to_pk_message")

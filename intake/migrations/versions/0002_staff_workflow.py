@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import intake.cases.models
+import intake.store.models
 
 
 revision: str = '0002'
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('outbox_id', sa.Integer(), nullable=True),
     sa.Column('counts', sa.JSON(), nullable=True),
-    sa.Column('created_at', intake.cases.models.UtcDateTime(), nullable=False),
+    sa.Column('created_at', intake.store.models.UtcDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], name=op.f('fk_digest_run_outbox_id_outbox')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_digest_run')),
     sa.UniqueConstraint('scope', 'period', 'kind', name=op.f('uq_digest_run_scope_period_kind'))
