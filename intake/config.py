@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,15 @@ _KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
 class ConfigError(ValueError):
-    """A settings problem, phrased as: file, key, what is wrong."""
+    """A settings problem, phrased as: file, key, what is wrong.
+
+    When a file has several problems, `problems` holds every one (this error is the first).
+    """
 
     def __init__(self, source: str, key: str, problem: str) -> None:
         super().__init__(f"{source}: {key}: {problem}")
         self.source, self.key, self.problem = source, key, problem
+        self.problems: list[ConfigError] = [self]
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,18 @@ class RunSettings:
     poll_seconds: int = 60
     outbox_seconds: int = 30
     state_dir: str = "var"
+    # This many failed passes in a row make a mailbox "degraded" (status, log error, digest).
+    failures_degraded: int = 3
+    # A pass running longer than this is stuck: the systemd watchdog pings stop (restart).
+    stuck_poll_seconds: int = 900
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Prometheus metrics: an HTTP endpoint, or a file for node-exporter's textfile collector."""
+
+    listen: str = ""  # "127.0.0.1:9468"; empty: no endpoint
+    textfile: str = ""  # e.g. /var/lib/prometheus/node-exporter/dpo_intake.prom; empty: none
 
 
 @dataclass(frozen=True)
@@ -208,6 +225,7 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     def staff_for(self, mailbox_key: str) -> tuple[str, ...]:
         """Who receives the digest and alerts of one mailbox: [digest] to plus its own staff."""
@@ -267,16 +285,30 @@ def load_settings(path: str | Path) -> Settings:
 
 
 def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = None) -> Settings:
-    """Validate a decoded TOML document."""
-    r = _Reader(data, source, "")
+    """Validate a decoded TOML document; every problem is found before one is raised."""
+    problems: list[ConfigError] = []
+    try:
+        settings = _parse_settings(_Reader(data, source, "", problems), base_dir)
+    except ConfigError as exc:  # a problem the parse could not go on after
+        problems.append(exc)
+        settings = None
+    if problems:
+        first = problems[0]
+        first.problems = problems
+        raise first
+    assert settings is not None
+    return settings
+
+
+def _parse_settings(r: _Reader, base_dir: Path | None) -> Settings:
     r.allow(
         "database", "smtp", "trust", "mailbox", "run", "rules", "own_addresses", "model",
-        "identity", "digest", "reminders", "retention",
+        "identity", "digest", "reminders", "retention", "metrics",
     )
     base = base_dir or Path.cwd()
 
     db = r.table("database")
-    database = DatabaseSettings(url=_sqlite_relative(db.str("url", DatabaseSettings.url), base))
+    database = DatabaseSettings(url=_sqlite_relative(_database_url(db), base))
     db.done()
 
     s = r.table("smtp")
@@ -309,8 +341,18 @@ def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = No
         poll_seconds=rn.int("poll_seconds", 60, minimum=1),
         outbox_seconds=rn.int("outbox_seconds", 30, minimum=1),
         state_dir=_relative(rn.str("state_dir", "var"), base),
+        failures_degraded=rn.int("failures_degraded", RunSettings.failures_degraded, minimum=1),
+        stuck_poll_seconds=rn.int("stuck_poll_seconds", RunSettings.stuck_poll_seconds,
+                                  minimum=10),
     )
     rn.done()
+
+    mt = r.table("metrics")
+    metrics = MetricsSettings(
+        listen=_listen(mt, "listen"),
+        textfile=_relative(mt.str("textfile", ""), base),
+    )
+    mt.done()
 
     rules = r.table("rules")
     rules_dir = _relative(rules.str("dir", str(DEFAULT_RULES_DIR)), base)
@@ -359,7 +401,7 @@ def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = No
             r.fail("mailbox", f"reference_prefix {prefix!r} is used twice")
     own = tuple(a.lower() for a in r.str_list("own_addresses", ()))
     return Settings(
-        source=source,
+        source=r.source,
         database=database,
         smtp=smtp,
         trust=trust,
@@ -372,18 +414,45 @@ def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = No
         digest=digest,
         reminders=reminders,
         retention=retention,
+        metrics=metrics,
     )
+
+
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+def _database_url(r: _Reader) -> str:
+    """A URL SQLAlchemy can open with the drivers we install: sqlite:/// or postgresql+psycopg://."""
+    url = r.str("url", DatabaseSettings.url)
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme in ("postgres", "postgresql+psycopg2", "postgres+psycopg"):
+        r.fail("url", f"scheme {scheme!r} does not work here: write postgresql+psycopg://"
+               f"{url.partition('://')[2] and '…'}")
+    elif scheme not in DATABASE_SCHEMES:
+        r.fail("url", f"{url.split('@')[-1]!r} is not a database URL: use "
+               "sqlite:////absolute/path.db or postgresql+psycopg://user@host/dbname")
+    return url
+
+
+def _listen(r: _Reader, name: str) -> str:
+    """HOST:PORT for a local HTTP endpoint (empty: off)."""
+    value = r.str(name, "")
+    if value:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            r.fail(name, f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:9468)")
+    return value
 
 
 def _mailbox(m: _Reader, base: Path) -> MailboxSettings:
     key = m.str("key", required=True)
-    if not _KEY_RE.match(key):
+    if key and not _KEY_RE.match(key):
         m.fail("key", "use lower-case letters, digits, - or _ (at most 32)")
     address = m.str("address", required=True)
-    if "@" not in address:
+    if address and "@" not in address:
         m.fail("address", f"{address!r} is not an e-mail address")
     prefix = m.str("reference_prefix", required=True)
-    if not re.fullmatch(r"[A-Z][A-Z0-9-]{1,20}", prefix):
+    if prefix and not re.fullmatch(r"[A-Z][A-Z0-9-]{1,20}", prefix):
         m.fail("reference_prefix", "use upper-case letters, digits and - (e.g. DPO-AGO)")
     languages = m.str_list("reply_languages", ("nl",))
     for lang in languages:
@@ -494,18 +563,29 @@ def _sqlite_relative(url: str, base: Path) -> str:
 class _Reader:
     """Typed access to one TOML table that remembers which keys were read."""
 
-    def __init__(self, data: Any, source: str, path: str) -> None:
+    def __init__(self, data: Any, source: str, path: str,
+                 problems: list[ConfigError] | None = None) -> None:
         self.source, self.path = source, path
+        # Shared by a document's readers: a problem is noted and the default used, so one run
+        # finds them all. Without it (None), the first problem raises.
+        self.problems = problems
         if not isinstance(data, dict):
-            raise ConfigError(source, path or "-", "must be a table")
+            error = ConfigError(source, path or "-", "must be a table")
+            if problems is None or not path:
+                raise error
+            problems.append(error)
+            data = {}
         self.data: dict[str, Any] = data
         self.used: set[str] = set()
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
 
-    def fail(self, name: str, problem: str):
-        raise ConfigError(self.source, self.key(name), problem)
+    def fail(self, name: str, problem: str) -> None:
+        error = ConfigError(self.source, self.key(name), problem)
+        if self.problems is None:
+            raise error
+        self.problems.append(error)
 
     def has(self, name: str) -> bool:
         return name in self.data
@@ -513,7 +593,8 @@ class _Reader:
     def allow(self, *names: str) -> None:
         for name in self.data:
             if name not in names:
-                self.fail(name, f"unknown key (known: {', '.join(names)})")
+                self.fail(name, f"unknown key{_did_you_mean(name, names)} "
+                          f"(known: {', '.join(names)})")
 
     def _get(self, name: str, default: Any, required: bool = False) -> Any:
         self.used.add(name)
@@ -527,44 +608,52 @@ class _Reader:
         value = self._get(name, default, required)
         if not isinstance(value, str):
             self.fail(name, f"must be a string, not {type(value).__name__}")
+            return default
         return value
 
     def bool(self, name: str, default: bool) -> bool:
         value = self._get(name, default)
         if not isinstance(value, bool):
             self.fail(name, "must be true or false")
+            return default
         return value
 
     def int(self, name: str, default: int, minimum: int | None = None) -> int:
         value = self._get(name, default)
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(name, f"must be a whole number, not {value!r}")
+            return default
         if minimum is not None and value < minimum:
             self.fail(name, f"must be at least {minimum}")
+            return default
         return value
 
     def number(self, name: str, default: float) -> float:
         value = self._get(name, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             self.fail(name, f"must be a positive number, not {value!r}")
+            return float(default)
         return float(value)
 
     def port(self, name: str, default: int) -> int:
         value = self.int(name, default)
         if not 1 <= value <= 65535:
             self.fail(name, f"{value} is not a TCP port")
+            return default
         return value
 
     def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
         value = self.str(name, default)
         if value not in options:
             self.fail(name, f"{value!r} is not one of: {', '.join(options)}")
+            return default
         return value
 
     def str_list(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
         value = self._get(name, default)
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             self.fail(name, "must be a list of strings")
+            return default
         return tuple(value)
 
     def secret(self, prefix: str) -> Secret:
@@ -580,16 +669,25 @@ class _Reader:
         return Secret(env=env or None, credential=credential or None)
 
     def table(self, name: str) -> _Reader:
-        return _Reader(self._get(name, {}), self.source, self.key(name))
+        return _Reader(self._get(name, {}), self.source, self.key(name), self.problems)
 
     def table_list(self, name: str) -> list[_Reader]:
         value = self._get(name, [])
         if not isinstance(value, list):
             self.fail(name, "must be an array of tables ([[mailbox]])")
-        return [_Reader(v, self.source, f"{self.key(name)}[{i}]") for i, v in enumerate(value)]
+            return []
+        return [_Reader(v, self.source, f"{self.key(name)}[{i}]", self.problems)
+                for i, v in enumerate(value)]
 
     def done(self) -> None:
         """Unknown keys are errors: a typo must not silently fall back to a default."""
         for name in self.data:
             if name not in self.used:
-                self.fail(name, "unknown key")
+                self.fail(name, f"unknown key{_did_you_mean(name, self.used)}")
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

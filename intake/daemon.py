@@ -19,12 +19,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.classify.reload import RulesReloader
 from intake.config import MailboxSettings, Settings
+from intake.health import record_pass
+from intake.metrics import Metrics
 from intake.outbound.outbox import FlushStats, Transport, flush_outbox
 from intake.outbound.transport import open_transport
 from intake.processor import LeaseHeld, PassStats, Processor
+from intake.service import Watchdog, sd_notify, watchdog_interval
 from intake.source import open_source
 from intake.source.base import SourceError
 from intake.store.db import ensure_current, make_engine, make_session_factory
+from intake.store.timezone import BRUSSELS
 from intake.triage import TriagePipeline
 
 log = logging.getLogger(__name__)
@@ -63,15 +67,44 @@ class Worker:
         self.stop = threading.Event()
         options = {"worker_id": f"{socket.gethostname()}:{os.getpid()}", **(processor_kwargs or {})}
         self.processor = Processor(settings, self.sessions, self.pipeline, **options)
+        self.metrics = Metrics()
+        self.metrics.watch_database(settings, self.sessions)
+        self.processor.observe_triage = self.metrics.observe_triage
+        self.watchdog = Watchdog(settings.run.stuck_poll_seconds)
+        self.last_pass: dict[str, datetime] = {}
 
     def poll(self, mailbox: MailboxSettings) -> PassStats:
-        """One pass over one mailbox; a source failure or a held lease is logged, then raised."""
+        """One pass over one mailbox; a source failure or a held lease is logged, then raised.
+
+        Every pass is noted in the mailbox's health (status, metrics, digest) and watched by the
+        watchdog, so a pass that hangs stops the systemd watchdog pings.
+        """
+        started, clock = datetime.now(UTC), time.perf_counter()
+        self.watchdog.started(f"poll-{mailbox.key}")
+        error: str | None = None
         try:
             stats = self.processor.process_mailbox(mailbox, open_source(mailbox), self.stop)
         except (SourceError, LeaseHeld) as exc:
-            log.error("mailbox not processed", extra={"mailbox": mailbox.key, "error": str(exc)})
+            error = str(exc)
+            log.error("mailbox not processed", extra={"mailbox": mailbox.key, "error": error})
             raise
-        log.info(
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self.watchdog.finished(f"poll-{mailbox.key}")
+            seconds = time.perf_counter() - clock
+            if error is not None:
+                self.metrics.observe_pass(mailbox.key, seconds, ok=False)
+            record_pass(self.sessions, mailbox.key, started, error, self.processor.worker_id,
+                        self.settings.run.failures_degraded)
+        self.metrics.observe_pass(mailbox.key, seconds, ok=True, dispositions=stats.dispositions,
+                                  cases_opened=stats.cases_opened)
+        self.last_pass[mailbox.key] = datetime.now(UTC)
+        # An empty pass is routine (every poll interval): debug, so the journal keeps the news.
+        level = logging.INFO if stats.seen or stats.quarantined else logging.DEBUG
+        log.log(
+            level,
             "mailbox pass done",
             extra={
                 "mailbox": mailbox.key,
@@ -88,6 +121,7 @@ class Worker:
         stats = flush_outbox(
             self.sessions, self._transport, self.settings.smtp.max_attempts, stop=self.stop
         )
+        self.metrics.observe_flush(stats.sent, stats.failed, stats.uncertain, stats.retried)
         if stats.sent or stats.retried or stats.failed or stats.uncertain:
             log.info("outbox flushed", extra=vars(stats))
         return stats
@@ -186,19 +220,56 @@ class Worker:
                 coalesce=True,
                 misfire_grace_time=3600,
             )
+        interval = watchdog_interval()
+        if interval:
+            scheduler.add_job(self.ping_watchdog, "interval", seconds=interval, id="watchdog",
+                              max_instances=1, coalesce=True)
+        if self.settings.metrics.textfile:
+            scheduler.add_job(self._write_metrics, "interval", seconds=60, id="metrics",
+                              max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+        if self.settings.metrics.listen:
+            self.metrics.serve(self.settings.metrics.listen)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop.set())
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, lambda *_: self._reload_soon(scheduler))
         scheduler.start()
-        _sd_notify("READY=1")
+        sd_notify("READY=1\nSTATUS=" + self.status_line())
         log.info("intake running", extra={"mailboxes": ",".join(m.key for m in self.mailboxes)})
         self.stop.wait()
-        _sd_notify("STOPPING=1")
+        sd_notify("STOPPING=1")
         log.info("stopping: finishing the batch in hand")
         scheduler.shutdown(wait=True)
         self.engine.dispose()
         log.info("stopped")
+
+    def status_line(self) -> str:
+        """The one line `systemctl status` shows: mailboxes, last pass, outbox backlog."""
+        from sqlalchemy import func, select
+
+        from intake.store.models import OutboxItem
+
+        last = max(self.last_pass.values(), default=None)
+        when = last.astimezone(BRUSSELS).strftime("%H:%M") if last else "not yet"
+        try:
+            with self.sessions() as session:
+                pending = session.scalar(select(func.count()).select_from(OutboxItem).where(
+                    OutboxItem.status.in_(("pending", "retrying")))) or 0
+            outbox = f"outbox {pending} pending"
+        except Exception:
+            outbox = "database unreachable"
+        return f"{len(self.mailboxes)} mailboxes, last poll {when}, {outbox}"
+
+    def ping_watchdog(self) -> bool:
+        """WATCHDOG=1 with a fresh STATUS line, unless a pass is stuck."""
+        self.watchdog.status_line = self.status_line()
+        return self.watchdog.ping()
+
+    def _write_metrics(self) -> None:
+        try:
+            self.metrics.write_textfile(self.settings.metrics.textfile)
+        except OSError as exc:
+            log.warning("metrics file not written", extra={"error": str(exc)})
 
     def digests(self) -> list[Any]:
         """Queue the staff digests of this period (never twice), then deliver them."""
@@ -252,17 +323,3 @@ class Worker:
             pass  # logged in poll(); the next interval tries again
         except Exception:
             log.exception("mailbox pass failed", extra={"mailbox": mailbox.key})
-
-
-def _sd_notify(state: str) -> None:
-    """Tell systemd (Type=notify) about our state; a no-op outside systemd."""
-    address = os.environ.get("NOTIFY_SOCKET")
-    if not address:
-        return
-    if address.startswith("@"):
-        address = "\0" + address[1:]
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.sendto(state.encode(), address)
-        except OSError as exc:
-            log.warning("sd_notify failed", extra={"error": str(exc)})

@@ -1,8 +1,13 @@
-"""Structured log lines: `time level logger message key=value …` from the record's extra fields."""
+"""Structured logs: `time level logger message key=value …` on a terminal, native journald
+records (priority per level, one field per extra) under systemd."""
 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import socket
+import struct
 import sys
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -41,9 +46,99 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+JOURNAL_SOCKET = "/run/systemd/journal/socket"
+# syslog priorities (journald's PRIORITY field) per logging level
+_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6,
+             logging.DEBUG: 7}
+# extra fields with a journald name of their own (the rest are upper-cased)
+_FIELD_NAMES = {"mailbox": "MAILBOX", "case": "CASE_REF", "uid": "MESSAGE_UID",
+                "folder": "IMAP_FOLDER"}
+_FIELD_RE = re.compile(r"[^A-Z0-9_]")
+
+
+def journal_field(name: str) -> str:
+    """A journald field name for an extra: upper case, [A-Z0-9_], not starting with _ or a digit."""
+    field = _FIELD_NAMES.get(name) or _FIELD_RE.sub("_", name.upper()).lstrip("_")
+    if not field or field[0].isdigit():
+        field = "X_" + field
+    return field[:64]
+
+
+def _priority(levelno: int) -> int:
+    for level in sorted(_PRIORITY, reverse=True):
+        if levelno >= level:
+            return _PRIORITY[level]
+    return 7
+
+
+class JournalHandler(logging.Handler):
+    """Sends each record to journald over its native protocol: MESSAGE (the key=value line,
+    without a timestamp: journald keeps its own), PRIORITY, and one field per extra
+    (MAILBOX, CASE_REF, MESSAGE_UID, …). Falls back to stderr when the socket refuses."""
+
+    def __init__(self, address: str = JOURNAL_SOCKET, identifier: str = "intake") -> None:
+        super().__init__()
+        self.address = address
+        self.identifier = identifier
+        self.setFormatter(KeyValueFormatter("%(name)s %(message)s"))
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            payload = self.payload(record)
+            self._sock.sendto(payload, self.address)
+        except OSError:
+            sys.stderr.write(f"<{_priority(record.levelno)}>{self.format(record)}\n")
+        except Exception:
+            self.handleError(record)
+
+    def payload(self, record: logging.LogRecord) -> bytes:
+        fields: list[tuple[str, str]] = [
+            ("MESSAGE", self.format(record)),
+            ("PRIORITY", str(_priority(record.levelno))),
+            ("SYSLOG_IDENTIFIER", self.identifier),
+            ("LOGGER", record.name),
+            ("CODE_FILE", record.pathname),
+            ("CODE_LINE", str(record.lineno)),
+            ("CODE_FUNC", record.funcName),
+        ]
+        for name, value in vars(record).items():
+            if name not in _STANDARD:
+                fields.append((journal_field(name), str(value)))
+        return b"".join(_journal_pair(k, v) for k, v in fields)
+
+    def close(self) -> None:
+        self._sock.close()
+        super().close()
+
+
+def _journal_pair(name: str, value: str) -> bytes:
+    data = value.encode("utf-8", "replace")
+    if b"\n" in data:  # the binary form: name, newline, 64-bit little-endian length, data
+        return name.encode() + b"\n" + struct.pack("<Q", len(data)) + data + b"\n"
+    return name.encode() + b"=" + data + b"\n"
+
+
+def under_journald(environ: dict[str, str] | None = None) -> bool:
+    """True when stderr is connected to journald (systemd sets JOURNAL_STREAM=dev:inode)."""
+    env = environ if environ is not None else os.environ
+    stream = env.get("JOURNAL_STREAM", "")
+    if not stream or ":" not in stream:
+        return False
+    try:
+        st = os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stream == f"{st.st_dev}:{st.st_ino}"
+
+
 def setup_logging(verbose: bool = False) -> None:
-    handler = _StderrHandler()
-    handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler: logging.Handler
+    if under_journald() and os.path.exists(JOURNAL_SOCKET):
+        handler = JournalHandler()
+    else:
+        handler = _StderrHandler()
+        handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)

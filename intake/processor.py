@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -53,6 +55,8 @@ class PassStats:
     cases_opened: int = 0
     acknowledgements_queued: int = 0
     errors: list[str] = field(default_factory=list)
+    # recorded messages by what became of them (the triage's disposition), for the metrics
+    dispositions: Counter[str] = field(default_factory=Counter)
 
 
 class _MessageFailed(Exception):
@@ -90,6 +94,8 @@ class Processor:
         # polled by concurrent jobs, each touching only its own key.
         self._lease_set_at: dict[tuple[str, str], datetime] = {}
         self.now = now
+        # Told the wall time and review flag of each triage (the worker's metrics), if set.
+        self.observe_triage: Callable[[float, bool], None] | None = None
 
     def process_mailbox(
         self,
@@ -172,6 +178,7 @@ class Processor:
                 stats.duplicates += 1
             else:
                 stats.recorded += 1
+            stats.dispositions[_disposition(outcome.status, triage)] += 1
             stats.cases_opened += int(outcome.opened_case)
             stats.acknowledgements_queued += int(outcome.acknowledgement_queued)
             log.info(
@@ -184,6 +191,7 @@ class Processor:
                 },
             )
         stats.quarantined += len(quarantined)
+        stats.dispositions["quarantined"] += len(quarantined)
         stats.errors.extend(quarantined.values())
 
     def _record(
@@ -231,7 +239,11 @@ class Processor:
     def _triage(self, fetched: FetchedMessage) -> _Prepared:
         try:
             msg = parse_message(fetched.raw)
-            return fetched, msg, self.pipeline.triage(msg), None
+            started = time.perf_counter()
+            triage = self.pipeline.triage(msg)
+            if self.observe_triage is not None:
+                self.observe_triage(time.perf_counter() - started, triage.needs_review)
+            return fetched, msg, triage, None
         except Exception as exc:  # hostile MIME or a bug in a stage: quarantined, never fatal
             return fetched, None, None, exc
 
@@ -395,6 +407,14 @@ def _runs(prepared: list[_Prepared], careful: bool) -> Iterator[list[_Prepared]]
             run.append(item)
     if run:
         yield run
+
+
+def _disposition(status: str, triage: TriageResult | None) -> str:
+    """What became of a recorded message, in the words of the triage contract."""
+    if status == "duplicate":
+        return "duplicate"
+    found = getattr(triage, "disposition", None) if triage else None
+    return str(found or (triage.kind if triage else "unknown"))
 
 
 def _reason(exc: Exception) -> str:

@@ -29,3 +29,29 @@ def test_unmigrated_database_is_refused_with_the_fix(db_url):
     with pytest.raises(DatabaseNotReady, match="intake db upgrade"):
         ensure_current(engine)
     engine.dispose()
+
+
+def test_migrations_round_trip_down_and_up_again(db_url):
+    """upgrade → downgrade to base, one revision at a time → upgrade: the same schema again."""
+    from intake.store.db import downgrade, known_revisions, upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    revisions = known_revisions()
+    for older in [*reversed(revisions[:-1]), "base"]:
+        downgrade(engine, older)
+        assert current_revision(engine) == (None if older == "base" else older)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()
+
+
+def test_db_downgrade_command_refuses_an_unknown_revision(tmp_path, capsys):
+    from intake.cli import main
+
+    settings = tmp_path / "intake.toml"
+    settings.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/x.db"\n')
+    assert main(["--config", str(settings), "db", "downgrade", "nope"]) == 2
+    assert "unknown revision 'nope'" in capsys.readouterr().err

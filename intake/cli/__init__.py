@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("intake.cli.rules", "lint, test and evaluate the classification rules"),
     "model": ("intake.cli.model", "train the right classifier; export staff corrections"),
     "digest": ("intake.cli.digest", "preview or send the staff digest"),
+    "status": ("intake.cli.status", "health of the service: mailboxes, outbox, database"),
 }
 
 
@@ -57,7 +58,32 @@ def main(argv: list[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:  # a sub-command that was registered as a stub (should not happen)
         parser.error(f"unknown command {args.command!r}")
-    return int(handler(args) or 0)
+    try:
+        return int(handler(args) or 0)
+    except Exception as exc:
+        problem = database_problem(exc)
+        if problem is None:
+            raise
+        print(f"intake: error: {problem}", file=sys.stderr)
+        return 2
+
+
+def database_problem(exc: BaseException) -> str | None:
+    """One line for a database that cannot be reached or is not migrated; None for other errors.
+
+    No traceback for these: they are the operator's to fix, and the line says how.
+    """
+    from intake.store.db import DatabaseNotReady
+
+    if isinstance(exc, DatabaseNotReady):
+        return str(exc)
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        orig = getattr(exc, "orig", None) or exc
+        first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        return f"cannot use the database: {first[:300]}"
+    return None
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 
 from intake.cli.common import fail
 from intake.config import ConfigError, config_path_from, load_settings
@@ -20,6 +21,10 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
         nargs="?",
         help="the settings file (default: --config / $INTAKE_CONFIG / /etc/dpo-intake/intake.toml)",
     )
+    check.add_argument(
+        "--credentials-source", metavar="DIR", default=None,
+        help="where the unit's LoadCredential= files live, to check them outside systemd "
+        "(default: /etc/dpo-intake/credentials)")
     check.set_defaults(handler=run_check)
 
 
@@ -27,10 +32,24 @@ def run_check(args: argparse.Namespace) -> int:
     path = args.file or config_path_from(args.config)
     if path is None:
         return fail("no settings file given")
+    from pathlib import Path
+
+    from intake.configcheck import DEFAULT_CREDENTIALS_SOURCE, environment_problems
+
     try:
         settings = load_settings(path)
     except ConfigError as exc:
-        return fail(str(exc))
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return fail(f"{len(exc.problems)} problem(s) in {path}")
+    source = Path(args.credentials_source) if getattr(args, "credentials_source", None) \
+        else DEFAULT_CREDENTIALS_SOURCE
+    problems = environment_problems(settings, credentials_source=source)
+    errors = [p for p in problems if not p.warning]
+    for problem in problems:
+        print(problem.line(settings.source), file=sys.stderr)
+    if errors:
+        return fail(f"{len(errors)} problem(s) that would fail at run time")
     print(f"{settings.source}: OK")
     print(f"  database: {_safe_url(settings.database.url)}")
     smtp = settings.smtp

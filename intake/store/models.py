@@ -233,3 +233,17 @@ class DigestRun(Base):
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # lines per section
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MailboxHealth(Base):
+    """Per mailbox: how its last passes went, for `intake status`, metrics and the digest."""
+
+    __tablename__ = "mailbox_health"
+
+    mailbox_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_duration_seconds: Mapped[float | None] = mapped_column(Float)
+    worker: Mapped[str | None] = mapped_column(String(120))
