@@ -343,7 +343,7 @@ def _parse_settings(r: _Reader, base_dir: Path | None) -> Settings:
         state_dir=_relative(rn.str("state_dir", "var"), base),
         failures_degraded=rn.int("failures_degraded", RunSettings.failures_degraded, minimum=1),
         stuck_poll_seconds=rn.int("stuck_poll_seconds", RunSettings.stuck_poll_seconds,
-                                  minimum=10),
+                                  minimum=1),
     )
     rn.done()
 

@@ -25,6 +25,9 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
         "--credentials-source", metavar="DIR", default=None,
         help="where the unit's LoadCredential= files live, to check them outside systemd "
         "(default: /etc/dpo-intake/credentials)")
+    check.add_argument(
+        "--file-only", action="store_true",
+        help="check the file alone: not the secrets, folders and model it points to")
     check.set_defaults(handler=run_check)
 
 
@@ -44,7 +47,7 @@ def run_check(args: argparse.Namespace) -> int:
         return fail(f"{len(exc.problems)} problem(s) in {path}")
     source = Path(args.credentials_source) if getattr(args, "credentials_source", None) \
         else DEFAULT_CREDENTIALS_SOURCE
-    problems = environment_problems(settings, credentials_source=source)
+    problems = [] if args.file_only else environment_problems(settings, credentials_source=source)
     errors = [p for p in problems if not p.warning]
     for problem in problems:
         print(problem.line(settings.source), file=sys.stderr)
