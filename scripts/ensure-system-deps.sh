@@ -2,7 +2,8 @@
 # Installs the Debian packages a command needs (when root), or says what to install (otherwise).
 #   ensure-system-deps.sh python   the venv module (python3-venv)
 #   ensure-system-deps.sh ocr      + Tesseract with Dutch, French and German (ID-card copies)
-#   ensure-system-deps.sh test     + Tesseract, Dovecot for the IMAP tests (dovecot-imapd)
+#   ensure-system-deps.sh test     + Tesseract, Dovecot for the IMAP tests (dovecot-imapd),
+#                                    systemd-analyze and libseccomp for the unit checks
 set -euo pipefail
 what=${1:-python}
 need=()
@@ -19,6 +20,9 @@ if [ "$what" = test ]; then
   [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
   command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  # the unit checks (systemd-analyze) and the MemoryDenyWriteExecute check (libseccomp)
+  command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+  ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so' || need+=(libseccomp2)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

@@ -97,6 +97,7 @@ def test_status_and_metrics_follow_an_imap_outage(tmp_path, private_imap, smtp_s
         assert code == 1 and seen["state"] == "degraded"
         assert "3 failed passes in a row" in seen["mailboxes"][0]["problem"]
         assert seen["mailboxes"][0]["last_error"]
+        assert_in_digest(worker, settings, failures=3)
         text = scrape(port)
         assert 'intake_polls_total{mailbox="ago",result="failed"} 3.0' in text
         assert 'intake_mailbox_consecutive_failures{mailbox="ago"} 3.0' in text
@@ -115,6 +116,21 @@ def test_status_and_metrics_follow_an_imap_outage(tmp_path, private_imap, smtp_s
     finally:
         server.shutdown()
         worker.engine.dispose()
+
+
+def assert_in_digest(worker: Worker, settings, failures: int) -> None:
+    """The staff digest lists the mailbox that is not being read, in Dutch."""
+    from datetime import UTC, datetime
+
+    from intake.digest.collect import collect_digest
+    from intake.digest.render import render_digest
+
+    with worker.sessions() as session:
+        digest = collect_digest(session, settings, "ago", datetime.now(UTC))
+    line = digest.section("failures").lines[0]
+    assert line.kind == "mailbox" and line.reason.params["failures"] == failures
+    _subject, text, _html = render_digest(digest, "nl")
+    assert f"mailbox wordt niet gelezen: {failures} mislukte pogingen na elkaar" in text
 
 
 def test_status_is_down_when_the_database_cannot_be_reached(tmp_path, capsys):

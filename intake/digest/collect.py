@@ -14,7 +14,7 @@ from intake.cases.urgency import calendar_of, is_running, working_days_until
 from intake.config import MailboxSettings, Settings
 from intake.outbound.stafftemplates import requester_text, safe_text
 from intake.rights import RIGHTS
-from intake.store.models import Case, DigestRun, Message, OutboxItem
+from intake.store.models import Case, DigestRun, MailboxHealth, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
 
 ALL = "all"  # the scope of a combined digest
@@ -116,7 +116,8 @@ def collect_digest(session: Session, settings: Settings, scope: str, now: dateti
         lines[key].sort(key=lambda line: line.due or date.max)  # the earliest due date first
     lines["identity"].sort(key=lambda line: line.reason.params["since"] if line.reason else today)
     lines["review"] = _review_lines(session, keys, today)
-    lines["failures"] = _failure_lines(session, settings, mailboxes, scope)
+    lines["failures"] = [*_mailbox_lines(session, settings, keys),
+                         *_failure_lines(session, settings, mailboxes, scope)]
     new = session.scalars(
         select(Case).options(selectinload(Case.rights))
         .where(Case.mailbox_key.in_(keys), Case.created_at > since, Case.created_at <= now)
@@ -208,6 +209,28 @@ def _review_lines(session: Session, keys: Sequence[str], today: date) -> list[Di
             reason=Reason("quarantined", {"why": safe_text(m.quarantine_reason, 160)}),
         ))
     return found
+
+
+def _mailbox_lines(session: Session, settings: Settings, keys: Sequence[str]) -> list[DigestLine]:
+    """Mailboxes that failed `[run] failures_degraded` passes in a row: no mail is read there."""
+    rows = session.scalars(
+        select(MailboxHealth).where(
+            MailboxHealth.mailbox_key.in_(keys),
+            MailboxHealth.consecutive_failures >= settings.run.failures_degraded)
+        .order_by(MailboxHealth.mailbox_key)
+    ).all()
+    return [
+        DigestLine(
+            reference=None, mailbox=row.mailbox_key, requester=settings.mailbox(
+                row.mailbox_key).address, rights=(), kind="mailbox",
+            received=(row.last_success_at or row.last_attempt_at or datetime.min).astimezone(
+                BRUSSELS).date() if (row.last_success_at or row.last_attempt_at) else date.min,
+            due=None, status="failing",
+            reason=Reason("mailbox_failing", {"failures": row.consecutive_failures,
+                                              "why": safe_text(row.last_error or "", 160)}),
+        )
+        for row in rows
+    ]
 
 
 def _failure_lines(session: Session, settings: Settings, mailboxes: Sequence[MailboxSettings],

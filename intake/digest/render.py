@@ -115,8 +115,9 @@ def _row(line: DigestLine, language: str, words: Mapping[str, Any]) -> dict[str,
         rights = ", ".join(words["rights"].get(r, r) for r in line.rights)
     else:
         rights = words["question"] if line.kind == "question" else ""
-    when = words["queued_phrase" if line.kind == "outbox" else "received_phrase"].format(
-        date=line.received.isoformat())
+    phrase = {"outbox": "queued_phrase", "mailbox": "last_read_phrase"}.get(line.kind,
+                                                                          "received_phrase")
+    when = words[phrase].format(date=line.received.isoformat())
     return {
         "reference": line.reference or "—",
         "requester": line.requester,
