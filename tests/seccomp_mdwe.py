@@ -1,4 +1,4 @@
-"""systemd's MemoryDenyWriteExecute=yes rebuilt with libseccomp, to run code under it without systemd.
+"""systemd's MemoryDenyWriteExecute=yes rebuilt with libseccomp, to run code under it anywhere.
 
 The filter is the one systemd installs (src/shared/seccomp-util.c,
 seccomp_memory_deny_write_execute): mmap with PROT_WRITE|PROT_EXEC, mprotect/pkey_mprotect adding
@@ -22,7 +22,7 @@ PR_SET_NO_NEW_PRIVS = 38
 SHM_EXEC = 0o100000
 
 
-def SCMP_ACT_ERRNO(code: int) -> int:  # noqa: N802 - the libseccomp macro's name
+def SCMP_ACT_ERRNO(code: int) -> int:
     return 0x00050000 | (code & 0xFFFF)
 
 
@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     install()
-    exec(compile(argv[1], "<mdwe>", "exec"), {"__name__": "__mdwe__"})  # noqa: S102
+    exec(compile(argv[1], "<mdwe>", "exec"), {"__name__": "__mdwe__"})
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from intake.cli import main
-from intake.config import DEFAULT_MODEL_DIR, DEFAULT_RULES_DIR
+from intake.config import DEFAULT_RULES_DIR
 
 BASE = """
 [database]

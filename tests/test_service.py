@@ -3,6 +3,7 @@ silences, and journald's native log protocol."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -43,10 +44,8 @@ def notify_socket():
 def drain(sock: socket.socket, seconds: float) -> list[str]:
     end, got = time.monotonic() + seconds, []
     while time.monotonic() < end:
-        try:
+        with contextlib.suppress(TimeoutError):
             got.append(sock.recv(65536).decode())
-        except TimeoutError:
-            pass
     return got
 
 
@@ -142,7 +141,7 @@ def parse_journal(datagram: bytes) -> dict[str, str]:
     """journald's native protocol, as journald reads it."""
     fields, rest = {}, datagram
     while rest:
-        line, sep, after = rest.partition(b"\n")
+        line, _sep, after = rest.partition(b"\n")
         if b"=" in line:
             name, _, value = line.partition(b"=")
             fields[name.decode()] = value.decode()
@@ -188,17 +187,28 @@ def test_debug_for_nothing_new(tmp_path, imap, smtp_server, caplog):
     """A pass that finds nothing logs at debug: no news is not news in the journal."""
     from intake.config import load_settings
     from intake.daemon import Worker
+    from intake.logs import KeyValueFormatter
     from intake.store.db import make_engine, upgrade
 
     settings = load_settings(write_settings(tmp_path, imap, smtp_server))
     upgrade(make_engine(settings.database.url))
     worker = Worker(settings)
+    sender = ("Marieke Wouters", "marieke.wouters@example.be")
+    subject = "Mijn gegevens bij jullie"
     try:
-        with caplog.at_level(logging.DEBUG, logger="intake.daemon"):
+        with caplog.at_level(logging.DEBUG):
             worker.poll(settings.mailboxes[0])
-            imap.append(mailgen.request("access", "nl", to="dpo.ago@vlaanderen.be", seed=3))
+            imap.append(mailgen.request("access", "nl", to="dpo.ago@vlaanderen.be", seed=3,
+                                        sender=sender, subject=subject))
             worker.poll(settings.mailboxes[0])
+            worker.flush()
     finally:
         worker.engine.dispose()
     passes = [r for r in caplog.records if r.getMessage() == "mailbox pass done"]
     assert [r.levelno for r in passes] == [logging.DEBUG, logging.INFO]
+    # at info and above: no requester address, no subject, no body
+    formatter = KeyValueFormatter("%(levelname)s %(name)s %(message)s")
+    lines = [formatter.format(r) for r in caplog.records if r.levelno >= logging.INFO]
+    assert lines
+    for line in lines:
+        assert "marieke" not in line.lower() and subject not in line, line
