@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.classify.reload import RulesReloader
@@ -321,5 +322,14 @@ class Worker:
             self.poll(mailbox)
         except (SourceError, LeaseHeld):
             pass  # logged in poll(); the next interval tries again
+        except (OperationalError, InterfaceError) as exc:
+            # The database is down: one line per pass (no traceback); `intake status` says down.
+            log.error("mailbox pass failed: database unavailable",
+                      extra={"mailbox": mailbox.key, "error": _first_line(exc)})
         except Exception:
             log.exception("mailbox pass failed", extra={"mailbox": mailbox.key})
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return ((str(orig).strip().splitlines() or [type(orig).__name__])[0])[:300]
