@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from intake.store.enums import LEGAL_CLOCK_KINDS
 from intake.store.models import Case, CaseRight, Event, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
 
@@ -163,7 +164,7 @@ def _clock(case: Case, events: list[Event]) -> dict[str, Any]:
             extension = {"on": data.get("on"), "by": e.actor, "reason": e.reason}
     return {
         "received": case.received_at.astimezone(BRUSSELS).isoformat(),
-        "legal_clock": case.kind == "request",
+        "legal_clock": case.kind in LEGAL_CLOCK_KINDS,
         "due": _iso(case.due_date),
         "target": _iso(case.target_date),
         "suspensions": suspensions,

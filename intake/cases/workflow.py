@@ -25,6 +25,7 @@ from intake.cases.deadlines import (
     due_date,
     extension_allowed,
 )
+from intake.store.enums import LEGAL_CLOCK_KINDS
 from intake.store.models import Case, Event
 
 OUTCOMES = ("answered", "refused", "withdrawn", "forwarded")
@@ -116,7 +117,7 @@ def suspend_clock(session: Session, case: Case, extra_holidays: tuple[str, ...],
     `current` is the running due date when the caller has it (a case just opened), else it is
     derived from the audit trail.
     """
-    if case.kind != "request":
+    if case.kind not in LEGAL_CLOCK_KINDS:
         raise WorkflowError(f"{case.reference} is a {case.kind}: it has no legal clock")
     if case.clock_suspended_on is not None:
         raise WorkflowError(f"the clock of {case.reference} is already suspended")

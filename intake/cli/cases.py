@@ -13,6 +13,7 @@ from typing import Any
 from intake.cli.common import fail, settings_from_args
 from intake.config import ConfigError, Settings
 from intake.rights import RIGHTS
+from intake.store.enums import LEGAL_CLOCK_KINDS
 
 STATUSES = ("open", "awaiting_identity", "closed")
 OUTCOMES = ("answered", "refused", "withdrawn", "forwarded")
@@ -123,7 +124,7 @@ def format_case_table(lines) -> str:
     header = ("REFERENCE", "MAILBOX", "KIND", "RIGHTS", "IDENTITY", "RECEIVED", "DUE", "STATUS")
     rows = [header]
     for c in lines:
-        if c.kind == "request":
+        if c.kind in LEGAL_CLOCK_KINDS:
             due = c.due.isoformat() if c.due else "-"
             due += " (suspended)" if c.suspended else ""
         else:

@@ -14,6 +14,7 @@ from intake.cases.urgency import calendar_of, is_running, working_days_until
 from intake.config import MailboxSettings, Settings
 from intake.outbound.stafftemplates import requester_text, safe_text
 from intake.rights import RIGHTS
+from intake.store.enums import LEGAL_CLOCK_KINDS
 from intake.store.models import Case, DigestRun, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
 
@@ -148,7 +149,7 @@ def case_line(case: Case, reason: Reason | None = None) -> DigestLine:
         received=case.received_at.astimezone(BRUSSELS).date(),
         # While the clock stands still there is no due date to show, only the days left.
         due=None if case.clock_suspended_on is not None
-        else case.due_date if case.kind == "request" else case.target_date,
+        else case.due_date if case.kind in LEGAL_CLOCK_KINDS else case.target_date,
         status=case.status, extended=case.extended,
         assignee=safe_text(case.assignee, 80) if case.assignee else None, reason=reason,
     )
