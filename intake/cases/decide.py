@@ -213,3 +213,39 @@ def _classification_review(triage: TriageResult) -> str:
     """Why the classifier asks for review, for the case and the digest (at most 300 characters)."""
     reasons = triage.classification.review_reasons
     return "; ".join(reasons)[:300] if reasons else "low confidence"
+
+
+class ClockChange(StrEnum):
+    KEEP = "keep"  # the clock goes on as it is (a case to classify that is a request: receipt)
+    START = "start"  # a question becomes a request: the legal clock from the day of receipt
+    CANCEL = "cancel"  # no legal clock any more (a question, or no case at all)
+
+
+@dataclass(frozen=True)
+class Reclassification:
+    """What a person's reclassification does to a case."""
+
+    kind: CaseKind | None  # None: no case (closed with a reason)
+    clock: ClockChange
+    close: bool = False
+
+
+def decide_reclassification(kind: str, rights: Collection[str], no_case: bool = False
+                            ) -> Reclassification:
+    """Staff say what a case is: a request (rights given), a question (none) or no case at all.
+
+    A case to classify that is a request keeps its clock (it has run from receipt all along);
+    a question that becomes a request starts it from the day of receipt; a case that is a
+    question or no case loses the legal clock. Only a case to classify can become no case:
+    any other case is closed with an outcome.
+    """
+    if no_case:
+        if kind != CaseKind.TO_CLASSIFY:
+            raise ValueError(f"only a case to classify can become no case (this is a {kind}); "
+                             "close it with an outcome instead")
+        return Reclassification(None, ClockChange.CANCEL, close=True)
+    if rights:
+        clock = ClockChange.START if kind == CaseKind.QUESTION else ClockChange.KEEP
+        return Reclassification(CaseKind.REQUEST, clock)
+    clock = ClockChange.KEEP if kind == CaseKind.QUESTION else ClockChange.CANCEL
+    return Reclassification(CaseKind.QUESTION, clock)

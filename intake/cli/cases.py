@@ -60,11 +60,16 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
     assign.add_argument("person")
     note = action("note", "add a note to the case's timeline", run_note)
     note.add_argument("text")
-    rc = action("reclassify", "set the rights the case exercises (clears needs-review)",
-                run_reclassify)
-    rc.add_argument("--rights", required=True, metavar="LIST",
-                    help=f"comma-separated, empty for a question: {','.join(RIGHTS)}")
-    rc.add_argument("--reason", default="", help="why (optional)")
+    rc = action("reclassify", "say what the case is: a request (its rights), a question, or "
+                "(a case to classify only) no case; clears needs-review", run_reclassify)
+    what = rc.add_mutually_exclusive_group(required=True)
+    what.add_argument("--rights", metavar="LIST",
+                      help=f"comma-separated, empty for a question: {','.join(RIGHTS)}")
+    what.add_argument("--question", action="store_true",
+                      help="a question or remark: no legal clock, the service target applies")
+    what.add_argument("--no-case", action="store_true",
+                      help="a case to classify that is nobody's request: closed with --reason")
+    rc.add_argument("--reason", default="", help="why (required with --no-case)")
     ident = action("identity", "proof of identity came by post or at the desk: the clock runs "
                    "on and the requester gets the new due date", run_identity)
     ident.add_argument("--received", required=True, metavar="HOW",
@@ -285,8 +290,10 @@ def run_reclassify(args: argparse.Namespace) -> int:
     from intake.cases.operations import parse_rights, reclassify
 
     def op(session, case, mailbox, actor, now) -> str:
-        rights = parse_rights([args.rights])
-        reclassify(session, case, mailbox, rights, actor, now, args.reason)
+        rights = [] if args.question or args.no_case else parse_rights([args.rights])
+        reclassify(session, case, mailbox, rights, actor, now, args.reason, no_case=args.no_case)
+        if args.no_case:
+            return "no case: closed (no_case), the legal clock cancelled"
         report = f"rights {', '.join(rights) or 'none'} ({case.kind})"
         if case.kind == "request":
             report += f", due {case.due_date}"
