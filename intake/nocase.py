@@ -21,8 +21,9 @@ INVOICE = "invoice"
 CALENDAR = "calendar"
 NEWSLETTER = "newsletter"
 PHISHING = "phishing"
+SPAM = "spam"
 AUTOMATED = "automated"
-KINDS = (INVOICE, CALENDAR, NEWSLETTER, PHISHING, AUTOMATED)
+KINDS = (INVOICE, CALENDAR, NEWSLETTER, PHISHING, SPAM, AUTOMATED)
 
 # "Fwd:", "Doorst:", "TR:", "WG:", "Re:", "Antw:", "AW:" in front of a subject: a person sent it on.
 _FORWARD_OR_REPLY = re.compile(r"^\s*(?:fwd?|doorst|tr|wg|re|antw|aw|sv)\s*:", re.I)
@@ -68,6 +69,17 @@ _RISKY_EXTENSIONS = (".html", ".htm", ".shtml", ".svg", ".zip", ".rar", ".7z", "
                      ".exe", ".scr", ".js", ".vbs", ".bat", ".cmd", ".lnk", ".hta", ".jar",
                      ".docm", ".xlsm", ".pptm", ".one")
 
+# Advertising spam: several of these next to a link, and no request in sight (the triage asks
+# the classifier first). One phrase alone never counts.
+_SPAM_PHRASES = re.compile(
+    r"\b(?:you have been selected|exclusive (?:prize|offer|deal)|claim (?:it|your prize|now)|"
+    r"congratulations|limited time offer|offer expires|act now|100% free|winner|"
+    r"u bent geselecteerd|exclusieve prijs|claim hem|proficiat|voor de actie afloopt|"
+    r"vous avez été sélectionné|félicitations|offre exclusive|gagnant|"
+    r"sie wurden ausgewählt|herzlichen glückwunsch|exklusive(?:r|s)? (?:preis|angebot)|gewinner)\b",
+    re.I,
+)
+
 _NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|noreply-[\w.-]+|donotreply)$", re.I)
 _SYSTEM_LOCAL_PARTS = frozenset({
     "notification", "notifications", "notify", "alerts", "alert", "monitoring", "system",
@@ -105,6 +117,7 @@ def no_case_evidence(
         _calendar(msg),
         None if _sent_on_by_person(msg) else _invoice(msg),
         None if _sent_on_by_person(msg) else _newsletter(msg),
+        None if _sent_on_by_person(msg) else _spam(msg),
     ):
         if found is not None:
             return found
@@ -168,6 +181,14 @@ def _newsletter(msg: ParsedMessage) -> NoCaseEvidence | None:
     if len(seen) < 2:
         return None
     return NoCaseEvidence(NEWSLETTER, tuple(seen))
+
+
+def _spam(msg: ParsedMessage) -> NoCaseEvidence | None:
+    text = f"{msg.subject}\n{msg.text}"
+    phrases = sorted({m.group(0).lower() for m in _SPAM_PHRASES.finditer(text)})
+    if len(phrases) < 2 or not _LINK.search(text + (msg.html or "")):
+        return None
+    return NoCaseEvidence(SPAM, (f"advertising: a link and {', '.join(phrases[:3])}",))
 
 
 def _phishing(

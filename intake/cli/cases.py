@@ -60,6 +60,23 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
     assign.add_argument("person")
     note = action("note", "add a note to the case's timeline", run_note)
     note.add_argument("text")
+    op = action("open", "open a case by hand: a request by post, phone or at the counter "
+                "(same references, clock, register and audit as mail)", run_open_manual,
+                reference=False)
+    op.add_argument("--mailbox", required=True, metavar="KEY")
+    op.add_argument("--received", required=True, type=_moment, metavar="DATE",
+                    help="when it reached the controller (ISO date or datetime, Brussels)")
+    op.add_argument("--requester", required=True, metavar='"NAME <ADDRESS>"',
+                    help="the requester; the address may be left out for a letter")
+    op.add_argument("--rights", required=True, metavar="LIST",
+                    help=f"comma-separated: {','.join(RIGHTS)}")
+    op.add_argument("--file", metavar="SCAN",
+                    help="a scanned letter or ID copy: checked for identity, not kept")
+    op.add_argument("--channel", default="post", choices=("post", "phone", "counter", "mail"))
+    op.add_argument("--language", default="nl", choices=("nl", "fr", "en", "de"))
+    op.add_argument("--acknowledge", action="store_true",
+                    help="queue the acknowledgement to the requester's address")
+    op.add_argument("--reason", default="", help="a note for the audit trail")
     rc = action("reclassify", "say what the case is: a request (its rights), a question, or "
                 "(a case to classify only) no case; clears needs-review", run_reclassify)
     what = rc.add_mutually_exclusive_group(required=True)
@@ -94,6 +111,17 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
                     help="received on or before DATE")
     ex.add_argument("--mailbox", metavar="KEY")
     ex.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+
+
+def _moment(text: str) -> datetime:
+    """An ISO date or datetime; Brussels time when no offset is given (a date: its start)."""
+    from intake.store.timezone import BRUSSELS
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date or datetime (ISO)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=BRUSSELS)
 
 
 def _open(args: argparse.Namespace) -> tuple[Settings, Any]:
@@ -303,6 +331,56 @@ def run_reclassify(args: argparse.Namespace) -> int:
         return report
 
     return _change(args, op)
+
+
+def run_open_manual(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from intake.cases.manual import check_scan, open_case, parse_requester
+    from intake.cases.operations import parse_rights
+    from intake.cases.workflow import WorkflowError
+    from intake.store.db import DatabaseNotReady
+    from intake.store.enums import CaseKind
+
+    try:
+        actor = _actor(args)
+        settings, sessions = _open(args)
+        mailbox = settings.mailbox(args.mailbox)
+    except (ConfigError, DatabaseNotReady, ValueError) as exc:
+        return fail(str(exc))
+    now = datetime.now(UTC)
+    try:
+        rights = parse_rights([args.rights])
+        if not rights:
+            raise WorkflowError("name at least one right (a question is not opened by hand)")
+        name, address = parse_requester(args.requester)
+        identity = None
+        if args.file:
+            from intake.identity import build_checker
+
+            identity = check_scan(Path(args.file), build_checker(settings))
+        reason = f"opened by hand: request received by {args.channel}"
+        if args.reason.strip():
+            reason += f"; {args.reason.strip()}"
+        with sessions() as session, session.begin():
+            opened = open_case(
+                session, mailbox, received=args.received, requester_name=name,
+                requester_address=address, rights=rights, kind=CaseKind.REQUEST, actor=actor,
+                now=now, reason=reason, identity=identity, acknowledge=args.acknowledge,
+                language=args.language,
+            )
+            case = opened.case
+            report = (f"{case.reference}: opened (request: {', '.join(rights)}), "
+                      f"received {args.received.date()}, ")
+            report += ("clock suspended until proof of identity"
+                       if case.clock_suspended_on else f"due {case.due_date}")
+            report += f"; identity {case.identity_status}"
+            if opened.acknowledgement is not None:
+                report += "; acknowledgement queued"
+    except WorkflowError as exc:
+        return fail(str(exc), 1)
+    print(f"{report} (by {actor})")
+    return 0
 
 
 def run_identity(args: argparse.Namespace) -> int:
