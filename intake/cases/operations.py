@@ -98,8 +98,9 @@ def reclassify(session: Session, case: Case, mailbox: MailboxSettings, rights: S
                actor: str, now: datetime, reason: str = "", no_case: bool = False) -> None:
     """Set the case's rights by a person's decision; clears needs_review.
 
-    The `reclassified` event's data is {"rights_before": [...], "rights": [...]} (and
-    "kind_before" / "kind" when the kind changes): it is exported as a training correction.
+    The `reclassified` event's data is exactly {"rights_before": [...], "rights": [...]}, plus
+    "kind_before" / "kind" (request | question | no_case) for a case to classify: it is
+    exported as a training correction.
     No rights means a question (no legal clock); a question that gets rights becomes a request
     whose clock runs from the day of receipt; a case to classify that gets rights keeps the
     clock it has had since receipt. `no_case` (a case to classify only) closes it with the
@@ -126,7 +127,7 @@ def reclassify(session: Session, case: Case, mailbox: MailboxSettings, rights: S
     elif kind != case.kind:
         change_text += f" ({case.kind} -> {kind})"
     data: dict = {"rights_before": before, "rights": rights}
-    if kind != case.kind or no_case:
+    if case.kind == "to_classify":  # what staff decided the message is
         data.update(kind_before=case.kind, kind="no_case" if no_case else kind)
     record_event(session, case, "reclassified",
                  f"{change_text}; {reason}" if reason.strip() else change_text,
