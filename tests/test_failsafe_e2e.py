@@ -9,16 +9,12 @@ import email.policy
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 
-import pytest
 from sqlalchemy import select
 
-from intake.classify import Classifier
 from intake.daemon import Worker
 from intake.digest import collect_digest, render_digest
-from intake.identity import IdentityChecker
 from intake.store.models import Case, Event, Message
 from intake.store.timezone import BRUSSELS
-from intake.triage import TriagePipeline
 from tests import mailgen
 from tests.fixtures.pipeline import AGO, mailbox, make_settings
 
@@ -26,30 +22,6 @@ from tests.fixtures.pipeline import AGO, mailbox, make_settings
 RECEIVED = datetime(2026, 3, 5, 10, 0, tzinfo=BRUSSELS)
 AGO_ADDRESS = "dpo.ago@vlaanderen.be"
 PERSON = ("Jan Peeters", "jan.peeters@example.be")
-NOTHING_RULES = """\
-rules:
-  - name: NEVER_MATCHES
-    description: A rule that matches no real message, so the classifier recognises nothing.
-    right: access
-    score: 4.0
-    languages: [nl, fr, en, de]
-    phrases: ["zzqx onbestaande frase qxzz"]
-"""
-
-
-@pytest.fixture(scope="module")
-def blind_pipeline(tmp_path_factory) -> TriagePipeline:
-    """The real triage, with rules that match nothing: every request is a classification miss."""
-    rules = tmp_path_factory.mktemp("rules")
-    (rules / "nothing.yaml").write_text(NOTHING_RULES, encoding="utf-8")
-    return TriagePipeline(
-        classifier=Classifier.load(rules),
-        identity=IdentityChecker(),
-        own_addresses=(AGO_ADDRESS, "dpo.wse@vlaanderen.be"),
-        reference_prefixes=("DPO-AGO", "DPO-WSE"),
-    )
-
-
 def phishing() -> bytes:
     """A spoofed 'IT service' mail that failed DMARC under p=reject, with a link lure."""
     msg = EmailMessage()

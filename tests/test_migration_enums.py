@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from alembic import command
@@ -46,11 +46,11 @@ def test_enums_match_the_migration():
     from importlib import import_module
 
     migration = import_module("intake.migrations.versions.0003_i11_enums")
-    assert migration.CASE_KIND == tuple(CaseKind)
-    assert migration.CASE_STATUS == tuple(CaseStatus)
-    assert migration.MESSAGE_STATUS == tuple(MessageStatus)
-    assert migration.MESSAGE_KIND == tuple(MessageKind)
-    assert migration.DISPOSITION == tuple(Disposition)
+    assert tuple(CaseKind) == migration.CASE_KIND
+    assert tuple(CaseStatus) == migration.CASE_STATUS
+    assert tuple(MessageStatus) == migration.MESSAGE_STATUS
+    assert tuple(MessageKind) == migration.MESSAGE_KIND
+    assert tuple(Disposition) == migration.DISPOSITION
 
 
 def test_upgrade_keeps_data_refuses_strays_and_downgrades(db_url):
@@ -75,7 +75,7 @@ def test_upgrade_keeps_data_refuses_strays_and_downgrades(db_url):
         assert current_revision(engine) == "0002"
         with engine.begin() as conn:  # no constraint any more
             _message(conn, 5, disposition="ignore")
-        with pytest.raises(RuntimeError, match="message.disposition: ignore"):
+        with pytest.raises(RuntimeError, match=r"message\.disposition: ignore"):
             upgrade(engine)
         with engine.begin() as conn:
             assert conn.execute(text("SELECT count(*) FROM \"case\"")).scalar() == 2

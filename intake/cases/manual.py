@@ -54,9 +54,9 @@ def plan_for(kind: CaseKind, acknowledge: bool, suspend: bool = False) -> Plan:
 
 def parse_requester(text: str) -> tuple[str, str]:
     """("Name", "addr") from "Name <addr>" (the address may be empty for a letter by post)."""
-    name, address = parseaddr(text.strip())
-    if not address and "@" not in text:
+    if "@" not in text:  # a name alone: a letter by post, a visit at the counter
         return text.strip()[:200], ""
+    name, address = parseaddr(text.strip())
     if "@" not in address:
         raise WorkflowError(f"{text!r} is not \"Name <address>\"")
     return name.strip()[:200], address.strip().lower()[:320]
