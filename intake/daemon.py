@@ -25,6 +25,7 @@ from intake.processor import LeaseHeld, PassStats, Processor
 from intake.source import open_source
 from intake.source.base import SourceError
 from intake.store.db import ensure_current, make_engine, make_session_factory
+from intake.store.timezone import BRUSSELS
 from intake.triage import TriagePipeline
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class Worker:
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.cron import CronTrigger
 
-        scheduler = BackgroundScheduler(timezone="Europe/Brussels")
+        scheduler = BackgroundScheduler(timezone=BRUSSELS)
         for mailbox in self.mailboxes:
             scheduler.add_job(
                 self._safe_poll,
@@ -179,7 +180,7 @@ class Worker:
         for name, schedule, job in self._daily_jobs():
             scheduler.add_job(
                 self._safe_job,
-                CronTrigger.from_crontab(schedule, timezone="Europe/Brussels"),
+                CronTrigger.from_crontab(schedule, timezone=BRUSSELS),
                 args=[name, job],
                 id=name,
                 max_instances=1,
