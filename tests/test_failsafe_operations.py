@@ -4,7 +4,7 @@ opening a case from a listed message or by hand — through the `intake` command
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -57,6 +57,9 @@ def events(world, reference: str, type_: str) -> list[Event]:
 
 
 def test_reclassify_to_request_question_or_no_case(capsys, world, tmp_path):
+    code, out, _ = intake(capsys, world, "cases", "list", "--kind", "to_classify", "--json")
+    assert code == 0
+    assert [json.loads(line)["reference"] for line in out.splitlines()] == [FIRST, SECOND, THIRD]
     # A request: the clock keeps the due date it has had since receipt.
     code, out, _ = intake(capsys, world, "cases", "reclassify", FIRST, "--rights", "erasure",
                           "--as", "an")
@@ -77,8 +80,7 @@ def test_reclassify_to_request_question_or_no_case(capsys, world, tmp_path):
     with world.sessions() as s:
         c = case(s, SECOND)
         assert (c.kind, c.due_date, c.target_date) == (
-            "question", None, date(2026, 3, 5) + (AGO_BOX.question_service_days and
-                                                  (date(2026, 4, 4) - date(2026, 3, 5))))
+            "question", None, date(2026, 3, 5) + timedelta(days=AGO_BOX.question_service_days))
     [cancelled] = events(world, SECOND, "clock_cancelled")
     assert cancelled.data == {"due_before": "2026-04-07"}
 

@@ -77,6 +77,7 @@ def list_cases(
     *,
     due_before: date | None = None,
     needs_review: bool = False,
+    kind: str | None = None,
 ) -> list[CaseLine]:
     """Cases oldest first; `due_before` keeps legal due dates on or before that day."""
     query = select(Case).options(selectinload(Case.rights)).order_by(Case.received_at, Case.id)
@@ -90,6 +91,8 @@ def list_cases(
         query = query.where(Case.due_date <= due_before)
     if needs_review:
         query = query.where(Case.needs_review.is_(True))
+    if kind:
+        query = query.where(Case.kind == kind)
     return [CaseLine.of(c) for c in session.scalars(query)]
 
 

@@ -50,6 +50,8 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
     ls.add_argument("--due-before", type=_day, metavar="DATE",
                     help="legal due date on or before DATE (YYYY-MM-DD)")
     ls.add_argument("--needs-review", action="store_true", help="only cases flagged for review")
+    ls.add_argument("--kind", choices=("request", "question", "to_classify"),
+                    help="only cases of this kind (to_classify: the fail-safe cases)")
     ls.add_argument("--json", action="store_true", help="one JSON object per case")
 
     show = action("show", "one case: clock, timeline, messages, outbox", run_show, changes=False)
@@ -143,7 +145,8 @@ def run_list(args: argparse.Namespace) -> int:
         return fail(str(exc))
     with sessions() as session:
         lines = list_cases(session, args.mailbox, args.status, args.right,
-                           due_before=args.due_before, needs_review=args.needs_review)
+                           due_before=args.due_before, needs_review=args.needs_review,
+                           kind=args.kind)
     if args.json:
         for line in lines:
             print(json.dumps(line.to_json(), ensure_ascii=False))
