@@ -195,3 +195,33 @@ def test_manual_case_scan_goes_through_the_identity_check_and_is_not_kept(
         assert found["status"] == "id_copy"
         stored = json.dumps(found)
         assert "base64" not in stored and len(stored) < 4000  # the finding, not the image
+
+
+def test_digest_opens_with_cases_to_classify_oldest_due_first(db, blind_pipeline):
+    from datetime import UTC
+
+    from intake.digest import collect_digest, render_digest
+    from tests.casework import settings_for
+
+    inbox = Inbox(db.sessions, blind_pipeline)
+    later = inbox.deliver(AGO_BOX, mailgen.request("access", "nl", to=AGO_BOX.address,
+                                                   sender=JAN, seed=81), RECEIVED)
+    earlier = inbox.deliver(AGO_BOX, mailgen.request("erasure", "fr", to=AGO_BOX.address,
+                                                     sender=MARIE, seed=82),
+                            datetime(2026, 3, 2, 9, tzinfo=BRUSSELS))
+    inbox.deliver(AGO_BOX, mailgen.meeting_invitation(to=AGO_BOX.address, seed=83), RECEIVED)
+    inbox.deliver(AGO_BOX, mailgen.auto_reply("nl", to=AGO_BOX.address, seed=84), RECEIVED)
+    now = datetime.now(UTC) + timedelta(minutes=1)
+    with db.sessions() as s:
+        digest = collect_digest(s, settings_for(db.url), "ago", now)
+    first = digest.sections[0]
+    assert first.key == "to_classify"
+    assert [(line.reference, line.due) for line in first.lines] == [
+        (earlier.case_reference, date(2026, 4, 2)), (later.case_reference, date(2026, 4, 7))]
+    assert digest.section("review").total == 0  # not repeated there
+    listed = digest.section("listed")
+    assert [g.key for g in listed.groups] == ["mailbox:ago"]
+    assert sorted(line.status for line in listed.lines) == ["list_only", "robot"]
+    _subject, text, _html = render_digest(digest, "fr")
+    assert text.index("== À classer") < text.index(earlier.case_reference)
+    assert "Uitnodiging: overleg verwerkingsregister — calendar:" in text
