@@ -80,6 +80,7 @@ _SPAM_PHRASES = re.compile(
     re.I,
 )
 
+_DMARC_PASS = re.compile(r"(?:^|[;\s])dmarc\s*=\s*pass\b", re.I)
 _NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|noreply-[\w.-]+|donotreply)$", re.I)
 _SYSTEM_LOCAL_PARTS = frozenset({
     "notification", "notifications", "notify", "alerts", "alert", "monitoring", "system",
@@ -196,7 +197,9 @@ def _phishing(
 ) -> NoCaseEvidence | None:
     domains = {d.lower() for d in own_domains if d}
     sender_domain = msg.from_address.rpartition("@")[2].lower()
-    if sender_domain and sender_domain in domains:
+    # A colleague's own mail passes DMARC for our domain; only an unverified one is a spoof.
+    verified = any(_DMARC_PASS.search(v) for v in msg.authentication_results)
+    if sender_domain and sender_domain in domains and not verified:
         foreign = [a for a in msg.reply_to if a.rpartition("@")[2].lower() not in domains]
         if foreign:
             return NoCaseEvidence(PHISHING, (
@@ -210,16 +213,20 @@ def _phishing(
     if risky:
         return NoCaseEvidence(PHISHING, (f"DMARC failed and a risky attachment ({risky[0]})",))
     links = _LINK.findall(msg.text) + _LINK.findall(msg.html or "")
-    lure = _LURE_WORDS.search(f"{msg.subject}\n{msg.text}")
-    if links and lure:
+    lures = sorted({m.group(0).lower() for m in _LURE_WORDS.finditer(f"{msg.subject}\n{msg.text}")})
+    # Two different lure words: "account" alone is also what a person asks to have erased.
+    if links and len(lures) >= 2:
         return NoCaseEvidence(PHISHING, (
-            f"DMARC failed, a link and lure wording ({lure.group(0).lower()!r})",
+            f"DMARC failed, a link and lure wording ({', '.join(lures[:3])})",
         ))
     return None
 
 
 def _automated(msg: ParsedMessage) -> NoCaseEvidence | None:
     local = msg.from_address.partition("@")[0].lower()
+    # A web form sends from a no-reply address with the person in Reply-To: a person's message.
+    if any(not _NO_REPLY.match(a.partition("@")[0]) for a in msg.reply_to):
+        return None
     if local and _NO_REPLY.match(local):
         return NoCaseEvidence(AUTOMATED, (f"sent from a no-reply address ({local}@…)",))
     if local in _SYSTEM_LOCAL_PARTS:

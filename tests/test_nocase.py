@@ -57,6 +57,16 @@ def test_positive_evidence(raw, kind, why):
     # DMARC failed but nothing lures: a person whose mail server is misconfigured.
     mail("Ik wil weten welke gegevens jullie over mij hebben.",
          Authentication_Results="mx; dmarc=fail (p=reject) header.from=example.be"),
+    # One lure-like word is what a person may write too.
+    mail("Verwijder mijn account op https://data.example.be aub.",
+         Authentication_Results="mx; dmarc=fail (p=reject) header.from=example.be"),
+    # A web form: no-reply sender, the person in Reply-To.
+    mail("Bericht via het contactformulier: ik wil mijn dossier inkijken.",
+         sender="noreply@forms.example.be", Reply_To="lien@example.be"),
+    # A colleague whose own-domain mail passed DMARC, answering from home.
+    mail("Mag ik mijn personeelsdossier zien?", sender="Tom <tom.claes@vlaanderen.be>",
+         Reply_To="tom@example.be",
+         Authentication_Results="mx; dmarc=pass header.from=vlaanderen.be"),
     # An ID copy attached to a DMARC-failed mail is no lure.
     mail("Hierbij mijn identiteitskaart, zie https://www.example.be voor mijn vereniging.",
          Authentication_Results="mx; dmarc=fail (p=quarantine) header.from=example.be"),
