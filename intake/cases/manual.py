@@ -30,7 +30,6 @@ from intake.store.models import Case, CaseRight, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
 
 MAX_SCAN_BYTES = 20 * 1024 * 1024
-CHANNELS = ("post", "phone", "counter", "mail")
 
 
 @dataclass(frozen=True)
