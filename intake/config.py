@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.rights import LANGUAGES, RIGHTS
+from intake.store.timezone import BRUSSELS
 
 DEFAULT_CONFIG_PATH = Path("/etc/dpo-intake/intake.toml")
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -324,7 +325,8 @@ def _parse_settings(r: _Reader, base_dir: Path | None) -> Settings:
         file_dir=_relative(s.str("file_dir", "var/sent"), base),
         timeout=s.number("timeout", 30.0),
         max_attempts=s.int("max_attempts", 8, minimum=1),
-        replies_per_sender_per_day=s.int("replies_per_sender_per_day", 5, minimum=1),
+        replies_per_sender_per_day=s.int("replies_per_sender_per_day",
+                                         SmtpSettings.replies_per_sender_per_day, minimum=1),
     )
     if smtp.transport == "smtp" and smtp.tls == "none" and not smtp.allow_plaintext:
         s.fail("tls", '"none" sends the password in clear: set allow_plaintext = true to accept')
@@ -518,7 +520,8 @@ def _mailbox(m: _Reader, base: Path) -> MailboxSettings:
         identity_required_for=tuple(needs_id),
         retention_years=m.int("retention_years", 5, minimum=1),
         dpo_contact=m.str("dpo_contact", address.lower()),
-        question_service_days=m.int("question_service_days", 30, minimum=1),
+        question_service_days=m.int("question_service_days", MailboxSettings.question_service_days,
+                                    minimum=1),
         staff=_addresses(m, "staff"),
         imap=imap,
         maildir=maildir,
@@ -533,7 +536,7 @@ def _crontab(r: _Reader, name: str, default: str) -> str:
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        CronTrigger.from_crontab(value, timezone="Europe/Brussels")
+        CronTrigger.from_crontab(value, timezone=BRUSSELS)
     except ValueError as exc:
         r.fail(name, f"{value!r} is not a crontab (minute hour day month weekday): {exc}")
     return value

@@ -183,7 +183,7 @@ class Worker:
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.cron import CronTrigger
 
-        scheduler = BackgroundScheduler(timezone="Europe/Brussels")
+        scheduler = BackgroundScheduler(timezone=BRUSSELS)
         for mailbox in self.mailboxes:
             scheduler.add_job(
                 self._safe_poll,
@@ -214,7 +214,7 @@ class Worker:
         for name, schedule, job in self._daily_jobs():
             scheduler.add_job(
                 self._safe_job,
-                CronTrigger.from_crontab(schedule, timezone="Europe/Brussels"),
+                CronTrigger.from_crontab(schedule, timezone=BRUSSELS),
                 args=[name, job],
                 id=name,
                 max_instances=1,

@@ -27,6 +27,7 @@ from intake.config import ConfigError, Settings
 from intake.digest.queue import record_heartbeat
 from intake.outbound.alerts import build_overdue_alert
 from intake.outbound.outbox import pending_item
+from intake.store.enums import LEGAL_CLOCK_KINDS
 from intake.store.models import Case, Event
 from intake.store.timezone import BRUSSELS
 
@@ -51,7 +52,7 @@ def run_reminders(session: Session, settings: Settings, now: datetime) -> Remind
     report = ReminderReport(today)
     cases = session.scalars(
         select(Case).options(selectinload(Case.rights))
-        .where(Case.kind == "request", Case.status == "open",
+        .where(Case.kind.in_(LEGAL_CLOCK_KINDS), Case.status == "open",
                Case.clock_suspended_on.is_(None), Case.due_date.is_not(None))
         .order_by(Case.due_date, Case.id)
     ).all()

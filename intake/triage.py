@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from intake.guard import GuardVerdict, check_guard
 from intake.identity import IdentityChecker, IdentityFinding, build_checker
+from intake.identity.dmarc import ENFORCED, dmarc_policy
 from intake.message import ParsedMessage, parse_message
+from intake.nocase import NoCaseEvidence, no_case_evidence
 from intake.requester_text import requester_text
+from intake.store.enums import Disposition
 from intake.thread import ThreadHint, thread_hint
 
 if TYPE_CHECKING:
@@ -20,11 +23,12 @@ if TYPE_CHECKING:
     from intake.config import Settings
 
 # What the case stage should do with a message, before it looks at the database.
-OPEN_REQUEST = "open_request"  # a right is exercised: a case with the legal clock
-OPEN_QUESTION = "open_question"  # a question or remark for the DPO: a case without the legal clock
-FOLLOWUP = "followup"  # names an existing case: join it if the sender matches
-LIST_ONLY = "list_only"  # invoices, spam, unclassified mail: recorded and listed, not answered
-ROBOT = "robot"  # auto-replies, bounces, lists, our own mail: recorded, never answered
+OPEN_REQUEST = Disposition.OPEN_REQUEST  # a right is exercised: a case with the legal clock
+OPEN_QUESTION = Disposition.OPEN_QUESTION  # a question or remark: a case without the legal clock
+TO_CLASSIFY = Disposition.TO_CLASSIFY  # a person's mail not placed: a case, clock provisionally
+FOLLOWUP = Disposition.FOLLOWUP  # names an existing case: join it if the sender matches
+LIST_ONLY = Disposition.LIST_ONLY  # positive evidence of nobody's request: listed, not answered
+ROBOT = Disposition.ROBOT  # auto-replies, bounces, lists, our own mail: recorded, never answered
 
 _GUARD_KINDS = {"auto_reply": "auto_reply", "bounce": "bounce", "bulk": "bulk", "loop": "other"}
 
@@ -45,6 +49,14 @@ class TriageResult:
     classification: Classification
     would_acknowledge: bool
     explanation: tuple[str, ...]
+    no_case: NoCaseEvidence | None = None  # the evidence behind a list_only disposition
+    dmarc_policy: str | None = None  # the failing From domain's policy, when stated
+
+    @property
+    def sender_unverified(self) -> bool:
+        """DMARC failed under a reject/quarantine policy: an answer could reach a spoofed
+        address (backscatter), so none is sent; staff decide."""
+        return self.identity.dmarc_failed and self.dmarc_policy in ENFORCED
 
     @property
     def case_ref(self) -> str | None:
@@ -62,7 +74,7 @@ class TriageResult:
             "case_ref": self.case_ref,
             "would_acknowledge": self.would_acknowledge,
             "explanation": list(self.explanation),
-            "disposition": self.disposition,
+            "disposition": str(self.disposition),
         }
 
 
@@ -80,6 +92,7 @@ class TriagePipeline:
         self.classifier = classifier
         self.identity = identity
         self.own_addresses = frozenset(a.lower() for a in own_addresses)
+        self.own_domains = frozenset(a.rpartition("@")[2] for a in self.own_addresses if "@" in a)
         self.reference_prefixes = tuple(reference_prefixes)
         # Reads scanned PDF letters when the body only points to them ("zie bijlage").
         self.ocr: Callable[[bytes], str] | None = ocr
@@ -118,6 +131,7 @@ class TriagePipeline:
         if msg.defects:
             explanation.append(f"mime: defects {', '.join(msg.defects)}")
         explanation.extend(f"text: {note}" for note in text.notes)
+        evidence: NoCaseEvidence | None = None
         if guard.kind:
             kind, disposition = _GUARD_KINDS[guard.kind], ROBOT
         elif thread.case_ref:
@@ -125,31 +139,50 @@ class TriagePipeline:
             explanation.append(f"thread: subject names case {thread.case_ref}")
         elif classification.rights:
             kind, disposition = "request", OPEN_REQUEST
+        elif (evidence := no_case_evidence(msg, self.own_domains, identity.dmarc_failed)):
+            kind, disposition = "other", LIST_ONLY
         elif classification.topic == "question":
             kind, disposition = "other", OPEN_QUESTION
         else:
-            kind, disposition = "other", LIST_ONLY
+            # Fail-safe: the legal clock runs from receipt whether or not we recognised a right.
+            kind, disposition = "other", TO_CLASSIFY
         explanation.extend(classification.explanation)
         explanation.append(f"identity: {identity.status}")
         explanation.extend(f"identity: {e.type} {e.status}: {e.detail}" for e in identity.evidence
                            if e.detail)
+        policy = dmarc_policy(msg) if identity.dmarc_failed else None
         if identity.dmarc_failed:
             explanation.append("identity: DMARC failed: the sender address proves nothing")
+        if policy in ENFORCED and disposition not in (ROBOT, LIST_ONLY):
+            explanation.append(f"identity: DMARC failed under p={policy}: sender not verified, "
+                               "no acknowledgement (it could reach a spoofed address)")
+        if disposition == LIST_ONLY and evidence is not None:
+            explanation.append(evidence.explanation)
+        if disposition == TO_CLASSIFY:
+            explanation.append("fail-safe: a person's message that is not a recognised request, "
+                               "question or follow-up: to classify, with the legal clock "
+                               "provisionally from receipt")
         explanation.append(f"disposition: {disposition}")
 
+        answerable = (OPEN_REQUEST, OPEN_QUESTION, TO_CLASSIFY)
         return TriageResult(
             kind=kind,
             disposition=disposition,
             language=classification.language,
             rights=classification.rights,
             confidence=classification.confidence,
-            needs_review=classification.needs_review and disposition != ROBOT,
+            needs_review=(classification.needs_review and disposition != ROBOT)
+            or disposition == TO_CLASSIFY
+            or (policy in ENFORCED and disposition not in (ROBOT, LIST_ONLY)),
             identity=identity,
             thread=thread,
             guard=guard,
             classification=classification,
-            would_acknowledge=guard.may_reply and disposition in (OPEN_REQUEST, OPEN_QUESTION),
+            would_acknowledge=(guard.may_reply and disposition in answerable
+                               and policy not in ENFORCED),
             explanation=tuple(explanation),
+            no_case=evidence if disposition == LIST_ONLY else None,
+            dmarc_policy=policy,
         )
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.cases.decide import ClockChange, decide_reclassification
 from intake.cases.workflow import (
     WorkflowError,
     close,
@@ -94,47 +95,70 @@ def parse_rights(values: Sequence[str]) -> list[str]:
 
 
 def reclassify(session: Session, case: Case, mailbox: MailboxSettings, rights: Sequence[str],
-               actor: str, now: datetime, reason: str = "") -> None:
+               actor: str, now: datetime, reason: str = "", no_case: bool = False) -> None:
     """Set the case's rights by a person's decision; clears needs_review.
 
-    The `reclassified` event's data is exactly {"rights_before": [...], "rights": [...]}: it is
-    exported as a training correction. No rights means a question (no legal clock); a question
-    that gets rights becomes a request whose clock runs from the day of receipt.
+    The `reclassified` event's data is exactly {"rights_before": [...], "rights": [...]}, plus
+    "kind_before" / "kind" (request | question | no_case) for a case to classify: it is
+    exported as a training correction.
+    No rights means a question (no legal clock); a question that gets rights becomes a request
+    whose clock runs from the day of receipt; a case to classify that gets rights keeps the
+    clock it has had since receipt. `no_case` (a case to classify only) closes it with the
+    outcome "no_case" and the reason, which is then required.
     """
     before = list(case.right_names)
-    rights = list(rights)
-    if rights == before and not case.needs_review:
+    rights = [] if no_case else list(rights)
+    try:
+        change = decide_reclassification(case.kind, rights, no_case)
+    except ValueError as exc:
+        raise WorkflowError(str(exc)) from None
+    kind = change.kind.value if change.kind else case.kind
+    if rights == before and not case.needs_review and kind == case.kind and not no_case:
         raise WorkflowError(f"{case.reference} already has exactly these rights")
-    kind = "request" if rights else "question"
-    if kind != case.kind and case.status == "closed":
+    if case.status == "closed" and (kind != case.kind or no_case):
         raise WorkflowError(f"{case.reference} is closed: reopen it before making a "
-                            f"{case.kind} a {kind}")
+                            f"{case.kind} a {kind if not no_case else 'no case'}")
+    if no_case and not staff_text(reason):
+        raise WorkflowError("say why this message is no case (it is kept in the audit trail)")
     opening = first_message(session, case)
-    change = f"rights {', '.join(before) or 'none'} -> {', '.join(rights) or 'none'}"
-    record_event(session, case, "reclassified", f"{change}; {reason}" if reason.strip() else change,
-                 actor, {"rights_before": before, "rights": rights},
-                 message_pk=opening.id if opening else None)
+    change_text = f"rights {', '.join(before) or 'none'} -> {', '.join(rights) or 'none'}"
+    if no_case:
+        change_text = f"{case.kind} -> no case"
+    elif kind != case.kind:
+        change_text += f" ({case.kind} -> {kind})"
+    data: dict = {"rights_before": before, "rights": rights}
+    if case.kind == "to_classify":  # what staff decided the message is
+        data.update(kind_before=case.kind, kind="no_case" if no_case else kind)
+    record_event(session, case, "reclassified",
+                 f"{change_text}; {reason}" if reason.strip() else change_text,
+                 actor, data, message_pk=opening.id if opening else None)
     kept = {r.right: r for r in case.rights}
     case.rights = [kept.get(right) or CaseRight(right=right) for right in rights]
     for position, row in enumerate(case.rights):
         row.position = position
     case.needs_review, case.review_reason = False, None
-    if kind == case.kind:
+    if change.clock == ClockChange.KEEP:
+        case.kind = kind
         return
-    if kind == "request":
+    if change.clock == ClockChange.START:
         case.kind, case.target_date = "request", None
         session.flush()
         start_clock(session, case, mailbox.extra_holidays)
         return
-    # A request that turns out to be a question: no legal clock, the service target instead.
+    # A request (or a case to classify) that is a question or no case: no legal clock.
     if case.clock_suspended_on is not None:
-        record_event(session, case, "clock_resumed", "a question has no legal clock", actor,
+        record_event(session, case, "clock_resumed", "no legal clock any more", actor,
                      {"on": brussels_day(now).isoformat()})
         case.clock_suspended_on, case.suspended_days_left = None, None
-    record_event(session, case, "clock_cancelled", "a question has no legal clock", actor,
+    why = "no case: no legal clock" if no_case else "a question has no legal clock"
+    record_event(session, case, "clock_cancelled", why, actor,
                  {"due_before": case.due_date.isoformat() if case.due_date else None})
-    case.kind, case.due_date = "question", None
+    case.due_date = None
     case.status = "open"
+    if no_case:
+        close(session, case, "no_case", staff_text(reason), actor, now)
+        return
+    case.kind = "question"
     case.target_date = (case.received_at.astimezone(BRUSSELS).date()
                         + timedelta(days=mailbox.question_service_days))
 

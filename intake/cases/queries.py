@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from intake.store.enums import LEGAL_CLOCK_KINDS
 from intake.store.models import Case, CaseRight, Event, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
 
@@ -76,6 +77,7 @@ def list_cases(
     *,
     due_before: date | None = None,
     needs_review: bool = False,
+    kind: str | None = None,
 ) -> list[CaseLine]:
     """Cases oldest first; `due_before` keeps legal due dates on or before that day."""
     query = select(Case).options(selectinload(Case.rights)).order_by(Case.received_at, Case.id)
@@ -89,6 +91,8 @@ def list_cases(
         query = query.where(Case.due_date <= due_before)
     if needs_review:
         query = query.where(Case.needs_review.is_(True))
+    if kind:
+        query = query.where(Case.kind == kind)
     return [CaseLine.of(c) for c in session.scalars(query)]
 
 
@@ -163,7 +167,7 @@ def _clock(case: Case, events: list[Event]) -> dict[str, Any]:
             extension = {"on": data.get("on"), "by": e.actor, "reason": e.reason}
     return {
         "received": case.received_at.astimezone(BRUSSELS).isoformat(),
-        "legal_clock": case.kind == "request",
+        "legal_clock": case.kind in LEGAL_CLOCK_KINDS,
         "due": _iso(case.due_date),
         "target": _iso(case.target_date),
         "suspensions": suspensions,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session, load_only
 
+from intake.cases.decide import Action, Clock, Known, KnownCase, Plan, Reply, decide
 from intake.cases.operations import receive_identity
 from intake.cases.references import ReferenceBlock
 from intake.cases.workflow import WorkflowError, record_event, start_clock, suspend_clock
@@ -18,9 +19,10 @@ from intake.message import ParsedMessage
 from intake.outbound.outbox import pending_item
 from intake.outbound.render import ReplyContext, build_acknowledgement
 from intake.source.base import FetchedMessage
+from intake.store.enums import CaseStatus
 from intake.store.models import Case, CaseRight, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
-from intake.triage import FOLLOWUP, OPEN_QUESTION, OPEN_REQUEST, ROBOT, TriageResult
+from intake.triage import FOLLOWUP, ROBOT, TriageResult
 
 log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "intake"
@@ -249,45 +251,49 @@ class BatchRecorder:
         references: ReferenceBlock,
     ) -> RecordOutcome:
         if earlier is not None:
-            return self._duplicate(row, earlier)
-        disposition, review = triage.disposition, None
-        if disposition == FOLLOWUP or (triage.thread.reply_to_ids and disposition != ROBOT):
+            plan = decide(triage, Known(msg.from_address, earlier_copy=earlier.id))
+            return self._duplicate(row, earlier, plan)
+        case: Case | None = None
+        known_case: KnownCase | None = None
+        if triage.disposition == FOLLOWUP or (triage.thread.reply_to_ids
+                                              and triage.disposition != ROBOT):
             case, how = self._thread_case(triage)
-            same_sender = case is not None and case.requester_address == msg.from_address
-            if same_sender and not triage.identity.dmarc_failed:
-                assert case is not None
-                return self._attach(case, row, triage, how, now)
-            if same_sender:
-                # A forged From of the requester must not reach the case (DMARC failed).
-                review = f"follow-up for {triage.case_ref or 'a case'} failed DMARC: not joined"
-                log.warning("follow-up failed DMARC", extra={"case": case.reference})
-            elif case is not None:
-                # Someone else's mail names this case: never attach it (that would expose it).
-                review = "follow-up names another requester's case"
-                log.warning(
-                    "follow-up sender differs from requester", extra={"case": case.reference}
-                )
-            if disposition == FOLLOWUP:
-                disposition = OPEN_REQUEST if triage.rights else OPEN_QUESTION
-                review = review or f"names unknown case {triage.case_ref}"
-
-        if disposition not in (OPEN_REQUEST, OPEN_QUESTION):
-            _event(self.session, None, row, "listed", f"{triage.kind}: {disposition}")
+            if case is not None:
+                known_case = KnownCase(case.reference, case.requester_address, case.status,
+                                       case.right_names, how)
+        known = Known(msg.from_address, thread_case=known_case,
+                      recent_replies=self._replies.count(msg.from_address, now))
+        plan = decide(triage, known, identity_required_for=self.mailbox.identity_required_for,
+                      replies_per_day=self.smtp.replies_per_sender_per_day)
+        if plan.action == Action.JOIN:
+            assert case is not None
+            return self._attach(case, row, triage, plan, now)
+        if known_case is not None and plan.review:
+            log.warning("follow-up not joined", extra={"case": known_case.reference})
+        if plan.action == Action.LIST:
+            row.disposition = plan.disposition
+            self._write_events(None, row, plan)
             return RecordOutcome("processed")
 
-        case = self._open_case(row, msg, triage, disposition, review, references)
+        row.disposition = plan.disposition
+        case = self._open_case(row, msg, triage, plan, references)
+        self._write_events(case, row, plan)
         queued = False
-        if triage.guard.may_reply:
+        if plan.reply == Reply.ACKNOWLEDGEMENT:
             queued = self._queue_acknowledgement(case, row, msg, triage, now)
         return RecordOutcome("processed", case.reference, True, queued)
 
-    def _duplicate(self, row: Message, earlier: Message) -> RecordOutcome:
+    def _write_events(self, case: Case | None, row: Message, plan: Plan) -> None:
+        for type_, reason in plan.events:
+            _event(self.session, case, row, type_, reason)
+
+    def _duplicate(self, row: Message, earlier: Message, plan: Plan) -> RecordOutcome:
         row.duplicate_of_id = earlier.id
         if earlier.case_id is not None:
             row.case_id = earlier.case_id
         elif earlier in self._opened:
             row.case = self._opened[earlier]
-        _event(self.session, None, row, "duplicate_ignored", f"same mail as message #{earlier.id}")
+        self._write_events(None, row, plan)
         return RecordOutcome("duplicate")
 
     def _release_outbox(self) -> None:
@@ -335,28 +341,23 @@ class BatchRecorder:
         return case, "reply headers (In-Reply-To/References)"
 
     def _attach(
-        self, case: Case, row: Message, triage: TriageResult, how: str, now: datetime
+        self, case: Case, row: Message, triage: TriageResult, plan: Plan, now: datetime
     ) -> RecordOutcome:
         row.case_id, row.kind, row.disposition = case.id, "followup", FOLLOWUP
-        reason = f"follow-up joined by {how}"
-        further = [r for r in triage.rights if r not in case.right_names]
-        if case.status == "closed":
-            case.needs_review, case.review_reason = True, "follow-up on a closed case"
-        elif further:
-            # The case's rights change only by a person's decision (reclassification).
-            case.needs_review = True
-            case.review_reason = f"follow-up seems to exercise further rights: {', '.join(further)}"
-        _event(self.session, case, row, "message_attached", reason)
-        if case.status == "awaiting_identity" and triage.identity.is_proof:
-            self._proof_arrived(case, row, triage, now)
+        if plan.review:
+            case.needs_review, case.review_reason = True, plan.review
+        _event(self.session, case, row, "message_attached", plan.reasons[0])
+        if plan.proof_arrived:
+            self._proof_arrived(case, row, triage, plan, now)
         return RecordOutcome("processed", case.reference)
 
-    def _proof_arrived(self, case: Case, row: Message, triage: TriageResult, now: datetime) -> None:
+    def _proof_arrived(
+        self, case: Case, row: Message, triage: TriageResult, plan: Plan, now: datetime
+    ) -> None:
         """The follow-up carries the proof the case waits for: the clock runs on from then."""
         self._release_outbox()  # replies keep the order in which they were queued
         status = triage.identity.status
-        recent = self._replies.count(row.from_address, now)
-        notify = triage.guard.may_reply and recent < self.smtp.replies_per_sender_per_day
+        notify = plan.reply == Reply.IDENTITY_CONFIRMATION
         try:
             item = receive_identity(
                 self.session, case, self.mailbox, row.received_at.astimezone(BRUSSELS).date(),
@@ -370,17 +371,14 @@ class BatchRecorder:
             return
         if item is not None:
             self._replies.add(item.recipient, item.created_at)
-        if not notify:
-            _event(self.session, case, row, "identity_confirmation_suppressed",
-                   f"reply limit reached: {recent} replies to this sender in 24 hours")
+        self._write_events(case, row, plan)
 
     def _open_case(
         self,
         row: Message,
         msg: ParsedMessage,
         triage: TriageResult,
-        disposition: str,
-        review: str | None,
+        plan: Plan,
         references: ReferenceBlock,
     ) -> Case:
         mailbox = self.mailbox
@@ -388,23 +386,22 @@ class BatchRecorder:
         reference, seq = references.allocate(
             mailbox.key, mailbox.reference_prefix, received_local.year
         )
-        is_request = disposition == OPEN_REQUEST
+        assert plan.case_kind is not None
         case = Case(
             reference=reference,
             mailbox_key=mailbox.key,
             year=received_local.year,
             seq=seq,
-            kind="request" if is_request else "question",
-            status="open",
+            kind=plan.case_kind.value,
+            status=CaseStatus.OPEN.value,
             requester_address=msg.from_address,
             requester_name=msg.from_name[:200],
             language=triage.language,
             received_at=row.received_at,
             identity_status=triage.identity.status,
             confidence=triage.confidence,
-            needs_review=triage.needs_review or review is not None,
-            review_reason=review
-            or (_classification_review(triage) if triage.needs_review else None),
+            needs_review=plan.review is not None,
+            review_reason=plan.review,
         )
         case.rights = [CaseRight(right=r, position=i) for i, r in enumerate(triage.rights)]
         self.session.add(case)
@@ -418,41 +415,13 @@ class BatchRecorder:
             f"{case.kind} from message {row.message_id or row.id}",
             {"rights": list(triage.rights), "confidence": round(triage.confidence, 3)},
         )
-        if is_request:
-            due = start_clock(self.session, case, mailbox.extra_holidays)
-            if identity_needed(mailbox, triage):
-                # Proof is asked for in the acknowledgement, without undue delay, so the clock
-                # stops on the day of receipt (EDPB 01/2022 §159) and runs on when it arrives.
-                suspend_clock(
-                    self.session,
-                    case,
-                    mailbox.extra_holidays,
-                    received_local.date(),
-                    "identity proof requested in the acknowledgement",
-                    SYSTEM_ACTOR,
-                    current=due,
-                )
-        else:
-            case.target_date = received_local.date() + timedelta(
-                days=mailbox.question_service_days
-            )
+        apply_clock(self.session, case, mailbox, plan, received_local.date())
         return case
 
     def _queue_acknowledgement(
         self, case: Case, row: Message, msg: ParsedMessage, triage: TriageResult, now: datetime
     ) -> bool:
         mailbox = self.mailbox
-        recent = self._replies.count(msg.from_address, now)
-        if recent >= self.smtp.replies_per_sender_per_day:
-            _event(
-                self.session,
-                case,
-                row,
-                "acknowledgement_suppressed",
-                f"reply limit reached: {recent} replies to this sender in 24 hours",
-            )
-            case.needs_review, case.review_reason = True, "reply limit reached for this sender"
-            return False
         context = ReplyContext(
             kind=case.kind,
             reference=case.reference,
@@ -489,6 +458,21 @@ def record_message(
     return recorder.record([(fetched, msg, triage)], lambda: now)[0]
 
 
+def apply_clock(session: Session, case: Case, mailbox: MailboxSettings, plan: Plan,
+                received: date) -> None:
+    """Start the clock the plan names for a case just opened (mail or by hand)."""
+    if plan.clock in (Clock.LEGAL, Clock.PROVISIONAL):
+        due = start_clock(session, case, mailbox.extra_holidays)
+        if plan.suspend_for_identity:
+            # Proof is asked for in the acknowledgement, without undue delay, so the clock
+            # stops on the day of receipt (EDPB 01/2022 §159) and runs on when it arrives.
+            suspend_clock(session, case, mailbox.extra_holidays, received,
+                          "identity proof requested in the acknowledgement", SYSTEM_ACTOR,
+                          current=due)
+    elif plan.clock == Clock.SERVICE:
+        case.target_date = received + timedelta(days=mailbox.question_service_days)
+
+
 def identity_needed(mailbox: MailboxSettings, triage: TriageResult) -> bool:
     """Whether the rights exercised need proof of identity that the message does not carry."""
     wanted = set(mailbox.identity_required_for) & set(triage.rights)
@@ -504,9 +488,3 @@ def _event(
     data: dict | None = None,
 ) -> None:
     record_event(session, case, type_, reason, SYSTEM_ACTOR, data, row.id if row else None)
-
-
-def _classification_review(triage: TriageResult) -> str:
-    """Why the classifier asks for review, for the case and the digest (at most 300 characters)."""
-    reasons = triage.classification.review_reasons
-    return "; ".join(reasons)[:300] if reasons else "low confidence"

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from intake.cases.deadlines import Calendar
 from intake.cases.workflow import calendar_for
 from intake.config import ConfigError, ReminderSettings, Settings
+from intake.store.enums import LEGAL_CLOCK_KINDS
 from intake.store.models import Case
 
 KINDS = ("overdue", "due_soon", "extension_window")  # most urgent first
@@ -33,8 +34,8 @@ def calendar_of(settings: Settings, mailbox_key: str) -> Calendar:
 
 
 def is_running(case: Case) -> bool:
-    """A request whose legal clock runs: open, not suspended, with a due date."""
-    return (case.kind == "request" and case.status == "open"
+    """A request or a case to classify whose legal clock runs: open, not suspended, due."""
+    return (case.kind in LEGAL_CLOCK_KINDS and case.status == "open"
             and case.clock_suspended_on is None and case.due_date is not None)
 
 

@@ -25,9 +25,12 @@ from intake.cases.deadlines import (
     due_date,
     extension_allowed,
 )
+from intake.store.enums import LEGAL_CLOCK_KINDS
 from intake.store.models import Case, Event
 
 OUTCOMES = ("answered", "refused", "withdrawn", "forwarded")
+# A case to classify that staff found to be nobody's request (set by reclassification only).
+NO_CASE = "no_case"
 
 
 class WorkflowError(ValueError):
@@ -116,7 +119,7 @@ def suspend_clock(session: Session, case: Case, extra_holidays: tuple[str, ...],
     `current` is the running due date when the caller has it (a case just opened), else it is
     derived from the audit trail.
     """
-    if case.kind != "request":
+    if case.kind not in LEGAL_CLOCK_KINDS:
         raise WorkflowError(f"{case.reference} is a {case.kind}: it has no legal clock")
     if case.clock_suspended_on is not None:
         raise WorkflowError(f"the clock of {case.reference} is already suspended")
@@ -169,7 +172,7 @@ def extend(session: Session, case: Case, extra_holidays: tuple[str, ...], on: da
 def close(session: Session, case: Case, outcome: str, reason: str, actor: str,
           at: datetime) -> None:
     """Close the case; a refusal needs its reason (Art. 12(4)). Records whether it was on time."""
-    if outcome not in OUTCOMES:
+    if outcome not in (*OUTCOMES, NO_CASE):
         raise WorkflowError(f"outcome must be one of {', '.join(OUTCOMES)}")
     if outcome == "refused" and not reason.strip():
         raise WorkflowError("a refusal needs a reason: the requester must be told why "

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "model": ("intake.cli.model", "train the right classifier; export staff corrections"),
     "digest": ("intake.cli.digest", "preview or send the staff digest"),
     "status": ("intake.cli.status", "health of the service: mailboxes, outbox, database"),
+    "messages": ("intake.cli.messages", "every recorded message and its fate; open a case"),
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from intake.cli.common import fail, settings_from_args
 from intake.config import ConfigError, Settings
 from intake.rights import RIGHTS
+from intake.store.enums import LEGAL_CLOCK_KINDS
 
 STATUSES = ("open", "awaiting_identity", "closed")
 OUTCOMES = ("answered", "refused", "withdrawn", "forwarded")
@@ -49,6 +50,8 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
     ls.add_argument("--due-before", type=_day, metavar="DATE",
                     help="legal due date on or before DATE (YYYY-MM-DD)")
     ls.add_argument("--needs-review", action="store_true", help="only cases flagged for review")
+    ls.add_argument("--kind", choices=("request", "question", "to_classify"),
+                    help="only cases of this kind (to_classify: the fail-safe cases)")
     ls.add_argument("--json", action="store_true", help="one JSON object per case")
 
     show = action("show", "one case: clock, timeline, messages, outbox", run_show, changes=False)
@@ -59,11 +62,33 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
     assign.add_argument("person")
     note = action("note", "add a note to the case's timeline", run_note)
     note.add_argument("text")
-    rc = action("reclassify", "set the rights the case exercises (clears needs-review)",
-                run_reclassify)
-    rc.add_argument("--rights", required=True, metavar="LIST",
-                    help=f"comma-separated, empty for a question: {','.join(RIGHTS)}")
-    rc.add_argument("--reason", default="", help="why (optional)")
+    op = action("open", "open a case by hand: a request by post, phone or at the counter "
+                "(same references, clock, register and audit as mail)", run_open_manual,
+                reference=False)
+    op.add_argument("--mailbox", required=True, metavar="KEY")
+    op.add_argument("--received", required=True, type=_moment, metavar="DATE",
+                    help="when it reached the controller (ISO date or datetime, Brussels)")
+    op.add_argument("--requester", required=True, metavar='"NAME <ADDRESS>"',
+                    help="the requester; the address may be left out for a letter")
+    op.add_argument("--rights", required=True, metavar="LIST",
+                    help=f"comma-separated: {','.join(RIGHTS)}")
+    op.add_argument("--file", metavar="SCAN",
+                    help="a scanned letter or ID copy: checked for identity, not kept")
+    op.add_argument("--channel", default="post", choices=("post", "phone", "counter", "mail"))
+    op.add_argument("--language", default="nl", choices=("nl", "fr", "en", "de"))
+    op.add_argument("--acknowledge", action="store_true",
+                    help="queue the acknowledgement to the requester's address")
+    op.add_argument("--reason", default="", help="a note for the audit trail")
+    rc = action("reclassify", "say what the case is: a request (its rights), a question, or "
+                "(a case to classify only) no case; clears needs-review", run_reclassify)
+    what = rc.add_mutually_exclusive_group(required=True)
+    what.add_argument("--rights", metavar="LIST",
+                      help=f"comma-separated, empty for a question: {','.join(RIGHTS)}")
+    what.add_argument("--question", action="store_true",
+                      help="a question or remark: no legal clock, the service target applies")
+    what.add_argument("--no-case", action="store_true",
+                      help="a case to classify that is nobody's request: closed with --reason")
+    rc.add_argument("--reason", default="", help="why (required with --no-case)")
     ident = action("identity", "proof of identity came by post or at the desk: the clock runs "
                    "on and the requester gets the new due date", run_identity)
     ident.add_argument("--received", required=True, metavar="HOW",
@@ -90,6 +115,17 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
     ex.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
 
 
+def _moment(text: str) -> datetime:
+    """An ISO date or datetime; Brussels time when no offset is given (a date: its start)."""
+    from intake.store.timezone import BRUSSELS
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date or datetime (ISO)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=BRUSSELS)
+
+
 def _open(args: argparse.Namespace) -> tuple[Settings, Any]:
     from intake.store.db import ensure_current, make_engine, make_session_factory
 
@@ -109,7 +145,8 @@ def run_list(args: argparse.Namespace) -> int:
         return fail(str(exc))
     with sessions() as session:
         lines = list_cases(session, args.mailbox, args.status, args.right,
-                           due_before=args.due_before, needs_review=args.needs_review)
+                           due_before=args.due_before, needs_review=args.needs_review,
+                           kind=args.kind)
     if args.json:
         for line in lines:
             print(json.dumps(line.to_json(), ensure_ascii=False))
@@ -123,7 +160,7 @@ def format_case_table(lines) -> str:
     header = ("REFERENCE", "MAILBOX", "KIND", "RIGHTS", "IDENTITY", "RECEIVED", "DUE", "STATUS")
     rows = [header]
     for c in lines:
-        if c.kind == "request":
+        if c.kind in LEGAL_CLOCK_KINDS:
             due = c.due.isoformat() if c.due else "-"
             due += " (suspended)" if c.suspended else ""
         else:
@@ -284,8 +321,10 @@ def run_reclassify(args: argparse.Namespace) -> int:
     from intake.cases.operations import parse_rights, reclassify
 
     def op(session, case, mailbox, actor, now) -> str:
-        rights = parse_rights([args.rights])
-        reclassify(session, case, mailbox, rights, actor, now, args.reason)
+        rights = [] if args.question or args.no_case else parse_rights([args.rights])
+        reclassify(session, case, mailbox, rights, actor, now, args.reason, no_case=args.no_case)
+        if args.no_case:
+            return "no case: closed (no_case), the legal clock cancelled"
         report = f"rights {', '.join(rights) or 'none'} ({case.kind})"
         if case.kind == "request":
             report += f", due {case.due_date}"
@@ -295,6 +334,56 @@ def run_reclassify(args: argparse.Namespace) -> int:
         return report
 
     return _change(args, op)
+
+
+def run_open_manual(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from intake.cases.manual import check_scan, open_case, parse_requester
+    from intake.cases.operations import parse_rights
+    from intake.cases.workflow import WorkflowError
+    from intake.store.db import DatabaseNotReady
+    from intake.store.enums import CaseKind
+
+    try:
+        actor = _actor(args)
+        settings, sessions = _open(args)
+        mailbox = settings.mailbox(args.mailbox)
+    except (ConfigError, DatabaseNotReady, ValueError) as exc:
+        return fail(str(exc))
+    now = datetime.now(UTC)
+    try:
+        rights = parse_rights([args.rights])
+        if not rights:
+            raise WorkflowError("name at least one right (a question is not opened by hand)")
+        name, address = parse_requester(args.requester)
+        identity = None
+        if args.file:
+            from intake.identity import build_checker
+
+            identity = check_scan(Path(args.file), build_checker(settings))
+        reason = f"opened by hand: request received by {args.channel}"
+        if args.reason.strip():
+            reason += f"; {args.reason.strip()}"
+        with sessions() as session, session.begin():
+            opened = open_case(
+                session, mailbox, received=args.received, requester_name=name,
+                requester_address=address, rights=rights, kind=CaseKind.REQUEST, actor=actor,
+                now=now, reason=reason, identity=identity, acknowledge=args.acknowledge,
+                language=args.language,
+            )
+            case = opened.case
+            report = (f"{case.reference}: opened (request: {', '.join(rights)}), "
+                      f"received {args.received.date()}, ")
+            report += ("clock suspended until proof of identity"
+                       if case.clock_suspended_on else f"due {case.due_date}")
+            report += f"; identity {case.identity_status}"
+            if opened.acknowledgement is not None:
+                report += "; acknowledgement queued"
+    except WorkflowError as exc:
+        return fail(str(exc), 1)
+    print(f"{report} (by {actor})")
+    return 0
 
 
 def run_identity(args: argparse.Namespace) -> int:

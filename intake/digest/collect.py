@@ -14,14 +14,17 @@ from intake.cases.urgency import calendar_of, is_running, working_days_until
 from intake.config import MailboxSettings, Settings
 from intake.outbound.stafftemplates import requester_text, safe_text
 from intake.rights import RIGHTS
+from intake.store.enums import LEGAL_CLOCK_KINDS, CaseKind, Disposition
 from intake.store.models import Case, DigestRun, MailboxHealth, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
 
 ALL = "all"  # the scope of a combined digest
-SECTIONS = ("overdue", "due_soon", "extension", "identity", "review", "new", "failures")
+SECTIONS = ("to_classify", "overdue", "due_soon", "extension", "identity", "review", "new",
+            "failures", "listed")
 MAX_LINES = 50  # per section; the rest is counted ("… and 12 more")
 FIRST_LOOKBACK = timedelta(days=7)  # "new since" for a scope that never had a digest
 QUESTION_GROUP = "question"
+MAILBOX_GROUP = "mailbox:"  # the "listed" section's groups: one per mailbox key
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class DigestLine:
     mailbox: str
     requester: str  # "Name <address>"; the sender of a message, the recipient of a mail
     rights: tuple[str, ...]
-    kind: str  # request | question | message | outbox
+    kind: str  # request | question | to_classify | message | outbox
     received: date
     due: date | None  # the legal due date, or a question's service target
     status: str
@@ -115,18 +118,26 @@ def collect_digest(session: Session, settings: Settings, scope: str, now: dateti
     for key in ("overdue", "due_soon", "extension"):
         lines[key].sort(key=lambda line: line.due or date.max)  # the earliest due date first
     lines["identity"].sort(key=lambda line: line.reason.params["since"] if line.reason else today)
+    # Fail-safe cases first: each may be a request whose legal clock already runs.
+    lines["to_classify"] = sorted(
+        (case_line(c, Reason("to_classify")) for c in open_cases
+         if c.kind == CaseKind.TO_CLASSIFY),
+        key=lambda line: (line.due or date.max, line.received))
     lines["review"] = _review_lines(session, keys, today)
     lines["failures"] = [*_mailbox_lines(session, settings, keys),
                          *_failure_lines(session, settings, mailboxes, scope)]
     new = session.scalars(
         select(Case).options(selectinload(Case.rights))
-        .where(Case.mailbox_key.in_(keys), Case.created_at > since, Case.created_at <= now)
+        .where(Case.mailbox_key.in_(keys), Case.created_at > since, Case.created_at <= now,
+               Case.kind != CaseKind.TO_CLASSIFY)
         .order_by(Case.received_at, Case.id)
     ).all()
     sections = [
-        _section(key, [Group(None, tuple(lines[key]))]) for key in SECTIONS if key != "new"
+        _section(key, [Group(None, tuple(lines[key]))]) for key in SECTIONS
+        if key not in ("new", "listed")
     ]
     sections.insert(SECTIONS.index("new"), _section("new", _by_right(new)))
+    sections.append(_section("listed", _listed_groups(session, mailboxes, since, now)))
     return Digest(scope=scope, mailboxes=mailboxes, day=today, generated_at=now, since=since,
                   due_within_days=settings.digest.due_within_days, open_cases=len(open_cases),
                   sections=tuple(sections))
@@ -149,7 +160,7 @@ def case_line(case: Case, reason: Reason | None = None) -> DigestLine:
         received=case.received_at.astimezone(BRUSSELS).date(),
         # While the clock stands still there is no due date to show, only the days left.
         due=None if case.clock_suspended_on is not None
-        else case.due_date if case.kind == "request" else case.target_date,
+        else case.due_date if case.kind in LEGAL_CLOCK_KINDS else case.target_date,
         status=case.status, extended=case.extended,
         assignee=safe_text(case.assignee, 80) if case.assignee else None, reason=reason,
     )
@@ -193,7 +204,8 @@ def _review_lines(session: Session, keys: Sequence[str], today: date) -> list[Di
     """Cases flagged for review (whatever their status), then quarantined messages."""
     cases = session.scalars(
         select(Case).options(selectinload(Case.rights))
-        .where(Case.mailbox_key.in_(keys), Case.needs_review.is_(True))
+        .where(Case.mailbox_key.in_(keys), Case.needs_review.is_(True),
+               Case.kind != CaseKind.TO_CLASSIFY)  # those have their own section
         .order_by(Case.received_at, Case.id)
     ).all()
     found = [case_line(c, Reason("review", {"why": c.review_reason or ""})) for c in cases]
@@ -256,6 +268,48 @@ def _failure_lines(session: Session, settings: Settings, mailboxes: Sequence[Mai
         )
         for item, reference, mailbox_key in session.execute(query)
     ]
+
+
+def _listed_groups(session: Session, mailboxes: Sequence[MailboxSettings], since: datetime,
+                   now: datetime) -> list[Group]:
+    """Per mailbox, the mail recorded without a case since the last digest (list_only, robot):
+    sender, subject and the triage's reason, never the body, so a wrong `list_only` is seen."""
+    groups = []
+    for mailbox in mailboxes:
+        rows = session.scalars(
+            select(Message).where(
+                Message.mailbox_key == mailbox.key, Message.status == "processed",
+                Message.case_id.is_(None),
+                Message.disposition.in_((Disposition.LIST_ONLY, Disposition.ROBOT)),
+                Message.created_at > since, Message.created_at <= now)
+            .order_by(Message.received_at, Message.id)
+        ).all()
+        lines = tuple(
+            DigestLine(
+                reference=None, mailbox=m.mailbox_key,
+                requester=requester_text(m.from_name, m.from_address) if m.from_address else "-",
+                rights=(), kind="message", received=m.received_at.astimezone(BRUSSELS).date(),
+                due=None, status=m.disposition or "",
+                reason=Reason("listed", {"subject": safe_text(m.subject, 100) or "-",
+                                         "why": safe_text(listed_reason(m), 160)}),
+            )
+            for m in rows
+        )
+        if lines:
+            groups.append(Group(f"{MAILBOX_GROUP}{mailbox.key}", lines))
+    return groups
+
+
+def listed_reason(message: Message) -> str:
+    """Why the triage gave a message no case: its `no case:` evidence or its guard signals."""
+    explanation = [str(e) for e in (message.triage or {}).get("explanation") or ()]
+    evidence = [e.removeprefix("no case: ") for e in explanation if e.startswith("no case: ")]
+    if evidence:
+        return evidence[0]
+    guard = [e.removeprefix("guard: ") for e in explanation if e.startswith("guard: ")]
+    if guard:
+        return f"{message.kind or 'robot'}: {guard[0]}"
+    return message.disposition or ""
 
 
 def _by_right(cases: Sequence[Case]) -> list[Group]:

@@ -16,6 +16,7 @@ from intake.digest.collect import ALL, collect_digest, scope_mailboxes
 from intake.digest.render import render_digest, scope_name
 from intake.outbound.outbox import pending_item
 from intake.outbound.staffmail import build_staff_mail, staff_message_id
+from intake.store.enums import LEGAL_CLOCK_KINDS
 from intake.store.models import Case, DigestRun, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
 
@@ -136,7 +137,8 @@ def heartbeat_counts(session: Session, now: datetime) -> dict[str, int]:
     def count(model: type, *where: object) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
-    running = (Case.kind == "request", Case.status == "open", Case.clock_suspended_on.is_(None))
+    running = (Case.kind.in_(LEGAL_CLOCK_KINDS), Case.status == "open",
+               Case.clock_suspended_on.is_(None))
     return {
         "open_cases": count(Case, Case.status != "closed"),
         "overdue": count(Case, *running, Case.due_date < today),

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from intake.digest.collect import ALL, Digest, DigestLine, Reason, Section
+from intake.digest.collect import ALL, MAILBOX_GROUP, Digest, DigestLine, Reason, Section
 from intake.outbound.render import format_long_date
 from intake.outbound.stafftemplates import (
     html_environment,
@@ -19,6 +19,7 @@ from intake.store.timezone import BRUSSELS
 
 # Section colours (HTML only): red for what is late or lost, amber for soon, calm for the rest.
 COLOURS = {
+    "to_classify": "#b00020", "listed": "#555555",
     "overdue": "#b00020", "due_soon": "#c25e00", "extension": "#8a6d00", "identity": "#1d4f91",
     "review": "#6a1b9a", "new": "#2e7d32", "failures": "#b00020",
 }
@@ -92,6 +93,8 @@ def _section_view(section: Section, digest: Digest, language: str, words: Mappin
 
 
 def _group_title(key: str, words: Mapping[str, Any]) -> str:
+    if key.startswith(MAILBOX_GROUP):
+        return words["groups"]["mailbox"].format(mailbox=key.removeprefix(MAILBOX_GROUP))
     if key in words["groups"]:
         return words["groups"][key]
     right = words["rights"].get(key, key)

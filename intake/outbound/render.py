@@ -28,7 +28,7 @@ from intake.rights import LANGUAGES
 from intake.store.timezone import BRUSSELS
 
 VTC_URL = "https://www.vlaamsetoezichtcommissie.be"
-KINDS = ("request", "question")
+KINDS = ("request", "question", "to_classify")
 SUBJECT_MAX = 120
 LINE_MAX = 78
 MAX_REFERENCES = 20
@@ -45,7 +45,8 @@ _HEADERS = frozenset({
 class ReplyContext:
     """What an acknowledgement says about one case; the caller computes dates and rights."""
 
-    kind: str  # "request" (legal clock) | "question" (no legal clock: service target days)
+    kind: str  # "request" (legal clock) | "question" (service target days) | "to_classify"
+    # ("to_classify": a neutral acknowledgement, the legal due date stated as a conditional)
     reference: str  # e.g. "DPO-AGO-2026-0042"
     received: datetime  # Europe/Brussels (naive values are taken as Brussels time)
     due: date | None  # legal due date (None while the clock is suspended for identity)
@@ -61,6 +62,8 @@ class ReplyContext:
             raise ValueError(f"kind must be one of {KINDS}, not {self.kind!r}")
         if self.kind == "request" and not self.identity_needed and self.due is None:
             raise ValueError("a request needs a due date unless the clock waits for identity")
+        if self.kind == "to_classify" and self.due is None:
+            raise ValueError("a message to classify states the provisional legal due date")
         if not re.fullmatch(r"[A-Z0-9][A-Z0-9-]{0,63}", self.reference):
             raise ValueError(f"reference {self.reference!r} is not of the form DPO-AGO-2026-0042")
 

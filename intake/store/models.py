@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -23,6 +24,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from intake.store.enums import CaseKind, CaseStatus, Disposition, MessageKind, MessageStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -48,6 +51,15 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def one_of(column: str, enum: type, nullable: bool = False) -> CheckConstraint:
+    """CHECK (column IN the enum's values): the database refuses any other value too."""
+    listed = ", ".join(f"'{member.value}'" for member in enum)
+    condition = f"{column} IN ({listed})"
+    if nullable:
+        condition = f"{column} IS NULL OR {condition}"
+    return CheckConstraint(condition, name=column)
 
 
 def utcnow() -> datetime:
@@ -87,15 +99,19 @@ class Case(Base):
     """One request (legal clock) or question (service target) from one requester."""
 
     __tablename__ = "case"
-    __table_args__ = (UniqueConstraint("mailbox_key", "year", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("mailbox_key", "year", "seq"),
+        one_of("kind", CaseKind),
+        one_of("status", CaseStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     mailbox_key: Mapped[str] = mapped_column(String(32), index=True)
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # request | question
-    status: Mapped[str] = mapped_column(String(24), index=True)  # open | awaiting_identity | closed
+    kind: Mapped[str] = mapped_column(String(16))  # CaseKind: request | question | to_classify
+    status: Mapped[str] = mapped_column(String(24), index=True)  # CaseStatus
     requester_address: Mapped[str] = mapped_column(String(320), index=True)
     requester_name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(8), default="nl")
@@ -149,6 +165,9 @@ class Message(Base):
         UniqueConstraint("mailbox_key", "folder", "uidvalidity", "uid"),
         Index("ix_message_mailbox_msgid", "mailbox_key", "message_id"),
         Index("ix_message_mailbox_hash", "mailbox_key", "content_hash"),
+        one_of("status", MessageStatus),
+        one_of("kind", MessageKind, nullable=True),
+        one_of("disposition", Disposition, nullable=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,7 @@
 """mailbox health: last attempt and success, consecutive failures, last error per mailbox
 
 Revision ID: 0003_i15
-Revises: 0002
+Revises: 0003_i11
 Create Date: 2026-12-06 04:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import intake.store.models
 
 revision: str = "0003_i15"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_i11"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
