@@ -191,6 +191,8 @@ class RunSettings:
     poll_seconds: int = 60
     outbox_seconds: int = 30
     state_dir: str = "var"
+    # A message whose triage runs longer ends the worker (its restart then counts the attempt).
+    triage_deadline_seconds: int = 900
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,7 @@ def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = No
         poll_seconds=rn.int("poll_seconds", 60, minimum=1),
         outbox_seconds=rn.int("outbox_seconds", 30, minimum=1),
         state_dir=_relative(rn.str("state_dir", "var"), base),
+        triage_deadline_seconds=rn.int("triage_deadline_seconds", 900, minimum=0),
     )
     rn.done()
 

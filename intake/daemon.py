@@ -61,7 +61,11 @@ class Worker:
         self.pipeline = pipeline or TriagePipeline.from_settings(settings)
         self.rules = RulesReloader(settings.rules_dir, self.pipeline.classifier)
         self.stop = threading.Event()
-        options = {"worker_id": f"{socket.gethostname()}:{os.getpid()}", **(processor_kwargs or {})}
+        options = {
+            "worker_id": f"{socket.gethostname()}:{os.getpid()}",
+            "triage_deadline": settings.run.triage_deadline_seconds or None,
+            **(processor_kwargs or {}),
+        }
         self.processor = Processor(settings, self.sessions, self.pipeline, **options)
 
     def poll(self, mailbox: MailboxSettings) -> PassStats:

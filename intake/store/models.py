@@ -233,3 +233,18 @@ class DigestRun(Base):
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # lines per section
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MessageInFlight(Base):
+    """A message a worker is reading: written (and committed) before its triage, removed in the
+    transaction that records it. A row left behind means a worker died while reading it."""
+
+    __tablename__ = "message_in_flight"
+
+    mailbox_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    folder: Mapped[str] = mapped_column(String(255), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    uid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # times a worker started reading it
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    worker: Mapped[str] = mapped_column(String(120), default="")
