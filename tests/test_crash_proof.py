@@ -1,0 +1,101 @@
+"""A message that kills the worker costs the others nothing and ends quarantined (real servers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+
+from intake.inflight import ABORT_MARKER_ENV, WORKER_DIED
+from intake.source.base import PROCESSED_KEYWORD, QUARANTINE_KEYWORD
+from tests import mailgen
+from tests.test_cli_run import AGO, RECEIVED, ROOT, write_settings
+
+MARKER = "POISON-7f3a91"
+
+
+def run_once(settings: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "intake.cli", "run", "--once", "--json", "--config", settings],
+        capture_output=True, text=True, cwd=ROOT, timeout=180,
+        env={**os.environ, ABORT_MARKER_ENV: MARKER},
+    )
+
+
+def lease_ran_out(db: sqlite3.Connection) -> None:
+    """The dead worker's mailbox lease is let go, as it would be when it runs out (i13o makes a
+    dead holder's lease free at once; this test is about the messages, not the lease)."""
+    db.execute("update mailbox_state set lease_holder = null, lease_until = null")
+    db.commit()
+
+
+def intake(*args: str) -> str:
+    return subprocess.run([sys.executable, "-m", "intake.cli", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120, check=True).stdout
+
+
+def test_a_message_that_kills_the_worker_is_quarantined_and_the_others_get_their_case(
+    tmp_path, imap, smtp_server
+):
+    senders = [("Jan Peeters", "jan.peeters@example.be"), ("Els Janssens", "els.j@example.be"),
+               ("Tom Claes", "tom.claes@example.be")]
+    uids = [imap.append(mailgen.request("access", "nl", to=AGO, seed=41, sender=senders[0]),
+                        msg_time=RECEIVED)]
+    poison = imap.append(mailgen.request("erasure", "nl", to=AGO, seed=42,
+                                         subject=f"Verwijdering {MARKER}",
+                                         sender=("Piet Gif", "piet.gif@example.be")),
+                         msg_time=RECEIVED)
+    for n, sender in enumerate(senders[1:]):
+        uids.append(imap.append(mailgen.request("access", "nl", to=AGO, seed=43 + n,
+                                                sender=sender), msg_time=RECEIVED))
+    settings = str(write_settings(tmp_path, imap, smtp_server))
+    intake("--config", settings, "db", "upgrade")
+
+    # The first run dies on the poison message: its whole batch is in flight, nothing recorded.
+    first = run_once(settings)
+    assert first.returncode == -signal.SIGABRT, first.stderr[-2000:]
+    db = sqlite3.connect(tmp_path / "intake.db")
+    assert db.execute("select count(*), min(attempts) from message_in_flight").fetchone() == (4, 1)
+
+    # First restart: the suspects are read one at a time; the first request is recorded, then
+    # the poison kills the worker again.
+    lease_ran_out(db)
+    second = run_once(settings)
+    assert second.returncode == -signal.SIGABRT
+    assert db.execute("select count(*) from message where status='processed'").fetchone() == (1,)
+    assert db.execute("select attempts from message_in_flight where uid=?",
+                      (poison,)).fetchone() == (2,)
+
+    # Second restart: the poison message is quarantined unread, the others get their case.
+    lease_ran_out(db)
+    third = run_once(settings)
+    assert third.returncode == 0, third.stderr[-2000:]
+    report = json.loads(third.stdout)["mailboxes"][0]
+    assert report["quarantined"] == 1 and report["cases_opened"] == 2
+    rows = db.execute("select uid, status, quarantine_reason, case_id is not null from message "
+                      "order by uid").fetchall()
+    assert sorted(rows) == sorted(
+        [(uid, "processed", None, 1) for uid in uids] + [(poison, "quarantined", WORKER_DIED, 0)])
+    assert db.execute("select count(*) from message_in_flight").fetchone() == (0,)
+    assert db.execute("select count(*) from \"case\" where due_date is not null").fetchone() == (3,)
+    acknowledged = {m.rcpt_tos[0] for m in smtp_server.wait_for(3)}
+    assert acknowledged == {address for _name, address in senders}
+    assert QUARANTINE_KEYWORD in imap.flags("INBOX", poison)
+    assert all(PROCESSED_KEYWORD in imap.flags("INBOX", uid) for uid in uids)
+
+    # The worker goes on: new mail is processed, the poison message is not read again.
+    late = imap.append(mailgen.request("access", "nl", to=AGO, seed=49,
+                                       sender=("Sofie Maes", "sofie.maes@example.be")),
+                       msg_time=RECEIVED)
+    fourth = run_once(settings)
+    assert fourth.returncode == 0
+    assert json.loads(fourth.stdout)["mailboxes"][0]["cases_opened"] == 1
+    assert PROCESSED_KEYWORD in imap.flags("INBOX", late)
+
+    # Staff see it: the quarantine listing and the digest name the reason.
+    listing = intake("cases", "quarantine", "--config", settings)
+    assert WORKER_DIED in listing and str(poison) in listing
+    db.close()
