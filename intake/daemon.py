@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +25,12 @@ from intake.outbound.transport import open_transport
 from intake.processor import LeaseHeld, PassStats, Processor
 from intake.source import open_source
 from intake.source.base import SourceError
-from intake.store.db import ensure_current, make_engine, make_session_factory
+from intake.store.db import (
+    ensure_current,
+    make_engine,
+    make_session_factory,
+    private_directory,
+)
 from intake.triage import TriagePipeline
 
 log = logging.getLogger(__name__)
@@ -55,6 +61,7 @@ class Worker:
         self.settings = settings
         # The mailboxes this worker polls (all by default); every configured address stays "ours".
         self.mailboxes = tuple(mailboxes or settings.mailboxes)
+        private_directory(Path(settings.run.state_dir))
         self.engine = make_engine(settings.database.url)
         ensure_current(self.engine)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
