@@ -8,12 +8,11 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email import quoprimime
+from email import message_from_bytes, quoprimime
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email import message_from_bytes
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, make_msgid
 from functools import cache, cached_property
