@@ -61,12 +61,9 @@ def guard_personal_numbers(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute", retval=True)
     def _mask(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
-              executemany: bool) -> tuple[str, Any]:
-        if parameters:
-            parameters = (
-                [mask_value(p) for p in parameters] if executemany else mask_value(parameters)
-            )
-        return statement, parameters
+              _executemany: bool) -> tuple[str, Any]:
+        # By shape, not by `executemany`: "insertmanyvalues" passes one mapping with it set.
+        return statement, mask_value(parameters) if parameters else parameters
 
 
 def private_directory(directory: Path) -> None:
