@@ -27,6 +27,8 @@ DEATHS_BEFORE_QUARANTINE = 2
 # Test hook: when set, triage of a message whose bytes contain this marker aborts the process
 # (stands for any crash of a decoding library). Never set in production.
 ABORT_MARKER_ENV = "INTAKE_TEST_ABORT_MARKER"
+# Test hook: the same for a triage that hangs (stands for a decoder in an endless loop).
+HANG_MARKER_ENV = "INTAKE_TEST_HANG_MARKER"
 
 
 class WorkerDied(Exception):
@@ -154,11 +156,15 @@ def crash_report(session: Session, mailbox_key: str | None = None) -> CrashRepor
 
 
 def abort_if_marked(raw: bytes) -> None:
-    """The test hook: abort the process when the marker env var is set and found in the mail."""
+    """The test hooks: abort (or hang) when the marker env var is set and found in the mail."""
     marker = os.environ.get(ABORT_MARKER_ENV)
     if marker and marker.encode("utf-8") in raw:
         log.critical("test hook: aborting the process on a marked message")
         os.abort()
+    marker = os.environ.get(HANG_MARKER_ENV)
+    if marker and marker.encode("utf-8") in raw:
+        log.critical("test hook: hanging on a marked message")
+        threading.Event().wait()
 
 
 class Deadline:

@@ -8,8 +8,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 
-from intake.inflight import ABORT_MARKER_ENV, WORKER_DIED
+from intake.inflight import ABORT_MARKER_ENV, HANG_MARKER_ENV, WORKER_DIED, Deadline
 from intake.source.base import PROCESSED_KEYWORD, QUARANTINE_KEYWORD
 from tests import mailgen
 from tests.test_cli_run import AGO, RECEIVED, ROOT, write_settings
@@ -99,3 +101,46 @@ def test_a_message_that_kills_the_worker_is_quarantined_and_the_others_get_their
     listing = intake("cases", "quarantine", "--config", settings)
     assert WORKER_DIED in listing and str(poison) in listing
     db.close()
+
+
+def test_a_triage_that_hangs_past_its_deadline_ends_the_worker_and_is_counted(
+    tmp_path, imap, smtp_server
+):
+    normal = imap.append(mailgen.request("access", "nl", to=AGO, seed=51,
+                                         sender=("An Wouters", "an.wouters@example.be")),
+                         msg_time=RECEIVED)
+    hanging = imap.append(mailgen.request("access", "nl", to=AGO, seed=52,
+                                          subject=f"Inzage {MARKER}",
+                                          sender=("Koen Jacobs", "koen.jacobs@example.be")),
+                          msg_time=RECEIVED)
+    path = write_settings(tmp_path, imap, smtp_server)
+    path.write_text(path.read_text().replace("outbox_seconds = 1\n",
+                                             "outbox_seconds = 1\ntriage_deadline_seconds = 2\n"))
+    settings = str(path)
+    intake("--config", settings, "db", "upgrade")
+    db = sqlite3.connect(tmp_path / "intake.db")
+    env = {**os.environ, HANG_MARKER_ENV: MARKER}
+    codes = []
+    for _restart in range(3):
+        done = subprocess.run(
+            [sys.executable, "-m", "intake.cli", "run", "--once", "--json", "--config", settings],
+            capture_output=True, text=True, cwd=ROOT, timeout=180, env=env)
+        codes.append(done.returncode)
+        lease_ran_out(db)
+    assert codes == [70, 70, 0]
+    rows = dict(db.execute("select uid, coalesce(quarantine_reason, status) from message"))
+    assert rows == {normal: "processed", hanging: WORKER_DIED}
+    assert len(smtp_server.wait_for(1)) == 1
+    db.close()
+
+
+def test_deadline_fires_only_when_triage_overruns():
+    fired = threading.Event()
+    with Deadline(0.2, fired.set):
+        time.sleep(0.5)
+    assert fired.is_set()
+    fired.clear()
+    with Deadline(0.5, fired.set):
+        pass
+    time.sleep(0.7)
+    assert not fired.is_set()
