@@ -100,6 +100,8 @@ def test_a_message_that_kills_the_worker_is_quarantined_and_the_others_get_their
     # Staff see it: the quarantine listing and the digest name the reason.
     listing = intake("cases", "quarantine", "--config", settings)
     assert WORKER_DIED in listing and str(poison) in listing
+    digest = intake("digest", "--preview", "--config", settings)
+    assert WORKER_DIED in digest
     db.close()
 
 
