@@ -134,7 +134,9 @@ class CrashReport:
 
 def crash_report(session: Session, mailbox_key: str | None = None) -> CrashReport:
     """Messages in flight now and messages quarantined because a worker died reading them."""
-    flying = select(MessageInFlight).order_by(MessageInFlight.started_at)
+    flying = select(MessageInFlight).order_by(
+        MessageInFlight.started_at, MessageInFlight.mailbox_key, MessageInFlight.uid
+    )
     dead = (
         select(Message)
         .where(Message.status == "quarantined", Message.quarantine_reason == WORKER_DIED)

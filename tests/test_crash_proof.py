@@ -146,3 +146,24 @@ def test_deadline_fires_only_when_triage_overruns():
         pass
     time.sleep(0.7)
     assert not fired.is_set()
+
+
+def test_in_flight_rows_count_attempts_and_are_reported(db):
+    from datetime import UTC, datetime
+
+    from intake import inflight
+    from intake.source.base import FetchedMessage
+
+    at = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+    batch = [FetchedMessage("ago", "INBOX", 7, uid, at, b"x") for uid in (1, 2, 3)]
+    inflight.mark(db.sessions, batch, "host:1", at)
+    inflight.mark(db.sessions, batch[1:2], "host:2", at)
+    assert inflight.attempts(db.sessions, batch) == {1: 1, 2: 2, 3: 1}
+    with db.sessions() as session:
+        report = inflight.crash_report(session)
+        assert [(m.uid, m.attempts, m.worker) for m in report.in_flight] == [
+            (1, 1, "host:1"), (2, 2, "host:2"), (3, 1, "host:1")]
+        assert inflight.crash_report(session, "wse").in_flight == []
+    with db.sessions() as session, session.begin():
+        inflight.clear(session, batch[:2])
+    assert inflight.attempts(db.sessions, batch) == {3: 1}
