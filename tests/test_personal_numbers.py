@@ -198,3 +198,24 @@ def test_no_planted_number_is_kept_sent_or_logged(imap, smtp_server, db, pipelin
     assert b"85.07.30-***.**" in sent  # the echoed subject, masked
     assert buffer.getvalue(), "nothing was logged"
     assert leaks(buffer.getvalue().encode()) == []
+
+
+def test_the_cli_logging_withholds_library_text_and_masks_ours(capsys):
+    from intake.logs import setup_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging()
+        logging.getLogger("mailparser.utils").error(
+            "Failed decoding header part: =?shift_jis?b?gg==?= geheim onderwerp <an@example.be>")
+        logging.getLogger("pyhanko.sign").warning("signer cert serialNumber=%s",
+                                                  NUMBERS["subject"])
+        logging.getLogger("intake.processor").info("planted", extra={"n": NUMBERS["body"]})
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    err = capsys.readouterr().err
+    assert "geheim" not in err and "an@example.be" not in err and "serialNumber" not in err
+    assert err.count("log text withheld") == 2 and "planted" in err
+    assert leaks(err.encode()) == []
