@@ -209,6 +209,8 @@ class MetricsSettings:
 
     listen: str = ""  # "127.0.0.1:9468"; empty: no endpoint
     textfile: str = ""  # e.g. /var/lib/prometheus/node-exporter/dpo_intake.prom; empty: none
+    # A message whose triage runs longer ends the worker (its restart then counts the attempt).
+    triage_deadline_seconds: int = 900
 
 
 @dataclass(frozen=True)
@@ -346,6 +348,7 @@ def _parse_settings(r: _Reader, base_dir: Path | None) -> Settings:
         failures_degraded=rn.int("failures_degraded", RunSettings.failures_degraded, minimum=1),
         stuck_poll_seconds=rn.int("stuck_poll_seconds", RunSettings.stuck_poll_seconds,
                                   minimum=1),
+        triage_deadline_seconds=rn.int("triage_deadline_seconds", 900, minimum=0),
     )
     rn.done()
 

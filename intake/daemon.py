@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -28,7 +29,12 @@ from intake.processor import LeaseHeld, PassStats, Processor
 from intake.service import Watchdog, sd_notify, watchdog_interval
 from intake.source import open_source
 from intake.source.base import SourceError
-from intake.store.db import ensure_current, make_engine, make_session_factory
+from intake.store.db import (
+    ensure_current,
+    make_engine,
+    make_session_factory,
+    private_directory,
+)
 from intake.store.timezone import BRUSSELS
 from intake.triage import TriagePipeline
 
@@ -60,13 +66,18 @@ class Worker:
         self.settings = settings
         # The mailboxes this worker polls (all by default); every configured address stays "ours".
         self.mailboxes = tuple(mailboxes or settings.mailboxes)
+        private_directory(Path(settings.run.state_dir))
         self.engine = make_engine(settings.database.url)
         ensure_current(self.engine)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
         self.pipeline = pipeline or TriagePipeline.from_settings(settings)
         self.rules = RulesReloader(settings.rules_dir, self.pipeline.classifier)
         self.stop = threading.Event()
-        options = {"worker_id": f"{socket.gethostname()}:{os.getpid()}", **(processor_kwargs or {})}
+        options = {
+            "worker_id": f"{socket.gethostname()}:{os.getpid()}",
+            "triage_deadline": settings.run.triage_deadline_seconds or None,
+            **(processor_kwargs or {}),
+        }
         self.processor = Processor(settings, self.sessions, self.pipeline, **options)
         self.metrics = Metrics()
         self.metrics.watch_database(settings, self.sessions)

@@ -200,9 +200,18 @@ def _unix_newlines(text: str) -> str:
 
 def _headers(msg) -> dict[str, tuple[str, ...]]:
     headers: dict[str, list[str]] = {}
-    for name, value in msg.items():
-        headers.setdefault(name.lower(), []).append(_clean_line(str(value)))
+    for name, value in msg.raw_items():
+        headers.setdefault(name.lower(), []).append(_clean_line(_header_text(value)))
     return {name: tuple(values) for name, values in headers.items()}
+
+
+def _header_text(value: object) -> str:
+    """A raw header value as text; 8-bit bytes are read as UTF-8 (RFC 6532), not replaced."""
+    text = str(value)
+    try:
+        return text.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # already text beyond ASCII
+        return text
 
 
 def _clean_line(value: str) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake import inflight
 from intake.cases.recorder import BatchRecorder, RecordOutcome
 from intake.cases.workflow import record_event
 from intake.config import MailboxSettings, Settings
@@ -83,6 +84,7 @@ class Processor:
         fault_hook: Callable[[str, list[FetchedMessage]], None] | None = None,
         batch_size: int = BATCH_SIZE,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        triage_deadline: float | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -96,6 +98,8 @@ class Processor:
         self.now = now
         # Told the wall time and review flag of each triage (the worker's metrics), if set.
         self.observe_triage: Callable[[float, bool], None] | None = None
+        # Seconds one message's triage may take before the worker ends itself (None: no limit).
+        self.triage_deadline = triage_deadline
 
     def process_mailbox(
         self,
@@ -133,6 +137,8 @@ class Processor:
 
         One commit and one server round trip per batch instead of per message; a crash before
         the commit loses the whole batch's work and the batch is simply processed again.
+        Messages left in flight by a worker that died are read one at a time, so one poison
+        message costs the others nothing; after two deaths it is quarantined unread.
         """
         if not batch:
             return
@@ -142,12 +148,43 @@ class Processor:
             # Recorded before, but the server mark was lost (crash after commit): finish it.
             stats.already_recorded += len(known)
             self._mark(source, [(uid, status) for uid, status in known.items()])
+            with self.sessions() as session, session.begin():
+                inflight.clear(session, [f for f in batch if f.uid in known])
         new = [f for f in batch if f.uid not in known]
         if not new:
             return
-        prepared = []
+        tried = inflight.attempts(self.sessions, new)
+        died = [f for f in new if tried.get(f.uid, 0) >= inflight.DEATHS_BEFORE_QUARANTINE]
+        if died:
+            for fetched in died:
+                log.error("worker died twice while reading this message: quarantined",
+                          extra=self._log_ids(fetched))
+            self._process(mailbox, source, died, stats, dead=True)
         for fetched in new:
-            prepared.append(self._triage(fetched))
+            if 0 < tried.get(fetched.uid, 0) < inflight.DEATHS_BEFORE_QUARANTINE:
+                self._process(mailbox, source, [fetched], stats)
+        fresh = [f for f in new if f.uid not in tried]
+        if fresh:
+            self._process(mailbox, source, fresh, stats)
+
+    def _process(
+        self,
+        mailbox: MailboxSettings,
+        source: MessageSource,
+        batch: list[FetchedMessage],
+        stats: PassStats,
+        dead: bool = False,
+    ) -> None:
+        """Mark in flight, triage, record in one transaction, mark on the server."""
+        new = batch
+        prepared: list[_Prepared] = []
+        if dead:
+            prepared = [(f, None, None, inflight.WorkerDied()) for f in batch]
+        else:
+            inflight.mark(self.sessions, batch, self.worker_id, self.now())
+        for fetched in [] if dead else new:
+            with inflight.Deadline(self.triage_deadline):
+                prepared.append(self._triage(fetched))
             # OCR of attachments can make a batch slow: keep the lease while triaging.
             self._keep_lease(fetched.mailbox_key, fetched.folder)
 
@@ -233,11 +270,13 @@ class Processor:
                         session, recorder, mailbox, fetched, error
                     )
             self._advance_state(session, batch)
+            inflight.clear(session, batch)
             self._fault("before_commit", batch)
         return outcomes, quarantined
 
     def _triage(self, fetched: FetchedMessage) -> _Prepared:
         try:
+            inflight.abort_if_marked(fetched.raw)
             msg = parse_message(fetched.raw)
             started = time.perf_counter()
             triage = self.pipeline.triage(msg)
@@ -285,7 +324,7 @@ class Processor:
         log.error(
             "message quarantined",
             extra={**self._log_ids(fetched), "reason": reason},
-            exc_info=not isinstance(exc, MessageParseError),
+            exc_info=not isinstance(exc, MessageParseError | inflight.WorkerDied),
         )
         headers = _safe_headers(fetched.raw)
         row = Message(
@@ -418,6 +457,8 @@ def _disposition(status: str, triage: TriageResult | None) -> str:
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, inflight.WorkerDied):
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"[:500]
 
 

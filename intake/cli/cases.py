@@ -104,6 +104,11 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
     ro = action("reopen", "open a closed case again", run_reopen)
     ro.add_argument("--reason", required=True)
 
+    qu = action("quarantine", "quarantined messages and their reasons, messages in flight",
+                _run_quarantine, changes=False, reference=False)
+    qu.add_argument("--mailbox", metavar="KEY")
+    qu.add_argument("--json", action="store_true")
+
     ex = action("export", "the register of requests (no personal data), for Art. 5(2)",
                 run_export, changes=False, reference=False)
     ex.add_argument("--format", choices=("csv", "jsonl"), default="csv")
@@ -459,3 +464,9 @@ def run_export(args: argparse.Namespace) -> int:
             return fail(f"cannot write {args.out}: {exc.strerror}")
     print(f"{count} case(s) written to {args.out}", file=sys.stderr)
     return 0
+
+
+def _run_quarantine(args: argparse.Namespace) -> int:
+    from intake.cli.quarantine import run_quarantine
+
+    return run_quarantine(args)

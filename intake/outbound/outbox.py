@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.outbound.transport import TransportError
-from intake.store.models import Event, OutboxItem
+from intake.store.models import Case, Event, OutboxItem
 
 log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=15)
@@ -229,6 +229,7 @@ def _record(
                         data={"outbox_id": item.id},
                     )
                 )
+                _flag_unacknowledged(session, item)
             else:
                 item.status, item.next_attempt_at = "pending", at + backoff(item.attempts)
                 stats.retried += 1
@@ -245,6 +246,15 @@ def _record(
         "replies delivered",
         extra={"sent": sum(isinstance(o, str) for _, o in outcomes), "tried": len(outcomes)},
     )
+
+
+def _flag_unacknowledged(session: Session, item: OutboxItem) -> None:
+    """An acknowledgement given up on: staff must reach the requester another way."""
+    case = session.get(Case, item.case_id) if item.case_id is not None else None
+    if case is None or item.purpose != "acknowledgement":
+        return
+    case.needs_review = True
+    case.review_reason = f"could not acknowledge: {item.last_error or ''}"[:300]
 
 
 def _expire_stale_claims(sessions: sessionmaker[Session], at: datetime) -> int:

@@ -8,12 +8,12 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email import quoprimime
+from email import message_from_bytes, quoprimime
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, make_msgid
 from functools import cache, cached_property
 from importlib import resources
@@ -25,6 +25,7 @@ import yaml
 from intake.config import MailboxSettings
 from intake.message import MSGID_RE, ParsedMessage
 from intake.rights import LANGUAGES
+from intake.store.masking import mask_numbers
 from intake.store.timezone import BRUSSELS
 
 VTC_URL = "https://www.vlaamsetoezichtcommissie.be"
@@ -34,6 +35,11 @@ LINE_MAX = 78
 MAX_REFERENCES = 20
 _SEPARATOR = "\n\n" + "-" * 72 + "\n\n"
 _ADDR_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$")
+# RFC 6532: the same with UTF-8 (any printable non-ASCII character) in the local part and domain.
+_UTF8_ADDR_RE = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\u0080-\U0010ffff-]+"
+    r"@[A-Za-z0-9.\u0080-\U0010ffff-]+\.[A-Za-z0-9\u0080-\U0010ffff-]+$"
+)
 _HEADERS = frozenset({
     "from", "to", "subject", "date", "message-id", "in-reply-to", "references",
     "auto-submitted", "x-auto-response-suppress", "x-loop", "content-language",
@@ -95,6 +101,10 @@ class RenderedReply:
     @cached_property
     def message(self) -> EmailMessage:
         """The same reply built with the email package's header registry (for reading)."""
+        if not self.raw.split(b"\r\n\r\n", 1)[0].isascii():  # a UTF-8 address (RFC 6532)
+            parsed = message_from_bytes(self.raw, _class=EmailMessage, policy=SMTPUTF8)
+            assert isinstance(parsed, EmailMessage)
+            return parsed
         msg = EmailMessage(policy=SMTP)
         for name, value in self.fields:
             if isinstance(value, tuple):
@@ -120,8 +130,8 @@ def build_acknowledgement(
 
     Raises ValueError when the incoming sender gives no usable reply address.
     """
-    recipient = incoming.from_address.strip()
-    if not _ADDR_RE.match(recipient):
+    recipient = usable_address(incoming.from_address)
+    if recipient is None:
         raise ValueError("the incoming message has no usable sender address to reply to")
     languages = reply_languages(ctx.language, ctx.mailbox.reply_languages)
     words = {lang: words_for(lang) for lang in languages}
@@ -171,8 +181,8 @@ def compose_reply(
     "auto-generated" for notices a person's action caused (RFC 3834: both keep responders quiet).
     Raises ValueError when the recipient is not a usable address.
     """
-    recipient = to_address.strip()
-    if not _ADDR_RE.match(recipient):
+    recipient = usable_address(to_address)
+    if recipient is None:
         raise ValueError("no usable recipient address to reply to")
     if auto_submitted not in ("auto-replied", "auto-generated"):
         raise ValueError(f"Auto-Submitted {auto_submitted!r} is not a value we send")
@@ -195,6 +205,7 @@ def compose_reply(
         ("X-Auto-Response-Suppress", "All"),
         ("X-Loop", mailbox.address),  # the guard recognises our own replies coming back
     ]
+    body = mask_numbers(body)  # a number a person typed in a notice's reasons, too
     head = b"".join(_header_line(name, value) for name, value in fields)
     # set_content() writes the Content-* headers, then Content-Language follows.
     head += _TEXT_HEADERS + _header_line("Content-Language", ", ".join(languages))
@@ -216,12 +227,47 @@ _NEWLINES_RE = re.compile(r"\r\n|\r|\n")
 _WIRE_MAX = SMTP.max_line_length
 
 
+def usable_address(address: str) -> str | None:
+    """The address to reply to, or None: plain ASCII as it is; an internationalised domain with
+    an ASCII local part in its ASCII (IDNA) form; a UTF-8 local part as UTF-8 (RFC 6532, sent
+    with SMTPUTF8)."""
+    address = unicodedata.normalize("NFC", (address or "").strip())
+    if _ADDR_RE.match(address):
+        return address
+    if not _UTF8_ADDR_RE.match(address) or not address.isprintable():
+        return None
+    local, _, domain = address.rpartition("@")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    if local.isascii():
+        candidate = f"{local}@{ascii_domain}"
+        return candidate if _ADDR_RE.match(candidate) else None
+    return address
+
+
+def needs_smtputf8(address: str) -> bool:
+    """Whether replying to this address needs an SMTP server that offers SMTPUTF8."""
+    return not address.isascii()
+
+
+def _utf8_address_line(name: str, display_name: str, addr_spec: str) -> bytes:
+    """An address field holding a UTF-8 addr-spec (RFC 6532): UTF-8 as it is, name quoted."""
+    if display_name:
+        quoted = display_name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{name}: "{quoted}" <{addr_spec}>\r\n'.encode()
+    return f"{name}: {addr_spec}\r\n".encode()
+
+
 def _header_line(name: str, value: str | tuple[str, str]) -> bytes:
     """One header field exactly as EmailMessage(policy=SMTP).as_bytes() writes it, CRLF included.
 
     Short printable ASCII values need neither encoding nor folding, so they are written as they
     are; anything else goes through the email package's header registry, as before.
     """
+    if isinstance(value, tuple) and not value[1].isascii():
+        return _utf8_address_line(name, *value)
     if isinstance(value, tuple):
         value = _address(*value)
     if (
@@ -278,7 +324,8 @@ def clean_header_text(value: str) -> str:
     )
     # Whatever still looks like an encoded word must not be decoded by the header parser.
     text = text.replace("=?", "= ?")
-    return re.sub(r"\s+", " ", text).strip()
+    # A national number in an echoed subject or name is masked like everything we keep.
+    return mask_numbers(re.sub(r"\s+", " ", text).strip())
 
 
 def format_long_date(day: date, language: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from intake.config import ConfigError, SmtpSettings
+from intake.store.db import private_directory
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,17 @@ class SmtpTransport:
     def _transaction(self, mail_from: str, recipients: Sequence[str], data: bytes) -> str:
         smtp = self._smtp
         assert smtp is not None
+        mail_from = _ascii_domain(mail_from)
+        recipients = [_ascii_domain(r) for r in recipients]
         options = ["BODY=8BITMIME"] if smtp.has_extn("8bitmime") and not data.isascii() else []
+        if _needs_smtputf8(mail_from, recipients, data):
+            if not smtp.has_extn("smtputf8"):
+                # No retry will help with this server: the case is flagged for staff instead.
+                raise TransportError(
+                    f"{self.settings.host} does not offer SMTPUTF8, needed for an address with "
+                    "non-ASCII characters (RFC 6532)", permanent=True, stage="recipient",
+                )
+            options.append("SMTPUTF8")
         code, reply = smtp.mail(mail_from, options)
         if code != 250:
             self._reset()
@@ -252,7 +263,7 @@ class FileTransport:
         target = self.directory / f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
         tmp_name = None
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_directory(self.directory)  # the spool holds replies: 0700, files 0600
             fd, tmp_name = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
@@ -293,6 +304,23 @@ def _check_envelope(mail_from: str, recipients: Sequence[str]) -> None:
         if not _ENVELOPE_RE.match(rcpt):
             raise TransportError("a recipient is not a plain address",
                                  permanent=True, stage="recipient")
+
+
+def _ascii_domain(address: str) -> str:
+    """An address whose local part is ASCII, with its domain in ASCII (IDNA) form."""
+    local, at, domain = address.rpartition("@")
+    if not at or not local.isascii() or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
+def _needs_smtputf8(mail_from: str, recipients: Sequence[str], data: bytes) -> bool:
+    """A UTF-8 address in the envelope or in the header fields (RFC 6531/6532)."""
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    return not (mail_from.isascii() and all(r.isascii() for r in recipients) and head.isascii())
 
 
 def _reply_text(code: int, reply: bytes | str) -> str:

@@ -10,6 +10,11 @@ Keywords: like Dovecot, `dovecot-keywords` maps an index to a keyword ("0 $DPOIn
 message file carries the letter for that index in its info part (index 0 = "a": ":2,a").
 Files are renamed, never rewritten or deleted.
 
+Names and files: a file name that is not UTF-8 or holds control characters or spaces is renamed
+to a safe name (its delivery time, then a hash of the old name) and processed under it, so it
+can neither stop the pass nor corrupt `dovecot-uidlist`. Symbolic links and anything that is not
+a regular file are refused (logged and left alone), and never followed when a message is read.
+
 Bytes: Maildir files usually have bare LF line ends (Dovecot stores them so) while IMAP serves
 CRLF. fetch() returns what an IMAP server would send for the same file: bare LFs become CRLF,
 a file that already has CRLF is returned unchanged, byte for byte.
@@ -17,10 +22,13 @@ a file that already has CRLF is returned unchanged, byte for byte.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import logging
 import mailbox
 import os
 import re
+import stat
 import string
 import time
 from collections.abc import Iterator, Sequence
@@ -126,10 +134,13 @@ class MaildirSource:
                 log.warning("mailbox %s: UID %d no longer in %s", self.mailbox_key, uid, self.path)
                 continue
             try:
-                raw = _BARE_LF.sub(b"\r\n", entry.path.read_bytes())
+                raw = _BARE_LF.sub(b"\r\n", _read_regular(entry.path))
                 received = _received(entry)
             except FileNotFoundError:  # renamed or moved by someone else meanwhile
                 log.warning("mailbox %s: UID %d vanished from %s", self.mailbox_key, uid, self.path)
+                continue
+            except _NotRegular as exc:  # swapped for a link or a device since the scan
+                self._refuse(entry.path.parent.name, entry.path.name, str(exc))
                 continue
             found.append(FetchedMessage(
                 mailbox_key=self.mailbox_key, folder=self.folder, uidvalidity=self._uidvalidity,
@@ -165,14 +176,49 @@ class MaildirSource:
         entries: dict[str, _Entry] = {}
         for sub in ("new", "cur"):
             with os.scandir(self.path / sub) as listing:
-                for item in listing:
-                    if item.name.startswith(".") or not item.is_file():
+                items = list(listing)
+            for item in items:
+                if item.name.startswith("."):
+                    continue
+                if not item.is_file(follow_symlinks=False):
+                    self._refuse(sub, item.name, "a symbolic link" if item.is_symlink()
+                                 else "not a regular file")
+                    continue
+                name, path = item.name, Path(item.path)
+                if not _safe_name(name):
+                    safe = self._rename_unsafe(path)
+                    if safe is None:
                         continue
-                    unique, _sep, flags = item.name.partition(INFO_SEP)
-                    if ":" in unique:  # an info part of another version: keep the name whole
-                        unique, flags = item.name.split(":", 1)[0], ""
-                    entries[unique] = _Entry(unique, Path(item.path), flags)
+                    name, path = safe.name, safe
+                unique, _sep, flags = name.partition(INFO_SEP)
+                if ":" in unique:  # an info part of another version: keep the name whole
+                    unique, flags = name.split(":", 1)[0], ""
+                entries[unique] = _Entry(unique, path, flags)
         return entries
+
+    def _refuse(self, sub: str, name: str, why: str) -> None:
+        log.warning("mailbox %s: refused %s/%s in %s: %s", self.mailbox_key, sub,
+                    _printable(name), self.path, why)
+
+    def _rename_unsafe(self, path: Path) -> Path | None:
+        """Rename a file whose name is not UTF-8 or holds control characters or spaces to a safe
+        name (same delivery time and flags, a hash of the old name); None if that fails."""
+        raw = os.fsencode(path.name)
+        unique, sep, flags = path.name.partition(INFO_SEP)
+        when = _name_time(unique.split(":", 1)[0])
+        digest = hashlib.sha256(raw).hexdigest()[:24]
+        safe_unique = f"{when}.intake-safe-{digest}" if when else f"intake-safe-{digest}"
+        letters = "".join(c for c in flags if c in string.ascii_letters) if sep else ""
+        target = path.with_name(safe_unique + (INFO_SEP + letters if sep else ""))
+        try:
+            os.rename(path, target)
+        except OSError as exc:
+            self._refuse(path.parent.name, path.name,
+                         f"unsafe file name that could not be renamed ({exc.strerror})")
+            return None
+        log.warning("mailbox %s: renamed %s/%s (not UTF-8, or control characters) to %s",
+                    self.mailbox_key, path.parent.name, _printable(path.name), target.name)
+        return target
 
     def _sync_uids(self) -> dict[str, _Entry]:
         """Scan the files and give each new unique name the next UID (saved before returning)."""
@@ -352,6 +398,38 @@ def _rename(source: Path, target: Path) -> None:
     except FileNotFoundError:
         message = f"{source.name} vanished from {source.parent} before it was marked"
         raise SourceError(message) from None
+
+
+class _NotRegular(OSError):
+    """The path is a symbolic link or not a regular file."""
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, never through a symbolic link (O_NOFOLLOW, then fstat)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _NotRegular("a symbolic link") from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise _NotRegular("not a regular file")
+        return handle.read()
+
+
+def _safe_name(name: str) -> bool:
+    """A name that can go into dovecot-uidlist as it is: UTF-8, printable, no spaces."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept as surrogates by os.scandir
+        return False
+    return name.isprintable() and " " not in name
+
+
+def _printable(name: str) -> str:
+    """A file name for a log line: undecodable bytes and control characters escaped."""
+    return ascii(os.fsencode(name))[2:-1][:120]
 
 
 def _name_time(unique: str) -> int | None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from intake.store.masking import mask_value
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -22,11 +25,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine; for SQLite: WAL, a busy timeout, foreign keys, and write-locking transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        guard_personal_numbers(engine)
+        return engine
     database = parsed.database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        private_directory(Path(database).parent)
+        private_files(database)
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+    guard_personal_numbers(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -46,6 +53,48 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def guard_personal_numbers(engine: Engine) -> None:
+    """Mask national register and eID card numbers in every value written to (or looked up in)
+    the database, whatever code wrote it: the last line of defence for personal numbers."""
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _mask(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+              _executemany: bool) -> tuple[str, Any]:
+        # By shape, not by `executemany`: "insertmanyvalues" passes one mapping with it set.
+        return statement, mask_value(parameters) if parameters else parameters
+
+
+def private_directory(directory: Path) -> None:
+    """Create the directory and its missing parents 0700, whatever the umask. A directory that
+    exists is left as it is (it may be shared, like the working directory)."""
+    missing = []
+    for level in (directory, *directory.parents):
+        if level.exists():
+            break
+        missing.append(level)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for level in missing:
+        _tighten(level, 0o700)
+
+
+def private_files(database: str) -> None:
+    """The database file, its WAL and SHM: created (empty) 0600 before SQLite opens them."""
+    for path in (Path(database), Path(database + "-wal"), Path(database + "-shm")):
+        if path.name.endswith(("-wal", "-shm")) and not path.exists():
+            continue  # SQLite creates these with the main file's mode (see below)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        _tighten(path, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_uid == os.geteuid() and path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError as exc:
+        log.warning("cannot restrict permissions", extra={"path": str(path), "error": str(exc)})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -266,3 +266,16 @@ class MailboxHealth(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     last_duration_seconds: Mapped[float | None] = mapped_column(Float)
     worker: Mapped[str | None] = mapped_column(String(120))
+class MessageInFlight(Base):
+    """A message a worker is reading: written (and committed) before its triage, removed in the
+    transaction that records it. A row left behind means a worker died while reading it."""
+
+    __tablename__ = "message_in_flight"
+
+    mailbox_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    folder: Mapped[str] = mapped_column(String(255), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    uid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # times a worker started reading it
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    worker: Mapped[str] = mapped_column(String(120), default="")
