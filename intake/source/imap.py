@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timezone
@@ -19,6 +21,7 @@ from imapclient.exceptions import (
 )
 
 from intake.config import ConfigError, ImapSettings
+from intake.oauth import TokenError, provider_for, scrub
 from intake.source.base import (
     PROCESSED_KEYWORD,
     QUARANTINE_KEYWORD,
@@ -165,6 +168,9 @@ class ImapSource:
         )
 
     def _login(self, client: IMAPClient) -> None:
+        if self.settings.auth == "oauth2":
+            self._oauth2_login(client)
+            return
         s = self.settings
         try:
             password = s.password.resolve()
@@ -184,6 +190,35 @@ class ImapSource:
             raise SourceError(
                 f"connection to {self.address} lost during login: {exc}"
             ) from None
+
+    def _oauth2_login(self, client: IMAPClient) -> None:
+        """AUTHENTICATE XOAUTH2; a refused token is replaced once by a fresh one."""
+        s = self.settings
+        assert s.oauth2 is not None
+        provider = provider_for(s.oauth2)
+        for attempt in (1, 2):
+            try:
+                token = provider.token()
+            except TokenError as exc:
+                raise SourceError(f"no OAuth2 token for {s.username}: {exc}") from None
+            try:
+                client.oauth2_login(s.username, token)
+                return
+            except LoginError as exc:
+                reason = scrub(str(exc), token)
+                provider.invalidate(token)
+                if attempt == 2:
+                    raise SourceError(
+                        f"OAuth2 login refused for {s.username} at {self.address}: {reason} "
+                        "(does the app have access to this mailbox?)"
+                    ) from None
+                log.info(
+                    "mailbox %s: OAuth2 token refused, fetching a new one", self.mailbox_key
+                )
+            except (IMAPClientError, OSError) as exc:
+                raise SourceError(
+                    f"connection to {self.address} lost during login: {scrub(str(exc), token)}"
+                ) from None
 
     def _select(self, client: IMAPClient) -> None:
         s = self.settings
@@ -297,6 +332,40 @@ class ImapSource:
             with self._guard("UID STORE") as client:
                 client.add_flags([uid], [QUARANTINE_KEYWORD], silent=True)
         log.warning("mailbox %s: UID %d quarantined: %s", self.mailbox_key, uid, reason)
+
+    def supports_idle(self) -> bool:
+        with self._guard("CAPABILITY") as client:
+            return bool(client.has_capability("IDLE"))
+
+    def idle_wait(self, seconds: float, stop: threading.Event | None = None) -> bool:
+        """Wait in IDLE up to `seconds`; True as soon as the server reports new or changed mail.
+
+        Checks `stop` every second so that a shutdown does not wait for the whole IDLE period.
+        """
+        deadline = time.monotonic() + seconds
+        changed = False
+        with self._guard("IDLE") as client:
+            client.idle()
+            try:
+                while not changed and time.monotonic() < deadline:
+                    if stop is not None and stop.is_set():
+                        break
+                    wait = max(0.05, min(1.0, deadline - time.monotonic()))
+                    for response in client.idle_check(timeout=wait):
+                        if isinstance(response, tuple) and len(response) >= 2 and (
+                            response[1] in (b"EXISTS", b"RECENT")
+                        ):
+                            changed = True
+                        elif response[:1] == (b"BYE",):
+                            raise IMAPClientAbortError("server said BYE during IDLE")
+            finally:
+                client.idle_done()
+        return changed
+
+    def folder_exists(self, name: str) -> bool:
+        """Whether a folder of this name exists in the mailbox (`config check --connect`)."""
+        with self._guard(f"LIST {name}") as client:
+            return bool(client.folder_exists(name))
 
     # -- moving -----------------------------------------------------------------------------
 
