@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timezone
+from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import (
@@ -351,15 +352,11 @@ class ImapSource:
                     if stop is not None and stop.is_set():
                         break
                     wait = max(0.05, min(1.0, deadline - time.monotonic()))
-                    for response in client.idle_check(timeout=wait):
-                        if isinstance(response, tuple) and len(response) >= 2 and (
-                            response[1] in (b"EXISTS", b"RECENT")
-                        ):
-                            changed = True
-                        elif response[:1] == (b"BYE",):
-                            raise IMAPClientAbortError("server said BYE during IDLE")
+                    changed = _mail_changed(client.idle_check(timeout=wait))
             finally:
-                client.idle_done()
+                # What arrived between the last check and DONE comes with DONE's answer.
+                _text, late = client.idle_done()
+            changed = changed or _mail_changed(late)
         return changed
 
     def folder_exists(self, name: str) -> bool:
@@ -394,6 +391,19 @@ class ImapSource:
             client.copy(uids, target)
             client.add_flags(uids, [b"\\Deleted"], silent=True)
             client.uid_expunge(uids)
+
+
+def _mail_changed(responses: list[Any]) -> bool:
+    """True if untagged IDLE responses report new mail (EXISTS/RECENT); BYE is a lost link."""
+    changed = False
+    for response in responses:
+        if not isinstance(response, tuple) or len(response) < 2:
+            continue
+        if response[1] in (b"EXISTS", b"RECENT"):
+            changed = True
+        elif response[0] == b"BYE":
+            raise IMAPClientAbortError("the server said BYE during IDLE")
+    return changed
 
 
 def _keywords_allowed(select_response: dict[bytes, object]) -> bool:
