@@ -190,6 +190,9 @@ class ImapSettings:
     timeout: float = 60.0
     auth: str = "password"  # password | oauth2 (XOAUTH2, username is the mailbox to log in as)
     oauth2: OAuth2Settings | None = None
+    # Where copies of sent replies go ("Verzonden items", "Sent Items"); "server": the SMTP server
+    # already saves what was submitted through it; empty: no copies.
+    sent_folder: str = ""
 
 
 @dataclass(frozen=True)
@@ -459,11 +462,14 @@ def _mailbox(m: _Reader, base: Path) -> MailboxSettings:
             timeout=i.number("timeout", 60.0),
             auth=i.choice("auth", ("password", "oauth2"), "password"),
             oauth2=_oauth2(i, base),
+            sent_folder=i.str("sent_folder", ""),
         )
         if imap.tls == "none" and not imap.allow_plaintext:
             i.fail(
                 "tls", '"none" sends the password in clear: set allow_plaintext = true to accept'
             )
+        if imap.sent_folder and imap.sent_folder in (imap.folder, imap.quarantine_to):
+            i.fail("sent_folder", "must not be the folder that is read or the quarantine")
         if imap.auth == "oauth2" and imap.password.configured:
             i.fail("password_env", 'auth = "oauth2" uses no password: remove it')
         if imap.auth == "password" and not imap.password.configured:

@@ -138,7 +138,14 @@ class Worker:
             sender.join()
         if not self.stop.is_set():
             report.outbox.add(self.flush())
+            self._safe_job("sent-copy", self.copy_sent)
         return report
+
+    def copy_sent(self) -> Any:
+        """Store copies of sent replies in each mailbox's Sent folder (sent_folder)."""
+        from intake.outbound.sentcopy import copy_sent_replies
+
+        return copy_sent_replies(self.sessions, self.settings)
 
     def _send_while(self, polling_done: threading.Event, total: FlushStats) -> None:
         while not polling_done.wait(SENDER_INTERVAL):
@@ -169,6 +176,15 @@ class Worker:
             "interval",
             seconds=self.settings.run.outbox_seconds,
             id="outbox",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            self._safe_job,
+            "interval",
+            args=["sent-copy", self.copy_sent],
+            seconds=self.settings.run.outbox_seconds,
+            id="sent-copy",
             max_instances=1,
             coalesce=True,
         )
@@ -273,7 +289,8 @@ class Worker:
         wanted = self._wanted("outbox")
         for _ in range(MAX_REPOLLS):
             wanted.clear()
-            self.flush()
+            if self.flush().sent:
+                self._run_soon("sent-copy")
             if not wanted.is_set() or self.stop.is_set():
                 return
 

@@ -359,6 +359,27 @@ class ImapSource:
             changed = changed or _mail_changed(late)
         return changed
 
+    def store_copy(self, folder: str, raw: bytes, message_id: str, when: datetime) -> bool:
+        """APPEND a sent message to `folder` marked \\Seen, unless one with this Message-ID is
+        already there (a retry after an APPEND whose answer was lost). True if stored now.
+
+        The folder is never created: a misspelt name must be an error, not a new folder.
+        """
+        with self._guard(f"APPEND to {folder}") as client:
+            if not client.folder_exists(folder):
+                raise SourceError(
+                    f"folder {folder!r} does not exist for user {self.settings.username} "
+                    f"at {self.address} (sent_folder)"
+                )
+            client.select_folder(folder, readonly=True)
+            try:
+                found = client.search(["HEADER", "Message-ID", message_id]) if message_id else []
+                if not found:
+                    client.append(folder, raw, flags=(b"\\Seen",), msg_time=when)
+            finally:
+                client.select_folder(self.folder, readonly=False)  # back to the folder we read
+        return not found
+
     def folder_exists(self, name: str) -> bool:
         """Whether a folder of this name exists in the mailbox (`config check --connect`)."""
         with self._guard(f"LIST {name}") as client:
