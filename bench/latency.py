@@ -88,6 +88,7 @@ def main() -> int:
     import logging
 
     logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("mail.log").setLevel(logging.ERROR)  # aiosmtpd's deprecation notices
     with services("sqlite", "latency-") as (server, smtp, db_url):
         from intake.store.db import make_engine, upgrade
 
