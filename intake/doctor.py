@@ -85,9 +85,8 @@ def _folders(imap: ImapSettings) -> list[tuple[str, str]]:
         found.append(("move_to", imap.move_to))
     if imap.quarantine_to:
         found.append(("quarantine", imap.quarantine_to))
-    sent = getattr(imap, "sent_folder", "")
-    if sent and sent != "server":
-        found.append(("sent", sent))
+    if imap.sent_folder and imap.sent_folder != "server":
+        found.append(("sent", imap.sent_folder))
     return found
 
 

@@ -13,7 +13,7 @@ import pytest
 from intake.idle import IdleWatcher
 from intake.source.imap import ImapSource
 from tests import mailgen
-from tests.fixtures.dovecot import _dovecot_binary
+from tests.fixtures.dovecot import PASSWORD_ENV, _dovecot_binary, start_dovecot, stop_dovecot
 from tests.fixtures.pipeline import AGO, mailbox
 from tests.test_cli_run import AGO as AGO_ADDRESS
 from tests.test_cli_run import RECEIVED, ROOT, intake, write_settings
@@ -119,3 +119,17 @@ def test_daemon_acknowledges_at_once_with_idle(tmp_path, imap, smtp_server):
         daemon.send_signal(signal.SIGTERM)
         _, stderr = daemon.communicate(timeout=60)
     assert daemon.returncode == 0, stderr
+
+
+def test_server_without_idle_is_polled(monkeypatch):
+    # Dovecot announcing what it can do without IDLE (like a server that lacks it).
+    server = start_dovecot(capability="IMAP4rev1 LITERAL+ SASL-IR ID ENABLE UIDPLUS MOVE")
+    monkeypatch.setenv(PASSWORD_ENV, server.password)
+    try:
+        wakes, stop = Wakes(), threading.Event()
+        watcher = IdleWatcher(mailbox(AGO, server.imap_settings()), wakes, stop)
+        watcher.start()
+        watcher.join(timeout=10)
+        assert not watcher.is_alive() and watcher.supported is False and wakes.count == 0
+    finally:
+        stop_dovecot(server)

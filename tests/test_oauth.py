@@ -9,7 +9,7 @@ import time
 import pytest
 
 from intake.config import Secret
-from intake.oauth import forget_providers, provider_for
+from intake.oauth import forget_providers, provider_for, xoauth2_base64
 from intake.outbound.transport import SmtpTransport, TransportError
 from intake.source.base import SourceError
 from intake.source.imap import ImapSource
@@ -53,6 +53,7 @@ def test_imap_token_obtained_and_used(imap_oauth, oauth, caplog):
     assert provider.fetched == 1
     token = provider.token()
     assert token not in caplog.text and CLIENT_SECRET not in caplog.text
+    assert xoauth2_base64(USER, token) not in caplog.text
 
 
 def test_imap_token_refreshed_before_expiry(imap_oauth, oauth):
@@ -150,6 +151,7 @@ def test_smtp_xoauth2_send(smtp_server_oauth, oauth, caplog):
     assert mail.user == USER
     token = provider_for(transport.settings.oauth2).token()
     assert token not in caplog.text and CLIENT_SECRET not in caplog.text
+    assert xoauth2_base64(USER, token) not in caplog.text
 
 
 def test_smtp_revoked_token_is_replaced_once(smtp_server_oauth, oauth):
