@@ -63,7 +63,9 @@ def measure(server, smtp, db_url: str, pipeline: TriagePipeline, idle: bool, n: 
                 server.append(raw)
                 smtp.wait_for(base + i + 1, timeout=poll_seconds + 60 if not idle else 60)
                 latencies.append(time.perf_counter() - started)
-                time.sleep(rng.uniform(0.1, 0.5))  # arrivals are not in step with the poll
+                # Arrivals must not be in step with the poll: right after an acknowledgement the
+                # next poll is almost a whole interval away. A random phase in [0, interval).
+                time.sleep(rng.uniform(0.1, 0.5) if idle else rng.uniform(0, poll_seconds))
         except Exception as exc:  # reported after the worker stopped
             failure.append(f"{type(exc).__name__}: {exc}")
         finally:
