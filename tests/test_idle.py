@@ -98,8 +98,10 @@ def test_daemon_acknowledges_at_once_with_idle(tmp_path, imap, smtp_server):
     path = write_settings(tmp_path, imap, smtp_server)
     text = path.read_text().replace("poll_seconds = 1\noutbox_seconds = 1",
                                     "poll_seconds = 300\noutbox_seconds = 300")
+    text = text.replace("timeout = 5\n", 'timeout = 5\nsent_folder = "Verzonden items"\n', 1)
     path.write_text(text)
     settings = str(path)
+    imap.append(b"Subject: oud\r\n\r\nx\r\n", folder="Verzonden items")
     intake("--config", settings, "db", "upgrade")
     imap.append(mailgen.request("access", "nl", to=AGO_ADDRESS, seed=61,
                                 sender=("Jan Peeters", "jan.peeters@example.be")),
@@ -115,6 +117,11 @@ def test_daemon_acknowledges_at_once_with_idle(tmp_path, imap, smtp_server):
         # With a 300 s poll and outbox interval only the IDLE push can explain a quick answer.
         smtp_server.wait_for(2, timeout=30)
         assert time.monotonic() - started < 30
+        # ... and the copies reach the Sent folder soon after, not at the 300 s interval.
+        deadline = time.monotonic() + 30
+        while len(imap.uids("Verzonden items")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(imap.uids("Verzonden items")) == 3
     finally:
         daemon.send_signal(signal.SIGTERM)
         _, stderr = daemon.communicate(timeout=60)
