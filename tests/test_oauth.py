@@ -9,7 +9,7 @@ import time
 import pytest
 
 from intake.config import Secret
-from intake.oauth import forget_providers, provider_for, xoauth2_base64
+from intake.oauth import TokenProvider, forget_providers, provider_for, xoauth2_base64
 from intake.outbound.transport import SmtpTransport, TransportError
 from intake.source.base import SourceError
 from intake.source.imap import ImapSource
@@ -177,3 +177,16 @@ def test_smtp_refused_mailbox_and_wrong_secret(smtp_server_oauth, oauth, monkeyp
     assert caught.value.stage == "auth" and not caught.value.permanent
     assert "client secret" in str(caught.value) and "wrong-secret" not in str(caught.value)
     assert smtp_server_oauth.received == []
+
+
+def test_token_is_renewed_five_minutes_before_expiry(oauth):
+    now = [1000.0]
+    provider = TokenProvider(oauth.settings(), clock=lambda: now[0])  # lifetime 3600 s
+    first = provider.token()
+    now[0] += 3600 - 301
+    assert provider.token() == first and provider.fetched == 1
+    now[0] += 2  # within the last 300 s: a new token, before the old one expires
+    assert provider.token() != first and provider.fetched == 2
+    provider.invalidate("some-other-token")  # only the token that was refused is dropped
+    assert provider.fetched == 2 and provider.token()
+    assert provider.fetched == 2
