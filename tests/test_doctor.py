@@ -46,6 +46,8 @@ def test_problems_in_plain_words(imap_oauth, oauth, monkeypatch):
         "mailbox not found or permission missing": oauth_mailbox(
             imap_oauth, oauth, username="other.test@intake.test"),
         "folder missing": oauth_mailbox(imap_oauth, oauth, quarantine_to="Quarantaine"),
+        "permission missing": oauth_mailbox(
+            imap_oauth, oauth, oauth2=oauth.settings(scope="https://graph.example/.default")),
         "connection refused": oauth_mailbox(imap_oauth, oauth, port=1),
         "TLS failure": oauth_mailbox(imap_oauth, oauth, ca_file=""),
     }
