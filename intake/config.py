@@ -83,6 +83,36 @@ class Secret:
         return None
 
 
+MICROSOFT_AUTHORITY = "https://login.microsoftonline.com/{tenant}"
+EXCHANGE_SCOPE = "https://outlook.office365.com/.default"
+
+
+@dataclass(frozen=True)
+class OAuth2Settings:
+    """App-only OAuth2 (client credentials), e.g. an Exchange Online service principal."""
+
+    tenant: str
+    client_id: str
+    client_secret: Secret = field(default_factory=Secret)
+    certificate: Secret = field(default_factory=Secret)  # the private key (PEM)
+    certificate_thumbprint: str = ""  # SHA-1 of the certificate, hex
+    authority: str = ""  # empty: MICROSOFT_AUTHORITY for the tenant
+    scope: str = EXCHANGE_SCOPE
+    authority_ca_file: str = ""  # a private CA for the authority (tests); empty: system trust
+
+    @property
+    def authority_url(self) -> str:
+        return (self.authority or MICROSOFT_AUTHORITY).format(tenant=self.tenant).rstrip("/")
+
+    def describe(self) -> str:
+        how = (
+            f"certificate {self.certificate.describe()} thumbprint {self.certificate_thumbprint}"
+            if self.certificate.configured
+            else f"secret {self.client_secret.describe()}"
+        )
+        return f"oauth2 client {self.client_id} at {self.authority_url}, {how}"
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = "sqlite:///var/lib/dpo-intake/intake.db"
@@ -99,6 +129,8 @@ class SmtpSettings:
     username: str = ""
     password: Secret = field(default_factory=Secret)
     file_dir: str = "var/sent"
+    auth: str = "password"  # password | oauth2 (XOAUTH2, username is the address to log in as)
+    oauth2: OAuth2Settings | None = None
     timeout: float = 30.0
     max_attempts: int = 8
     replies_per_sender_per_day: int = 5
@@ -162,6 +194,11 @@ class ImapSettings:
     move_to: str = "Verwerkt"
     quarantine_to: str = ""  # empty: flag $DPOQuarantine in place
     timeout: float = 60.0
+    auth: str = "password"  # password | oauth2 (XOAUTH2, username is the mailbox to log in as)
+    oauth2: OAuth2Settings | None = None
+    # Where copies of sent replies go ("Verzonden items", "Sent Items"); "server": the SMTP server
+    # already saves what was submitted through it; empty: no copies.
+    sent_folder: str = ""
 
 
 @dataclass(frozen=True)
@@ -211,6 +248,7 @@ class MetricsSettings:
     textfile: str = ""  # e.g. /var/lib/prometheus/node-exporter/dpo_intake.prom; empty: none
     # A message whose triage runs longer ends the worker (its restart then counts the attempt).
     triage_deadline_seconds: int = 900
+    idle: bool = True  # IMAP IDLE wakes a mailbox's poll when mail arrives (if the server can)
 
 
 @dataclass(frozen=True)
@@ -329,7 +367,13 @@ def _parse_settings(r: _Reader, base_dir: Path | None) -> Settings:
         max_attempts=s.int("max_attempts", 8, minimum=1),
         replies_per_sender_per_day=s.int("replies_per_sender_per_day",
                                          SmtpSettings.replies_per_sender_per_day, minimum=1),
+        auth=s.choice("auth", ("password", "oauth2"), "password"),
+        oauth2=_oauth2(s, base),
     )
+    if smtp.auth == "oauth2" and not smtp.username:
+        s.fail("username", "auth = \"oauth2\" needs the address to log in as (username)")
+    if smtp.auth == "oauth2" and smtp.password.configured:
+        s.fail("password_env", "auth = \"oauth2\" uses no password: remove it")
     if smtp.transport == "smtp" and smtp.tls == "none" and not smtp.allow_plaintext:
         s.fail("tls", '"none" sends the password in clear: set allow_plaintext = true to accept')
     s.done()
@@ -349,6 +393,7 @@ def _parse_settings(r: _Reader, base_dir: Path | None) -> Settings:
         stuck_poll_seconds=rn.int("stuck_poll_seconds", RunSettings.stuck_poll_seconds,
                                   minimum=1),
         triage_deadline_seconds=rn.int("triage_deadline_seconds", 900, minimum=0),
+        idle=rn.bool("idle", True),
     )
     rn.done()
 
@@ -489,12 +534,19 @@ def _mailbox(m: _Reader, base: Path) -> MailboxSettings:
             move_to=i.str("move_to", "Verwerkt"),
             quarantine_to=i.str("quarantine_to", ""),
             timeout=i.number("timeout", 60.0),
+            auth=i.choice("auth", ("password", "oauth2"), "password"),
+            oauth2=_oauth2(i, base),
+            sent_folder=i.str("sent_folder", ""),
         )
         if imap.tls == "none" and not imap.allow_plaintext:
             i.fail(
                 "tls", '"none" sends the password in clear: set allow_plaintext = true to accept'
             )
-        if not imap.password.configured:
+        if imap.sent_folder and imap.sent_folder in (imap.folder, imap.quarantine_to):
+            i.fail("sent_folder", "must not be the folder that is read or the quarantine")
+        if imap.auth == "oauth2" and imap.password.configured:
+            i.fail("password_env", 'auth = "oauth2" uses no password: remove it')
+        if imap.auth == "password" and not imap.password.configured:
             i.fail(
                 "password_env",
                 "name the environment variable (or password_credential) "
@@ -531,6 +583,56 @@ def _mailbox(m: _Reader, base: Path) -> MailboxSettings:
     )
     m.done()
     return settings
+
+
+_OAUTH2_KEYS = (
+    "tenant", "client_id", "client_secret_env", "client_secret_credential", "certificate_env",
+    "certificate_credential", "certificate_thumbprint", "authority", "scope", "authority_ca_file",
+)
+
+
+def _oauth2(r: _Reader, base: Path) -> OAuth2Settings | None:
+    """The OAuth2 keys of an [smtp] or [mailbox.imap] table (only with auth = "oauth2")."""
+    if r.data.get("auth", "password") != "oauth2":
+        for name in _OAUTH2_KEYS:
+            if name in r.data:
+                r.fail(name, 'only used with auth = "oauth2"')
+        return None
+    tenant = r.str("tenant", required=True)
+    if not re.fullmatch(r"[A-Za-z0-9.-]{1,100}", tenant):
+        r.fail("tenant", "the directory (tenant) ID or domain, e.g. contoso.onmicrosoft.com")
+    client_id = r.str("client_id", required=True)
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,100}", client_id):
+        r.fail("client_id", "use the application (client) ID of the app registration")
+    secret = r.secret("client_secret")
+    certificate = r.secret("certificate")
+    thumbprint = r.str("certificate_thumbprint", "").replace(":", "").lower()
+    if secret.configured == certificate.configured:
+        r.fail(
+            "client_secret_env",
+            "name either a client secret (client_secret_env / client_secret_credential) or a "
+            "certificate (certificate_credential + certificate_thumbprint), not both or neither",
+        )
+    if certificate.configured and not re.fullmatch(r"[0-9a-f]{40}", thumbprint):
+        r.fail("certificate_thumbprint", "the certificate's SHA-1 thumbprint: 40 hex digits")
+    if thumbprint and not certificate.configured:
+        r.fail("certificate_thumbprint", "only used with certificate_credential")
+    authority = r.str("authority", "")
+    if authority and not authority.startswith("https://"):
+        r.fail("authority", "must be an https:// URL")
+    scope = r.str("scope", EXCHANGE_SCOPE)
+    if not scope.strip() or any(c.isspace() for c in scope):
+        r.fail("scope", "one scope, e.g. https://outlook.office365.com/.default")
+    return OAuth2Settings(
+        tenant=tenant,
+        client_id=client_id,
+        client_secret=secret,
+        certificate=certificate,
+        certificate_thumbprint=thumbprint,
+        authority=authority,
+        scope=scope,
+        authority_ca_file=_relative(r.str("authority_ca_file", ""), base),
+    )
 
 
 def _crontab(r: _Reader, name: str, default: str) -> str:

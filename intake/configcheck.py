@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from intake.config import ConfigError, Secret, Settings
 
@@ -74,14 +75,26 @@ def environment_problems(
 
 def _secrets(settings: Settings) -> list[tuple[str, Secret]]:
     secrets: list[tuple[str, Secret]] = []
-    if settings.smtp.transport == "smtp" and settings.smtp.username:
-        secrets.append(("smtp.password", settings.smtp.password))
+    smtp = settings.smtp
+    if smtp.transport == "smtp" and smtp.oauth2 is not None:
+        secrets.extend(_oauth2_secrets("smtp", smtp.oauth2))
+    elif smtp.transport == "smtp" and smtp.username:
+        secrets.append(("smtp.password", smtp.password))
     for i, mailbox in enumerate(settings.mailboxes):
-        if mailbox.imap:
+        if mailbox.imap and mailbox.imap.oauth2 is not None:
+            secrets.extend(_oauth2_secrets(f"mailbox[{i}].imap", mailbox.imap.oauth2))
+        elif mailbox.imap:
             secrets.append((f"mailbox[{i}].imap.password", mailbox.imap.password))
     if settings.identity.number_salt.configured:
         secrets.append(("identity.number_salt", settings.identity.number_salt))
     return secrets
+
+
+def _oauth2_secrets(where: str, oauth2: Any) -> list[tuple[str, Secret]]:
+    """The app's credential: its certificate key when one is set, else its client secret."""
+    if oauth2.certificate.configured:
+        return [(f"{where}.certificate", oauth2.certificate)]
+    return [(f"{where}.client_secret", oauth2.client_secret)]
 
 
 def _secret(key: str, secret: Secret, env: dict[str, str], source: Path) -> list[Problem]:

@@ -41,6 +41,7 @@ from intake.triage import TriagePipeline
 log = logging.getLogger(__name__)
 SENDER_INTERVAL = 0.5  # seconds between outbox flushes during `run --once`
 RULES_CHECK_SECONDS = 10  # how often the daemon looks for changed rule files (and SIGHUP)
+MAX_REPOLLS = 5  # passes in a row when wake-ups keep arriving during a pass
 
 
 @dataclass
@@ -84,6 +85,9 @@ class Worker:
         self.processor.observe_triage = self.metrics.observe_triage
         self.watchdog = Watchdog(settings.run.stuck_poll_seconds)
         self.last_pass: dict[str, datetime] = {}
+        self._wanted_events: dict[str, threading.Event] = {}
+        self._wanted_lock = threading.Lock()
+        self.idle_watchers: list[Any] = []
 
     def poll(self, mailbox: MailboxSettings) -> PassStats:
         """One pass over one mailbox; a source failure or a held lease is logged, then raised.
@@ -180,7 +184,14 @@ class Worker:
             sender.join()
         if not self.stop.is_set():
             report.outbox.add(self.flush())
+            self._safe_job("sent-copy", self.copy_sent)
         return report
+
+    def copy_sent(self) -> Any:
+        """Store copies of sent replies in each mailbox's Sent folder (sent_folder)."""
+        from intake.outbound.sentcopy import copy_sent_replies
+
+        return copy_sent_replies(self.sessions, self.settings)
 
     def _send_while(self, polling_done: threading.Event, total: FlushStats) -> None:
         while not polling_done.wait(SENDER_INTERVAL):
@@ -207,10 +218,19 @@ class Worker:
                 next_run_time=datetime.now(UTC),
             )
         scheduler.add_job(
-            self.flush,
+            self._flush_job,
             "interval",
             seconds=self.settings.run.outbox_seconds,
             id="outbox",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            self._safe_job,
+            "interval",
+            args=["sent-copy", self.copy_sent],
+            seconds=self.settings.run.outbox_seconds,
+            id="sent-copy",
             max_instances=1,
             coalesce=True,
         )
@@ -246,12 +266,16 @@ class Worker:
         if hasattr(signal, "SIGHUP"):
             signal.signal(signal.SIGHUP, lambda *_: self._reload_soon(scheduler))
         scheduler.start()
+        self._scheduler = scheduler
+        self._start_idle_watchers()
         sd_notify("READY=1\nSTATUS=" + self.status_line())
         log.info("intake running", extra={"mailboxes": ",".join(m.key for m in self.mailboxes)})
         self.stop.wait()
         sd_notify("STOPPING=1")
         log.info("stopping: finishing the batch in hand")
         scheduler.shutdown(wait=True)
+        for watcher in self.idle_watchers:
+            watcher.join(timeout=5)  # each checks the stop flag every second
         self.engine.dispose()
         log.info("stopped")
 
@@ -329,16 +353,61 @@ class Worker:
             scheduler.modify_job("rules", next_run_time=datetime.now(UTC))
 
     def _safe_poll(self, mailbox: MailboxSettings) -> None:
-        try:
-            self.poll(mailbox)
-        except (SourceError, LeaseHeld):
-            pass  # logged in poll(); the next interval tries again
-        except (OperationalError, InterfaceError) as exc:
-            # The database is down: one line per pass (no traceback); `intake status` says down.
-            log.error("mailbox pass failed: database unavailable",
-                      extra={"mailbox": mailbox.key, "error": _first_line(exc)})
-        except Exception:
-            log.exception("mailbox pass failed", extra={"mailbox": mailbox.key})
+        wanted = self._wanted(f"poll-{mailbox.key}")
+        for _ in range(MAX_REPOLLS):
+            wanted.clear()  # a wake-up from now on asks for one more pass
+            try:
+                stats = self.poll(mailbox)
+            except (SourceError, LeaseHeld):
+                return  # logged in poll(); the next interval tries again
+            except (OperationalError, InterfaceError) as exc:
+                # The database is down: one line per pass (no traceback); status says down.
+                log.error("mailbox pass failed: database unavailable",
+                          extra={"mailbox": mailbox.key, "error": _first_line(exc)})
+                return
+            except Exception:
+                log.exception("mailbox pass failed", extra={"mailbox": mailbox.key})
+                return
+            if stats.recorded:
+                self._run_soon("outbox")  # acknowledge now, not at the next outbox interval
+            if not wanted.is_set() or self.stop.is_set():
+                return
+
+    def _flush_job(self) -> None:
+        wanted = self._wanted("outbox")
+        for _ in range(MAX_REPOLLS):
+            wanted.clear()
+            if self.flush().sent:
+                self._run_soon("sent-copy")
+            if not wanted.is_set() or self.stop.is_set():
+                return
+
+    def _wanted(self, job_id: str) -> threading.Event:
+        with self._wanted_lock:
+            return self._wanted_events.setdefault(job_id, threading.Event())
+
+    def _run_soon(self, job_id: str) -> None:
+        """Run a scheduled job now; if it is running, it runs once more when done."""
+        self._wanted(job_id).set()
+        scheduler = getattr(self, "_scheduler", None)
+        if scheduler is not None:
+            with contextlib.suppress(Exception):  # the scheduler is shutting down
+                scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+
+    def _start_idle_watchers(self) -> None:
+        """One IDLE watcher per IMAP mailbox ([run] idle = true), waking the mailbox's poll."""
+        from intake.idle import IdleWatcher
+
+        if not self.settings.run.idle:
+            return
+        for mailbox in self.mailboxes:
+            if mailbox.imap is None:
+                continue
+            watcher = IdleWatcher(
+                mailbox, lambda key=mailbox.key: self._run_soon(f"poll-{key}"), self.stop
+            )
+            watcher.start()
+            self.idle_watchers.append(watcher)
 
 
 def _first_line(exc: BaseException) -> str:

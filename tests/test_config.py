@@ -34,9 +34,10 @@ def test_example_settings_validate():
     settings = load_settings(ROOT / "examples" / "intake.example.toml")
     assert [m.key for m in settings.mailboxes] == ["wse", "ago"]
     ago = settings.mailbox("ago")
-    assert ago.imap is not None and ago.imap.password.credential == "ago-imap-password"
+    assert ago.imap is not None and ago.imap.oauth2.client_secret.credential == "m365-app-secret"
     assert ago.extra_holidays == ("07-11",)
     assert settings.smtp.password.credential == "smtp-password"
+    assert settings.smtp.auth == "oauth2" and settings.smtp.oauth2.certificate.configured
     assert "dpo.wse@vlaanderen.be" in settings.all_own_addresses
 
 
@@ -147,7 +148,7 @@ def test_config_check_command(tmp_path, capsys):
     assert main(["config", "check", "--file-only",
                  str(ROOT / "examples" / "intake.example.toml")]) == 0
     out = capsys.readouterr().out
-    assert "OK" in out and "mailbox ago" in out and "credential ago-imap-password" in out
+    assert "OK" in out and "mailbox ago" in out and "credential m365-app-secret" in out
     bad = write(tmp_path, "[smtp]\npassword = 'hunter2'\n" + MINIMAL)
     assert main(["config", "check", str(bad)]) == 2
     err = capsys.readouterr().err

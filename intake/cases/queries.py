@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from intake.store.enums import LEGAL_CLOCK_KINDS
-from intake.store.models import Case, CaseRight, Event, Message, OutboxItem
+from intake.store.models import Case, CaseRight, Event, Message, OutboxItem, SentCopy
 from intake.store.timezone import BRUSSELS
 
 
@@ -107,9 +107,15 @@ def case_detail(session: Session, reference: str, *, bodies: bool = False) -> di
     messages = session.scalars(
         select(Message).where(Message.case_id == case.id).order_by(Message.id)
     )
-    outbox = session.scalars(
+    outbox = list(session.scalars(
         select(OutboxItem).where(OutboxItem.case_id == case.id).order_by(OutboxItem.id)
-    )
+    ))
+    copies = {  # the copy in the mailbox's Sent folder: pending | stored | server | failed
+        c.outbox_id: c.status
+        for c in session.scalars(
+            select(SentCopy).where(SentCopy.outbox_id.in_([o.id for o in outbox]))
+        )
+    }
     summary = CaseLine.of(case).to_json()
     summary.update(
         {
@@ -147,10 +153,22 @@ def case_detail(session: Session, reference: str, *, bodies: bool = False) -> di
             "created": o.created_at.astimezone(BRUSSELS).isoformat(timespec="seconds"),
             "last_error": o.last_error,
             "sent_at": o.sent_at.isoformat() if o.sent_at else None,
+            **_reply(o.raw),
+            "sent_copy": copies.get(o.id),
         }
         for o in outbox
     ]
     return summary
+
+
+def _reply(raw: bytes) -> dict[str, str]:
+    """The subject and plain text of a reply we wrote, as the requester reads it."""
+    from email import message_from_bytes, policy
+
+    mail = message_from_bytes(raw, policy=policy.default)
+    body = mail.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    return {"subject": str(mail["Subject"] or ""), "text": text.strip()}
 
 
 def _clock(case: Case, events: list[Event]) -> dict[str, Any]:

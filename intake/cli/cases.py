@@ -248,6 +248,11 @@ def format_case_detail(detail: dict[str, Any]) -> str:
         out.append(f"  #{o['id']} {o['created']} {o['purpose']} to {o['to']}: {o['status']} "
                    f"(attempts {o['attempts']})"
                    + (f" error: {o['last_error']}" if o["last_error"] else ""))
+        if o.get("sent_copy"):
+            out.append(f"      copy in Sent folder: {o['sent_copy']}")
+        if o.get("subject") is not None:
+            out.append(f"      subject: {o['subject']}")
+            out.extend(f"      | {line}" for line in o["text"].splitlines())
     return "\n".join(out)
 
 

@@ -28,6 +28,11 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
     check.add_argument(
         "--file-only", action="store_true",
         help="check the file alone: not the secrets, folders and model it points to")
+    check.add_argument(
+        "--connect",
+        action="store_true",
+        help="also obtain tokens and log in to every mailbox and to SMTP (network)",
+    )
     check.set_defaults(handler=run_check)
 
 
@@ -63,6 +68,8 @@ def run_check(args: argparse.Namespace) -> int:
             f"  replies: SMTP {smtp.host}:{smtp.port} tls={smtp.tls} user={smtp.username or '-'} "
             f"password={smtp.password.describe()}"
         )
+    if smtp.oauth2 is not None:
+        print(f"    login: {smtp.oauth2.describe()}")
     print(f"  trust anchors: {settings.trust.anchors_dir}")
     print(f"  rules: {settings.rules_dir}")
     for m in settings.mailboxes:
@@ -76,6 +83,8 @@ def run_check(args: argparse.Namespace) -> int:
                 f"password={i.password.describe()} folder={i.folder} after={i.after}"
                 + (f" -> {i.move_to}" if i.after == "move" else "")
             )
+            if i.oauth2 is not None:
+                print(f"    login: {i.oauth2.describe()}")
         elif m.maildir:
             print(f"    source: Maildir {m.maildir.path} after={m.maildir.after}")
         print(
@@ -83,6 +92,10 @@ def run_check(args: argparse.Namespace) -> int:
             f"{', '.join(m.extra_holidays) or 'none'}; retention {m.retention_years} years"
         )
         print(f"    identity proof required for: {', '.join(m.identity_required_for) or 'nothing'}")
+    if getattr(args, "connect", False):
+        from intake.doctor import report_connections
+
+        return report_connections(settings)
     return 0
 
 

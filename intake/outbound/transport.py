@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from intake.config import ConfigError, SmtpSettings
+from intake.oauth import TokenError, provider_for, scrub, xoauth2_string
 from intake.store.db import private_directory
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,9 @@ class SmtpTransport:
             raise _from_exception(exc, s, stage) from exc
 
     def _login(self, smtp: smtplib.SMTP) -> None:
+        if self.settings.auth == "oauth2":
+            self._oauth2_login(smtp)
+            return
         s = self.settings
         try:
             password = s.password.resolve()
@@ -216,6 +220,44 @@ class SmtpTransport:
                 permanent=True, stage="auth",
             )
         smtp.login(s.username, password)
+
+    def _oauth2_login(self, smtp: smtplib.SMTP) -> None:
+        """AUTH XOAUTH2; a refused token is replaced once by a fresh one."""
+        s = self.settings
+        assert s.oauth2 is not None
+        if not smtp.has_extn("auth"):
+            raise TransportError(
+                f"{s.host}:{s.port} offers no AUTH (after TLS); cannot log in",
+                permanent=True, stage="auth",
+            )
+        provider = provider_for(s.oauth2)
+        for attempt in (1, 2):
+            try:
+                token = provider.token()
+            except TokenError as exc:
+                # Not permanent: a secret can be renewed without touching the queued replies.
+                raise TransportError(
+                    f"no OAuth2 token for {s.username}: {exc}", permanent=False, stage="auth"
+                ) from None
+            initial = xoauth2_string(s.username, token)
+            try:
+                # After a refusal the server sends a 334 error challenge; the answer is empty.
+                smtp.auth(
+                    "XOAUTH2",
+                    lambda challenge=None, initial=initial: initial if challenge is None else "",
+                    initial_response_ok=True,
+                )
+                return
+            except smtplib.SMTPAuthenticationError as exc:
+                provider.invalidate(token)
+                reply = scrub(_reply_text(exc.smtp_code, exc.smtp_error), token)
+                if attempt == 2:
+                    raise TransportError(
+                        f"XOAUTH2 login refused for {s.username} at {s.host}:{s.port}: {reply} "
+                        "(does the app have SMTP.SendAsApp and access to this mailbox?)",
+                        permanent=False, stage="auth", code=exc.smtp_code,
+                    ) from None
+                log.info("smtp: OAuth2 token refused, fetching a new one")
 
     def _reset(self) -> None:
         """RSET after a refused transaction so the batch connection can go on."""

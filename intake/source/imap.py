@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timezone
+from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import (
@@ -19,6 +22,7 @@ from imapclient.exceptions import (
 )
 
 from intake.config import ConfigError, ImapSettings
+from intake.oauth import TokenError, provider_for, scrub
 from intake.source.base import (
     PROCESSED_KEYWORD,
     QUARANTINE_KEYWORD,
@@ -165,6 +169,9 @@ class ImapSource:
         )
 
     def _login(self, client: IMAPClient) -> None:
+        if self.settings.auth == "oauth2":
+            self._oauth2_login(client)
+            return
         s = self.settings
         try:
             password = s.password.resolve()
@@ -184,6 +191,35 @@ class ImapSource:
             raise SourceError(
                 f"connection to {self.address} lost during login: {exc}"
             ) from None
+
+    def _oauth2_login(self, client: IMAPClient) -> None:
+        """AUTHENTICATE XOAUTH2; a refused token is replaced once by a fresh one."""
+        s = self.settings
+        assert s.oauth2 is not None
+        provider = provider_for(s.oauth2)
+        for attempt in (1, 2):
+            try:
+                token = provider.token()
+            except TokenError as exc:
+                raise SourceError(f"no OAuth2 token for {s.username}: {exc}") from None
+            try:
+                client.oauth2_login(s.username, token)
+                return
+            except LoginError as exc:
+                reason = scrub(str(exc), token)
+                provider.invalidate(token)
+                if attempt == 2:
+                    raise SourceError(
+                        f"OAuth2 login refused for {s.username} at {self.address}: {reason} "
+                        "(does the app have access to this mailbox?)"
+                    ) from None
+                log.info(
+                    "mailbox %s: OAuth2 token refused, fetching a new one", self.mailbox_key
+                )
+            except (IMAPClientError, OSError) as exc:
+                raise SourceError(
+                    f"connection to {self.address} lost during login: {scrub(str(exc), token)}"
+                ) from None
 
     def _select(self, client: IMAPClient) -> None:
         s = self.settings
@@ -298,6 +334,57 @@ class ImapSource:
                 client.add_flags([uid], [QUARANTINE_KEYWORD], silent=True)
         log.warning("mailbox %s: UID %d quarantined: %s", self.mailbox_key, uid, reason)
 
+    def supports_idle(self) -> bool:
+        with self._guard("CAPABILITY") as client:
+            return bool(client.has_capability("IDLE"))
+
+    def idle_wait(self, seconds: float, stop: threading.Event | None = None) -> bool:
+        """Wait in IDLE up to `seconds`; True as soon as the server reports new or changed mail.
+
+        Checks `stop` every second so that a shutdown does not wait for the whole IDLE period.
+        """
+        deadline = time.monotonic() + seconds
+        changed = False
+        with self._guard("IDLE") as client:
+            client.idle()
+            try:
+                while not changed and time.monotonic() < deadline:
+                    if stop is not None and stop.is_set():
+                        break
+                    wait = max(0.05, min(1.0, deadline - time.monotonic()))
+                    changed = _mail_changed(client.idle_check(timeout=wait))
+            finally:
+                # What arrived between the last check and DONE comes with DONE's answer.
+                _text, late = client.idle_done()
+            changed = changed or _mail_changed(late)
+        return changed
+
+    def store_copy(self, folder: str, raw: bytes, message_id: str, when: datetime) -> bool:
+        """APPEND a sent message to `folder` marked \\Seen, unless one with this Message-ID is
+        already there (a retry after an APPEND whose answer was lost). True if stored now.
+
+        The folder is never created: a misspelt name must be an error, not a new folder.
+        """
+        with self._guard(f"APPEND to {folder}") as client:
+            if not client.folder_exists(folder):
+                raise SourceError(
+                    f"folder {folder!r} does not exist for user {self.settings.username} "
+                    f"at {self.address} (sent_folder)"
+                )
+            client.select_folder(folder, readonly=True)
+            try:
+                found = client.search(["HEADER", "Message-ID", message_id]) if message_id else []
+                if not found:
+                    client.append(folder, raw, flags=(b"\\Seen",), msg_time=when)
+            finally:
+                client.select_folder(self.folder, readonly=False)  # back to the folder we read
+        return not found
+
+    def folder_exists(self, name: str) -> bool:
+        """Whether a folder of this name exists in the mailbox (`config check --connect`)."""
+        with self._guard(f"LIST {name}") as client:
+            return bool(client.folder_exists(name))
+
     # -- moving -----------------------------------------------------------------------------
 
     def _ensure_folder(self, name: str) -> None:
@@ -325,6 +412,19 @@ class ImapSource:
             client.copy(uids, target)
             client.add_flags(uids, [b"\\Deleted"], silent=True)
             client.uid_expunge(uids)
+
+
+def _mail_changed(responses: list[Any]) -> bool:
+    """True if untagged IDLE responses report new mail (EXISTS/RECENT); BYE is a lost link."""
+    changed = False
+    for response in responses:
+        if not isinstance(response, tuple) or len(response) < 2:
+            continue
+        if response[1] in (b"EXISTS", b"RECENT"):
+            changed = True
+        elif response[0] == b"BYE":
+            raise IMAPClientAbortError("the server said BYE during IDLE")
+    return changed
 
 
 def _keywords_allowed(select_response: dict[bytes, object]) -> bool:

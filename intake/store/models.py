@@ -279,3 +279,21 @@ class MessageInFlight(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # times a worker started reading it
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     worker: Mapped[str] = mapped_column(String(120), default="")
+class SentCopy(Base):
+    """The copy of a sent reply in its mailbox's Sent folder, stored after the SMTP send.
+
+    Separate from the outbox: storing the copy is retried on its own and never resends the mail.
+    """
+
+    __tablename__ = "sent_copy"
+
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
+    mailbox_key: Mapped[str] = mapped_column(String(32))
+    folder: Mapped[str] = mapped_column(String(255))  # "server": the SMTP server keeps a copy
+    # pending | stored | server (the SMTP server saved it) | failed (gave up after retries)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    stored_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
