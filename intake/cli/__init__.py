@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("intake.cli.rules", "lint, test and evaluate the classification rules"),
     "model": ("intake.cli.model", "train the right classifier; export staff corrections"),
     "digest": ("intake.cli.digest", "preview or send the staff digest"),
+    "web": ("intake.cli.web", "serve the staff web console"),
 }
 
 

@@ -39,6 +39,11 @@ def render_digest(digest: Digest, language: str = "nl") -> tuple[str, str, str]:
     return view["subject"], text, html
 
 
+def digest_view(digest: Digest, language: str = "nl") -> dict[str, Any]:
+    """The digest's values (sections, rows, links) for another layout, e.g. the web console."""
+    return _view(digest, language, staff_words(language))
+
+
 def scope_name(digest: Digest, language: str) -> str:
     if digest.scope == ALL:
         return staff_words(language)["all_mailboxes"]

@@ -1,0 +1,146 @@
+"""The Werkvoorraad: open cases sorted into the digest's sections of urgency, per mailbox.
+
+Read-only. The sections and their thresholds are the digest's ([digest] due_within_days,
+[reminders] extension_window_working_days), so the page and the mail say the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from intake.cases.urgency import calendar_of, working_days_until
+from intake.config import Settings
+from intake.store.models import Case, CaseRight
+
+BUCKETS = ("to_classify", "overdue", "due_soon", "extension", "identity", "review", "other")
+PAGE = 100  # rows per page; the counts cover every case
+
+
+@dataclass(frozen=True)
+class Filters:
+    mailbox: str = ""
+    status: str = ""
+    right: str = ""
+    assignee: str = ""
+    due_before: date | None = None
+    needs_review: bool = False
+    q: str = ""
+    page: int = 1
+
+
+@dataclass
+class Row:
+    id: int
+    reference: str
+    mailbox: str
+    kind: str
+    status: str
+    requester: str
+    rights: list[str]
+    received: datetime
+    due: date | None
+    left: int | None
+    assignee: str | None
+    needs_review: bool
+    extended: bool
+    bucket: str = "other"
+
+
+@dataclass
+class Worklist:
+    rows: list[Row]  # this page, most urgent first
+    counts: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+
+
+def _bucket(row: Row, suspended: bool, today: date, soon: date, window: int,
+            settings: Settings) -> str:
+    """The case's most urgent digest section (the order of BUCKETS)."""
+    if row.kind == "to_classify" or row.status == "to_classify":
+        return "to_classify"
+    if suspended or row.status == "awaiting_identity":
+        return "identity"
+    if row.due is not None and row.status == "open":
+        if row.due < today:
+            return "overdue"
+        if row.due <= soon:
+            return "due_soon"
+        # Working days are counted only when they can be within the window (a cheap bound).
+        if (row.kind == "request" and not row.extended
+                and (row.due - today).days <= window * 3 + 7
+                and working_days_until(today, row.due, calendar_of(settings, row.mailbox))
+                <= window):
+            return "extension"
+    if row.needs_review:
+        return "review"
+    return "other"
+
+
+def build_worklist(session: Session, settings: Settings, mailboxes: Sequence[str],
+                   filters: Filters, today: date) -> Worklist:
+    """Open cases of `mailboxes` matching `filters`, sorted by section, then due date."""
+    query = select(Case.id, Case.reference, Case.mailbox_key, Case.kind, Case.status,
+                   Case.requester_name, Case.requester_address, Case.received_at, Case.due_date,
+                   Case.target_date, Case.clock_suspended_on, Case.assignee, Case.needs_review,
+                   Case.extended).where(Case.status != "closed",
+                                        Case.mailbox_key.in_(list(mailboxes)))
+    if filters.mailbox:
+        query = query.where(Case.mailbox_key == filters.mailbox)
+    if filters.status:
+        query = query.where(Case.status == filters.status)
+    if filters.right:
+        query = query.where(Case.rights.any(CaseRight.right == filters.right))
+    if filters.assignee:
+        query = query.where(func.lower(Case.assignee).contains(filters.assignee.lower(),
+                                                                autoescape=True))
+    if filters.due_before:
+        query = query.where(Case.due_date <= filters.due_before)
+    if filters.needs_review:
+        query = query.where(Case.needs_review.is_(True))
+    if filters.q.strip():
+        needle = filters.q.strip().lower()
+        query = query.where(or_(func.lower(Case.reference).contains(needle, autoescape=True),
+                                func.lower(Case.requester_name).contains(needle, autoescape=True),
+                                func.lower(Case.requester_address).contains(needle,
+                                                                            autoescape=True)))
+    soon = today + timedelta(days=settings.digest.due_within_days)
+    window = settings.reminders.extension_window_working_days
+    rows: list[Row] = []
+    for r in session.execute(query):
+        suspended = r.clock_suspended_on is not None
+        due = None if suspended else (r.due_date if r.kind == "request" else r.target_date)
+        name = r.requester_name or ""
+        row = Row(r.id, r.reference, r.mailbox_key, r.kind, r.status,
+                  f"{name} <{r.requester_address}>" if name and r.requester_address
+                  else name or r.requester_address, [], r.received_at, due,
+                  (due - today).days if due else None, r.assignee, r.needs_review, r.extended)
+        row.bucket = _bucket(row, suspended, today, soon, window, settings)
+        rows.append(row)
+    order = {b: i for i, b in enumerate(BUCKETS)}
+    rows.sort(key=lambda x: (order[x.bucket], x.due or date.max, x.received, x.reference))
+    counts = {b: 0 for b in BUCKETS}
+    for row in rows:
+        counts[row.bucket] += 1
+    pages = max(1, -(-len(rows) // PAGE))
+    page = min(max(1, filters.page), pages)
+    shown = rows[(page - 1) * PAGE: page * PAGE]
+    _add_rights(session, shown)
+    return Worklist(shown, counts, len(rows), page, pages)
+
+
+def _add_rights(session: Session, rows: list[Row]) -> None:
+    by_id = {row.id: row for row in rows}
+    if not by_id:
+        return
+    for case_id, right in session.execute(
+        select(CaseRight.case_id, CaseRight.right).where(CaseRight.case_id.in_(list(by_id)))
+        .order_by(CaseRight.case_id, CaseRight.position)
+    ):
+        by_id[case_id].rights.append(right)
