@@ -2,7 +2,8 @@
 # Installs the Debian packages a command needs (when root), or says what to install (otherwise).
 #   ensure-system-deps.sh python   the venv module (python3-venv)
 #   ensure-system-deps.sh ocr      + Tesseract with Dutch, French and German (ID-card copies)
-#   ensure-system-deps.sh test     + Tesseract, Dovecot for the IMAP tests (dovecot-imapd)
+#   ensure-system-deps.sh test     + Tesseract, Dovecot for the IMAP tests (dovecot-imapd),
+#                                  Chromium and its driver for the web console's browser tests
 set -euo pipefail
 what=${1:-python}
 need=()
@@ -19,6 +20,9 @@ if [ "$what" = test ]; then
   [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
   command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  # The web console's browser tests: headless Chromium driven by Selenium.
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

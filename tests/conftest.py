@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.database",
     "tests.fixtures.pipeline",
+    "tests.fixtures.oidc",
 ]
