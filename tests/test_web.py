@@ -1,0 +1,158 @@
+"""The web console without a browser: roles, settings, headers, sessions, and the case operations
+through the HTTP forms on SQLite and PostgreSQL (the browser tests cover the rest)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from intake.config import ConfigError, Secret, WebSettings, WebUser, parse_settings
+from intake.store.models import Event
+from intake.web.app import create_app
+from intake.web.auth import User, user_from_claims
+from tests import casefactory
+from tests.fixtures.webapp import console_settings, populated
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+KEYS = ("ago", "wse")
+
+
+def test_roles_from_the_claim() -> None:
+    web = WebSettings()
+    user = user_from_claims({"email": "A@x.be", "name": "A", "roles": ["viewer", "handler"]},
+                            web, KEYS)
+    assert (user.login, user.role, user.mailboxes) == ("a@x.be", "handler", None)
+    user = user_from_claims({"email": "w@x.be", "roles": ["handler:wse", "viewer"]}, web, KEYS)
+    assert (user.role, user.mailboxes) == ("handler", ("wse",))
+    assert user.sees("wse") and not user.sees("ago")
+    assert user_from_claims({"email": "n@x.be", "roles": ["root", "handler:nope"]}, web,
+                            KEYS) is None
+    assert user_from_claims({"email": "n@x.be"}, web, KEYS) is None
+    # a space-separated claim works too
+    assert user_from_claims({"sub": "s1", "roles": "admin"}, web, KEYS).can("handler")
+
+
+def test_local_mapping_wins_over_the_claim() -> None:
+    web = WebSettings(users=(WebUser("w@x.be", "viewer", ("wse",)),))
+    user = user_from_claims({"email": "W@x.be", "roles": ["admin"]}, web, KEYS)
+    assert (user.role, user.mailboxes) == ("viewer", ("wse",))
+    assert User.from_session(user.to_session()) == user
+
+
+def test_web_settings_are_checked() -> None:
+    base = {"mailbox": [{"key": "ago", "controller": "A", "address": "a@x.be",
+                         "reference_prefix": "DPO-A", "maildir": {"path": "m"}}]}
+    s = parse_settings({**base, "web": {"base_url": "https://dpo.example.be/intake/",
+                                        "oidc_client_secret_env": "X",
+                                        "user": [{"login": "An@x.be", "role": "handler",
+                                                  "mailboxes": ["ago"]}]}}, "t")
+    assert s.web.base_url == "https://dpo.example.be/intake"
+    assert s.web.users == (WebUser("an@x.be", "handler", ("ago",)),)
+    for bad, key in (({"oidc_client_secret": "x"}, "oidc_client_secret"),
+                     ({"base_url": "dpo.example.be"}, "base_url"),
+                     ({"user": [{"login": "a", "mailboxes": ["wse"]}]}, "mailboxes"),
+                     ({"user": [{"login": "a", "role": "root"}]}, "role"),
+                     ({"colour": "red"}, "colour")):
+        with pytest.raises(ConfigError, match=key):
+            parse_settings({**base, "web": bad}, "t")
+
+
+def test_the_app_needs_a_secret_and_a_provider(tmp_path) -> None:
+    s = console_settings(f"sqlite:///{tmp_path / 'x.db'}", None)
+    with pytest.raises(ConfigError, match="oidc_issuer"):
+        create_app(s)
+    with pytest.raises(ConfigError, match="session secret"):
+        create_app(replace(s, web=replace(s.web, session_secret=Secret())))
+    create_app(replace(s, web=replace(s.web, session_secret=Secret())), demo=True)
+
+
+def _client(db, demo_host: str = "127.0.0.1") -> tuple[TestClient, dict[str, str]]:
+    with db.sessions() as session, session.begin():
+        refs = casefactory.populate(session)
+    app = create_app(console_settings(db.url, None), demo=True, clock=lambda: casefactory.NOW)
+    return TestClient(app, base_url="http://127.0.0.1", client=(demo_host, 50000)), refs
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def _sign_in(client: TestClient, who: str) -> str:
+    token = _token(client.get("/login").text)
+    answer = client.post("/login/demo", data={"csrf": token, "who": who})
+    assert answer.status_code == 200 and answer.url.path == "/"
+    return _token(answer.text)
+
+
+@pytest.mark.db
+def test_operations_through_the_forms(db) -> None:
+    client, refs = _client(db)
+    assert client.get("/").status_code == 200 and client.get("/").url.path == "/login"
+    token = _sign_in(client, "behandelaar")
+    page = client.get("/")
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    assert page.headers["cache-control"] == "no-store"
+    assert "Demo: lokale aanmelding" in page.text
+    answer = client.post(f"/cases/{refs['new']}/assign",
+                         data={"csrf": token, "person": "Lien <script>"})
+    assert "Lien &lt;script&gt;" in answer.text and "<script>" not in answer.text
+    answer = client.post(f"/cases/{refs['new']}/note", data={"csrf": token, "text": ""})
+    assert "Niet toegestaan" in answer.text  # the operation's own check, in words
+    client.post(f"/cases/{refs['overdue']}/extend", data={"csrf": token, "reason": "veel"})
+    with db.sessions() as session:
+        events = session.execute(select(Event.type, Event.actor).order_by(Event.id)).all()
+    assert ("assigned", "Demo Behandelaar <behandelaar@demo.invalid>") in events
+    assert ("extension_refused", "Demo Behandelaar <behandelaar@demo.invalid>") in events
+    assert client.post(f"/cases/{refs['new']}/note", data={"text": "x"}).status_code == 403
+    csv = client.get("/register.csv")
+    assert csv.text.splitlines()[0].startswith("reference,controller")
+    assert len(csv.text.splitlines()) == 12  # header + 11 cases; no personal data
+    assert "Janssens" not in csv.text
+
+
+@pytest.mark.db
+def test_mailbox_handler_and_viewer(db) -> None:
+    client, refs = _client(db)
+    token = _sign_in(client, "behandelaar-wse")
+    assert refs["overdue"] not in client.get("/").text
+    assert client.get(f"/cases/{refs['overdue']}").status_code == 403
+    assert client.post(f"/cases/{refs['overdue']}/note",
+                       data={"csrf": token, "text": "x"}).status_code == 403
+    assert refs["overdue"] not in client.get("/register.csv").text
+    assert client.get("/settings").status_code == 403
+    client.cookies.clear()
+    _sign_in(client, "lezer")
+    page = client.get(f"/cases/{refs['wse_overdue']}")
+    assert page.status_code == 200 and casefactory.BODY_MARKER not in page.text
+    assert client.get("/messages/1").status_code == 403
+    assert client.get("/new").status_code == 403
+
+
+def test_demo_sign_in_only_from_the_machine_itself(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    populated(url)
+    app = create_app(console_settings(url, None), demo=True, clock=lambda: casefactory.NOW)
+    client = TestClient(app, base_url="http://127.0.0.1", client=("192.0.2.10", 50000))
+    token = _token(client.get("/login").text)
+    assert client.post("/login/demo", data={"csrf": token, "who": "beheerder"}
+                       ).status_code == 403
+
+
+def test_session_cookie_flags(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    s = console_settings(url, None)
+    s = replace(s, web=replace(s.web, secure_cookies=True, oidc_issuer="https://idp.invalid"))
+    populated(url)
+    app = create_app(s, clock=lambda: casefactory.NOW)
+    client = TestClient(app, base_url="https://dpo.example.be")
+    answer = client.get("/lang/fr", follow_redirects=False)
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
+    assert answer.headers["strict-transport-security"].startswith("max-age=")
