@@ -156,3 +156,21 @@ def test_session_cookie_flags(tmp_path) -> None:
     cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
     assert answer.headers["strict-transport-security"].startswith("max-age=")
+
+
+@pytest.mark.db
+def test_the_digest_links_every_case_to_its_page(db) -> None:
+    from intake.digest import collect_digest, render_digest
+
+    with db.sessions() as session, session.begin():
+        refs = casefactory.populate(session)
+    with db.sessions() as session:
+        digest = collect_digest(session, casefactory.settings(), "ago", casefactory.NOW)
+    base = "https://dpo.example.be/intake"
+    _subject, text, html = render_digest(digest, "nl", base_url=base)
+    link = f"{base}/cases/{refs['overdue']}"
+    assert f'<a href="{link}">{refs["overdue"]}</a>' in html
+    assert f"    {link}\n" in text
+    assert "/cases/—" not in html  # a quarantined message has no case and no link
+    _subject, text, html = render_digest(digest, "nl")
+    assert "/cases/" not in text and "/cases/" not in html
