@@ -21,7 +21,8 @@ selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -59,8 +60,15 @@ def sign_in(driver, base: str, login: str) -> None:
     driver.delete_all_cookies()
     driver.get(f"{base}/login")  # to the provider's sign-in page
     Select(driver.find_element(By.ID, "login")).select_by_value(login)
-    driver.find_element(By.ID, "idp-submit").click()
+    submit(driver, "#idp-submit")
     assert driver.current_url.rstrip("/") == base, driver.page_source[:500]
+
+
+def submit(driver, css: str, by: str = By.CSS_SELECTOR) -> None:
+    """Click a button or link and wait until the next page has replaced this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, css).click()
+    WebDriverWait(driver, 5).until(expected_conditions.staleness_of(page))
 
 
 def flash(driver) -> str:
@@ -91,12 +99,13 @@ def test_handler_works_a_case(console, browser) -> None:
     shot(browser, "werkvoorraad")
 
     # Open a case from the list and extend it with reasons.
-    browser.find_element(By.LINK_TEXT, refs["extension"]).click()
+    submit(browser, refs["extension"], By.LINK_TEXT)
     assert browser.find_element(By.TAG_NAME, "h1").text == f"Dossier {refs['extension']}"
     assert casefactory.BODY_MARKER in browser.page_source  # a handler sees the message text
     browser.find_element(By.ID, "e-reason").send_keys("Het verzoek betreft twintig jaar dossiers.")
-    browser.find_element(By.CSS_SELECTOR, "#form-extend button").click()
-    assert flash(browser).startswith("Gedaan")
+    submit(browser, "#form-extend button")
+    assert flash(browser) == ("Gedaan: verlengd met twee maanden, nieuwe vervaldag 17 augustus "
+                              "2026; bericht aan de aanvrager klaargezet")
     clock = browser.find_element(By.ID, "clock").text
     assert "Verlengd op 9 juni 2026 door An Behandelaar" in clock
     assert "Het verzoek betreft twintig jaar dossiers." in clock
@@ -106,7 +115,7 @@ def test_handler_works_a_case(console, browser) -> None:
     # A second extension after the first month: refused, in words, and kept in the trail.
     browser.get(f"{base}/cases/{refs['overdue']}")
     browser.find_element(By.ID, "e-reason").send_keys("Te laat geprobeerd.")
-    browser.find_element(By.CSS_SELECTOR, "#form-extend button").click()
+    submit(browser, "#form-extend button")
     message = flash(browser)
     assert message.startswith("Niet toegestaan") and "12" in message, message
     assert "Traceback" not in browser.page_source
@@ -115,8 +124,8 @@ def test_handler_works_a_case(console, browser) -> None:
     # Close the extended case with its outcome.
     browser.get(f"{base}/cases/{refs['extension']}")
     Select(browser.find_element(By.ID, "c-outcome")).select_by_value("answered")
-    browser.find_element(By.CSS_SELECTOR, "#form-close button").click()
-    assert flash(browser).startswith("Gedaan")
+    submit(browser, "#form-close button")
+    assert flash(browser) == "Gedaan: afgesloten (beantwoord) op 9 juni 2026"
     assert browser.find_element(By.ID, "case-status").text == "afgesloten (beantwoord)"
     assert "Afgesloten op 9 juni 2026" in browser.find_element(By.ID, "clock").text
 
@@ -127,13 +136,13 @@ def test_case_by_hand(console, browser) -> None:
     browser.get(f"{base}/new")
     browser.find_element(By.ID, "n-name").send_keys("Marie Dubois")
     browser.find_element(By.ID, "n-description").send_keys("Brief van 5 juni")
-    browser.find_element(By.CSS_SELECTOR, "#form-new button").click()
+    submit(browser, "#form-new button")
     # A request without a right is refused by the form, in words, with the input kept.
     assert "Controleer het formulier" in browser.find_element(By.ID, "form-error").text
     assert browser.find_element(By.ID, "n-name").get_attribute("value") == "Marie Dubois"
     browser.find_element(By.ID, "n-r-access").click()
     shot(browser, "nieuw-dossier", 1100)
-    browser.find_element(By.CSS_SELECTOR, "#form-new button").click()
+    submit(browser, "#form-new button")
     if importlib.util.find_spec("intake.cases.manual") is None:
         # This branch has no manual-case operation yet: the adapter says so, in words.
         assert "nog niet beschikbaar" in browser.find_element(By.ID, "form-error").text
@@ -173,7 +182,7 @@ def test_form_without_csrf_token_is_refused(console, browser) -> None:
         "document.querySelectorAll('input[name=csrf]').forEach(e => e.remove())")
     browser.find_element(By.ID, "a-person").clear()
     browser.find_element(By.ID, "a-person").send_keys("iemand")
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/assign'] button").click()
+    submit(browser, "form[action$='/assign'] button")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Geen toegang"
     assert "Het formulier is verlopen" in browser.page_source
     browser.get(f"{base}/cases/{refs['new']}")

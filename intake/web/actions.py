@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
@@ -35,11 +36,11 @@ from intake.web.context import (
     settings,
     visible_mailboxes,
 )
-from intake.web.i18n import words
+from intake.web.i18n import long_date, words
 from intake.web.pages import OUTCOMES, PROOFS
 from intake.web.security import checked_form
 
-Operation = Callable[..., str]
+Operation = Callable[..., tuple[str, dict[str, Any]]]
 MAX_SCAN = 20 * 1024 * 1024
 
 
@@ -51,14 +52,14 @@ def _text(form: FormData, name: str, limit: int = 2000) -> str:
 def _op_assign(form: FormData) -> Operation:
     def op(session, case, _mailbox, actor, _now) -> str:
         ops.assign(session, case, _text(form, "person", 200), actor)
-        return f"assigned to {case.assignee}"
+        return "assigned", {"who": case.assignee}
     return op
 
 
 def _op_note(form: FormData) -> Operation:
     def op(session, case, _mailbox, actor, _now) -> str:
         ops.add_note(session, case, _text(form, "text"), actor)
-        return "note added"
+        return "note", {}
     return op
 
 
@@ -67,7 +68,7 @@ def _op_reclassify(form: FormData) -> Operation:
         chosen = [r for r in form.getlist("rights") if isinstance(r, str)]
         rights = ops.parse_rights(chosen)
         ops.reclassify(session, case, mailbox, rights, actor, now, _text(form, "reason", 300))
-        return f"rights {', '.join(rights) or 'none'} ({case.kind})"
+        return "reclassified", {"rights": rights, "kind": case.kind}
     return op
 
 
@@ -84,8 +85,8 @@ def _op_identity(form: FormData) -> Operation:
         item = ops.receive_identity(session, case, mailbox, on, _text(form, "received", 300),
                                     actor, now, status=status)
         if item is None:
-            return "proof of identity noted; the clock was not waiting for it"
-        return f"clock runs again, due {case.due_date}; confirmation queued"
+            return "identity_noted", {}
+        return "identity_resumed", {"due": case.due_date}
     return op
 
 
@@ -95,7 +96,7 @@ def _op_extend(form: FormData) -> Operation:
         if not reasons:
             raise WorkflowError("give the reasons for the extension (they go to the requester)")
         due, _item = ops.extend_case(session, case, mailbox, reasons, actor, now)
-        return f"extended by two months, new due date {due or 'after the proof of identity'}"
+        return "extended", {"due": due}
     return op
 
 
@@ -105,14 +106,14 @@ def _op_close(form: FormData) -> Operation:
         if outcome not in OUTCOMES:
             raise WorkflowError(f"choose an outcome: {', '.join(OUTCOMES)}")
         ops.close_case(session, case, outcome, _text(form, "reason"), actor, now)
-        return f"closed ({outcome}) on {case.answered_on}"
+        return "closed", {"outcome": outcome, "date": case.answered_on}
     return op
 
 
 def _op_reopen(form: FormData) -> Operation:
     def op(session, case, _mailbox, actor, _now) -> str:
         ops.reopen(session, case, _text(form, "reason"), actor)
-        return f"reopened ({case.status})"
+        return "reopened", {}
     return op
 
 
@@ -133,7 +134,7 @@ async def case_action(request: Request) -> Response:
     reference = request.path_params["reference"]
     moment = now(request)
     refused: ops.ExtensionRefused | None = None
-    report = ""
+    report: tuple[str, dict[str, Any]] = ("note", {})
     with db(request) as session:
         try:
             with session.begin():
@@ -154,8 +155,27 @@ async def case_action(request: Request) -> Response:
     if refused is not None:
         flash(request, "error", t["refused"].format(why=str(refused)))
     else:
-        flash(request, "ok", t["done"].format(what=report))
+        flash(request, "ok", t["done"].format(what=_report(report, language(request))))
     return back_to(f"/cases/{reference}")
+
+
+def _report(report: tuple[str, dict[str, Any]], lang: str) -> str:
+    """What an operation did, in the page's language."""
+    key, values = report
+    t = words(lang)
+    shown = {}
+    for name, value in values.items():
+        if isinstance(value, date):
+            shown[name] = long_date(value, lang)
+        elif name == "rights":
+            shown[name] = ", ".join(t["rights"].get(r, r) for r in value) or t["question"]
+        elif name == "outcome":
+            shown[name] = t["outcomes"].get(value, value)
+        elif name == "due" and value is None:
+            shown[name] = t["reports"]["after_identity"]
+        else:
+            shown[name] = value
+    return t["reports"][key].format(**shown)
 
 
 # --- new cases --------------------------------------------------------------------------------

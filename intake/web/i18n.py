@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
 from intake.outbound.render import format_long_date
+from intake.outbound.stafftemplates import staff_words
 from intake.store.timezone import BRUSSELS
 
 LANGUAGES = ("nl", "fr", "en")
@@ -96,6 +98,17 @@ _NL = {
     "login_title": "Aanmelden", "login_intro": "Meld u aan met uw account van de organisatie.",
     "demo_login": "Demo-aanmelding", "demo_user": "Testgebruiker",
     "back": "Terug naar de werkvoorraad",
+    "reports": {
+        "assigned": "toegewezen aan {who}", "note": "notitie toegevoegd",
+        "reclassified": "rechten nu: {rights}",
+        "identity_noted": "identiteitsbewijs genoteerd; de termijn wachtte er niet op",
+        "identity_resumed": "de termijn loopt weer, uiterlijk {due}; bevestiging klaargezet "
+                            "voor de aanvrager",
+        "extended": "verlengd met twee maanden, nieuwe vervaldag {due}; bericht aan de "
+                    "aanvrager klaargezet",
+        "closed": "afgesloten ({outcome}) op {date}", "reopened": "heropend",
+        "after_identity": "na ontvangst van het identiteitsbewijs",
+    },
 }
 
 _FR = {**_NL, **{
@@ -181,6 +194,16 @@ _FR = {**_NL, **{
     "login_title": "Connexion", "login_intro": "Connectez-vous avec le compte de l'organisation.",
     "demo_login": "Connexion de démo", "demo_user": "Utilisateur de test",
     "back": "Retour aux dossiers à traiter",
+    "reports": {
+        "assigned": "attribué à {who}", "note": "note ajoutée",
+        "reclassified": "droits: {rights}",
+        "identity_noted": "preuve d'identité notée; le délai ne l'attendait pas",
+        "identity_resumed": "le délai court à nouveau, au plus tard le {due}; confirmation "
+                            "prête pour le demandeur",
+        "extended": "prolongé de deux mois, nouvelle échéance {due}; avis au demandeur prêt",
+        "closed": "clôturé ({outcome}) le {date}", "reopened": "rouvert",
+        "after_identity": "après réception de la preuve d'identité",
+    },
 }}
 
 _EN = {**_NL, **{
@@ -257,13 +280,28 @@ _EN = {**_NL, **{
     "login_title": "Sign in", "login_intro": "Sign in with your organisation account.",
     "demo_login": "Demo sign-in", "demo_user": "Test user",
     "back": "Back to the work queue",
+    "reports": {
+        "assigned": "assigned to {who}", "note": "note added",
+        "reclassified": "rights now: {rights}",
+        "identity_noted": "proof of identity noted; the clock was not waiting for it",
+        "identity_resumed": "the clock runs again, due {due}; confirmation queued to the "
+                            "requester",
+        "extended": "extended by two months, new due date {due}; notice queued to the "
+                    "requester",
+        "closed": "closed ({outcome}) on {date}", "reopened": "reopened",
+        "after_identity": "after the proof of identity",
+    },
 }}
 
 CATALOGUE = {"nl": _NL, "fr": _FR, "en": _EN}
 
 
+@cache
 def words(language: str) -> dict:
-    return CATALOGUE.get(language, _NL)
+    """The catalogue of the language; the rights named as in the replies (words.yaml)."""
+    if language not in CATALOGUE:
+        language = "nl"
+    return {**CATALOGUE[language], "rights": dict(staff_words(language)["rights"])}
 
 
 def long_date(value: date | datetime | str | None, language: str) -> str:
