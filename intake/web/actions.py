@@ -205,8 +205,11 @@ async def new_case(request: Request) -> Response:
     values["rights"] = [r for r in form.getlist("rights") if isinstance(r, str)]
     try:
         parsed = await _manual_case(request, user, form)
+    except WorkflowError as exc:  # a right that is not a right: the operation's words
+        return _new_case_page(request, user, values, t["refused"].format(why=str(exc)), 422)
     except ValueError as exc:
-        return _new_case_page(request, user, values, t["invalid"].format(why=str(exc)), 422)
+        why = t["form_errors"].get(str(exc), str(exc))
+        return _new_case_page(request, user, values, t["invalid"].format(why=why), 422)
     with db(request) as session:
         try:
             with session.begin():
@@ -223,46 +226,46 @@ async def new_case(request: Request) -> Response:
 
 
 async def _manual_case(request: Request, user, form: FormData) -> adapters.ManualCase:
-    """The form checked field by field; ValueError names what is wrong (in English words that
-    match the operations' own messages)."""
+    """The form checked field by field; ValueError's text is the key of what is wrong
+    (form_errors in the catalogue). A right that is not a right is the operation's own error."""
     mailbox = _text(form, "mailbox", 40)
     if mailbox not in visible_mailboxes(request, user):
-        raise ValueError("choose a mailbox you may work in")
+        raise ValueError("mailbox")
     channel = _text(form, "channel", 20)
     if channel not in CHANNELS:
-        raise ValueError(f"choose how the request came: {', '.join(CHANNELS)}")
+        raise ValueError("channel")
     kind = _text(form, "kind", 20) or "request"
     if kind not in KINDS:
-        raise ValueError("choose a request or a question")
+        raise ValueError("kind")
     try:
         day = date.fromisoformat(_text(form, "received", 20))
     except ValueError:
-        raise ValueError("give the day the request came (YYYY-MM-DD)") from None
+        raise ValueError("received") from None
     received = datetime.combine(day, time(12, 0), tzinfo=BRUSSELS)
     if day > now(request).astimezone(BRUSSELS).date():
-        raise ValueError("a request cannot be received in the future")
+        raise ValueError("future")
     name = _text(form, "requester_name", 200)
     if not name:
-        raise ValueError("give the requester's name")
+        raise ValueError("name")
     address = _text(form, "requester_address", 320).lower()
     if address and ("@" not in address or " " in address):
-        raise ValueError(f"{address!r} is not an e-mail address")
+        raise ValueError("address")
     rights = tuple(ops.parse_rights([r for r in form.getlist("rights") if isinstance(r, str)])
                    ) if form.getlist("rights") else ()
     if kind == "request" and not rights:
-        raise ValueError("a request names at least one right (or choose a question)")
+        raise ValueError("rights")
     if kind == "question":
         rights = ()
     acknowledge = form.get("acknowledge") == "1"
     if acknowledge and not address:
-        raise ValueError("an acknowledgement needs the requester's e-mail address")
+        raise ValueError("ack")
     scan_name, scan = "", b""
     upload = form.get("scan")
     if isinstance(upload, UploadFile) and upload.filename:
         scan = await upload.read(MAX_SCAN + 1)
         await upload.close()
         if len(scan) > MAX_SCAN:
-            raise ValueError("the scanned letter is larger than 20 MB")
+            raise ValueError("scan")
         scan_name = upload.filename[-100:]
     return adapters.ManualCase(
         mailbox=mailbox, channel=channel, received=received, requester_name=name,
@@ -276,10 +279,11 @@ async def open_from_message(request: Request) -> Response:
     user = require(request, "handler")
     form = await checked_form(request)
     t = words(language(request))
-    rights = tuple(ops.parse_rights([r for r in form.getlist("rights") if isinstance(r, str)]))
-    kind = "request" if rights else "question"
     with db(request) as session:
         try:
+            rights = tuple(ops.parse_rights([r for r in form.getlist("rights")
+                                             if isinstance(r, str)]))
+            kind = "request" if rights else "question"
             with session.begin():
                 message = session.scalars(select(Message).where(
                     Message.id == request.path_params["message_id"])).first()
