@@ -152,6 +152,7 @@ async def case_action(request: Request) -> Response:
         except (WorkflowError, ConfigError) as exc:
             flash(request, "error", t["refused"].format(why=str(exc)))
             return back_to(f"/cases/{reference}")
+    request.app.state.digest_cache.clear()
     if refused is not None:
         flash(request, "error", t["refused"].format(why=str(refused)))
     else:
@@ -221,6 +222,7 @@ async def new_case(request: Request) -> Response:
             return _new_case_page(request, user, values, t["unavailable"].format(what=exc), 501)
         except (WorkflowError, ConfigError) as exc:
             return _new_case_page(request, user, values, t["refused"].format(why=str(exc)), 422)
+    request.app.state.digest_cache.clear()
     flash(request, "ok", t["done"].format(what=reference))
     return back_to(f"/cases/{reference}")
 
@@ -303,6 +305,7 @@ async def open_from_message(request: Request) -> Response:
         except (WorkflowError, ConfigError) as exc:
             flash(request, "error", t["refused"].format(why=str(exc)))
             return back_to("/listed")
+    request.app.state.digest_cache.clear()
     flash(request, "ok", t["done"].format(what=reference))
     return back_to(f"/cases/{reference}")
 

@@ -124,6 +124,7 @@ def create_app(settings: Settings, *, demo: bool = False,
     app.state.sessions = make_session_factory(engine)
     app.state.clock = clock or (lambda: datetime.now(UTC))
     app.state.demo = demo
+    app.state.digest_cache = {}
     app.state.templates = _templates()
     app.state.oauth = None if demo else login.oauth_client(settings)
     return app

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+import itertools
+from datetime import date, datetime, time, timedelta
 from email import message_from_bytes, policy
+from time import monotonic
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from intake.cases.queries import case_detail
 from intake.cases.register import register_rows, write_register
@@ -141,24 +143,64 @@ async def listed(request: Request) -> Response:
     return render(request, "listed.html", rows=rows, rights=RIGHTS)
 
 
+REGISTER_PAGE = 200  # rows on the page (the newest); the CSV has every row
+
+
 async def register_page(request: Request) -> Response:
     user = require(request)
     allowed = visible_mailboxes(request, user)
     q = request.query_params
     start, end = _day(q.get("from")), _day(q.get("to"))
     mailbox = q.get("mailbox") if q.get("mailbox") in allowed else None
-    with db(request) as session:
-        rows = [r for r in register_rows(session, settings(request), start, end, mailbox)
-                if r["mailbox"] in allowed]
+    boxes = [mailbox] if mailbox else allowed
     if request.url.path.endswith(".csv"):
-        out = io.StringIO()
-        write_register(rows, out, "csv")
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
-            "content-disposition": 'attachment; filename="register.csv"'})
-    shown = rows[-500:]  # the newest 500 on the page; the CSV has them all
-    return render(request, "register.html", rows=shown, total=len(rows), mailboxes=allowed,
-                  start=start, end=end, mailbox=mailbox or "",
-                  csv_query=request.url.query)
+        return StreamingResponse(_register_csv(request, start, end, boxes),
+                                 media_type="text/csv; charset=utf-8", headers={
+                                     "content-disposition": 'attachment; filename="register.csv"'})
+    with db(request) as session:
+        where = [Case.mailbox_key.in_(boxes)]
+        if start:
+            where.append(Case.received_at >= datetime.combine(start, time(), BRUSSELS))
+        if end:
+            where.append(Case.received_at < datetime.combine(end + timedelta(days=1), time(),
+                                                             BRUSSELS))
+        total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+        # The newest REGISTER_PAGE cases: from the receipt day of the last one shown.
+        oldest = session.scalar(select(Case.received_at).where(*where)
+                                .order_by(Case.received_at.desc())
+                                .offset(REGISTER_PAGE - 1).limit(1))
+        first = max(filter(None, (start, oldest.astimezone(BRUSSELS).date() if oldest else None)),
+                    default=None)
+        rows = [r for mb in boxes
+                for r in register_rows(session, settings(request), first, end, mb)]
+    rows.sort(key=lambda r: (r["received"], r["reference"]))
+    shown = rows[-REGISTER_PAGE:]
+    return render(request, "register.html", rows=shown, total=total, mailboxes=allowed,
+                  start=start, end=end, mailbox=mailbox or "", csv_query=request.url.query)
+
+
+def _register_csv(request: Request, start: date | None, end: date | None, boxes: list[str]):
+    """The register as CSV, streamed 500 rows at a time (every row the person may see).
+
+    A sync generator: Starlette runs it in its thread pool. write_register writes a header per
+    batch; every batch after the first drops it.
+    """
+    every = set(boxes) == {m.key for m in settings(request).mailboxes}
+    with db(request) as session:
+        sources = [None] if every else boxes
+        rows = itertools.chain.from_iterable(
+            register_rows(session, settings(request), start, end, mailbox) for mailbox in sources)
+        first = True
+        while True:
+            out = io.StringIO()
+            if not write_register(itertools.islice(rows, 500), out, "csv") and not first:
+                return
+            text = out.getvalue()
+            yield text if first else text.split("\n", 1)[1]
+            first = False
+
+
+DIGEST_SECONDS = 30
 
 
 async def digest_page(request: Request) -> Response:
@@ -171,9 +213,18 @@ async def digest_page(request: Request) -> Response:
     wanted = request.query_params.get("scope") or (ALL if every else (allowed or [""])[0])
     if (wanted != ALL and wanted not in allowed) or (wanted == ALL and not every):
         raise HTTPException(403)
-    with db(request) as session:
-        digest = collect_digest(session, settings(request), wanted, now(request))
-    view = digest_view(digest, language(request))
+    # The digest reads every open case: kept DIGEST_SECONDS per scope and language, and
+    # dropped at once when a person changes a case here (the worker's changes show within it).
+    key = (wanted, language(request), now(request).astimezone(BRUSSELS).date())
+    cache = request.app.state.digest_cache
+    hit = cache.get(key)
+    if hit is not None and hit[0] > monotonic():
+        view = hit[1]
+    else:
+        with db(request) as session:
+            digest = collect_digest(session, settings(request), wanted, now(request))
+        view = digest_view(digest, language(request))
+        cache[key] = (monotonic() + DIGEST_SECONDS, view)
     scopes = ([ALL] if every else []) + allowed
     return render(request, "digest.html", view=view, scopes=scopes, scope=wanted)
 

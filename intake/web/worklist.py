@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from intake.cases.deadlines import Calendar
 from intake.cases.urgency import calendar_of, working_days_until
 from intake.config import Settings
 from intake.store.models import Case, CaseRight
@@ -60,6 +62,16 @@ class Worklist:
     pages: int = 1
 
 
+@lru_cache(maxsize=4096)
+def _days(today: date, due: date, calendar: Calendar) -> int:
+    return working_days_until(today, due, calendar)
+
+
+def _working_days(today: date, due: date, mailbox: str, settings: Settings) -> int:
+    """Working days left (many cases share a due date: counted once per mailbox calendar)."""
+    return _days(today, due, calendar_of(settings, mailbox))
+
+
 def _bucket(row: Row, suspended: bool, today: date, soon: date, window: int,
             settings: Settings) -> str:
     """The case's most urgent digest section (the order of BUCKETS)."""
@@ -75,8 +87,7 @@ def _bucket(row: Row, suspended: bool, today: date, soon: date, window: int,
         # Working days are counted only when they can be within the window (a cheap bound).
         if (row.kind == "request" and not row.extended
                 and (row.due - today).days <= window * 3 + 7
-                and working_days_until(today, row.due, calendar_of(settings, row.mailbox))
-                <= window):
+                and _working_days(today, row.due, row.mailbox, settings) <= window):
             return "extension"
     if row.needs_review:
         return "review"
