@@ -174,3 +174,39 @@ def test_the_digest_links_every_case_to_its_page(db) -> None:
     assert "/cases/—" not in html  # a quarantined message has no case and no link
     _subject, text, html = render_digest(digest, "nl")
     assert "/cases/" not in text and "/cases/" not in html
+
+
+@pytest.mark.db
+def test_worklist_order_filters_and_search(db) -> None:
+    from datetime import date
+
+    from intake.web.worklist import Filters, build_worklist
+
+    with db.sessions() as session, session.begin():
+        refs = casefactory.populate(session)
+    s, today = casefactory.settings(), casefactory.NOW.date()
+
+    def find(**filters) -> list[str]:
+        with db.sessions() as session:
+            result = build_worklist(session, s, KEYS, Filters(**filters), today)
+        return [row.reference for row in result.rows]
+
+    with db.sessions() as session:
+        result = build_worklist(session, s, KEYS, Filters(), today)
+    assert [row.bucket for row in result.rows][:4] == ["overdue"] * 3 + ["due_soon"]
+    assert result.rows[0].reference == refs["overdue"] and result.rows[0].left == -11
+    assert result.rows[0].rights == ["access", "erasure"]
+    assert refs["closed"] not in [row.reference for row in result.rows]
+    assert result.counts["identity"] == 1 and result.total == 10
+    assert find(q="JANSSENS") == [refs["overdue"]]
+    assert find(q="dpo-wse") == [refs["wse_overdue"]]
+    assert find(mailbox="wse") == [refs["wse_overdue"]]
+    assert find(right="portability") == [refs["due_soon"]]
+    assert find(assignee="an.dev") == [refs["overdue"]]
+    assert find(status="awaiting_identity") == [refs["identity"]]
+    assert set(find(needs_review=True)) == {refs["review_question"], refs["review_sender"]}
+    assert find(due_before=date(2026, 6, 1)) == [refs["overdue"], refs["wse_overdue"]]
+    assert find(q="%") == []  # no wildcard injection
+    with db.sessions() as session:
+        only_wse = build_worklist(session, s, ["wse"], Filters(mailbox="ago"), today)
+    assert only_wse.rows == []

@@ -72,36 +72,29 @@ def _working_days(today: date, due: date, mailbox: str, settings: Settings) -> i
     return _days(today, due, calendar_of(settings, mailbox))
 
 
-def _bucket(row: Row, suspended: bool, today: date, soon: date, window: int,
+def _bucket(kind: str, status: str, suspended: bool, due: date | None, extended: bool,
+            needs_review: bool, mailbox: str, today: date, soon: date, window: int,
             settings: Settings) -> str:
     """The case's most urgent digest section (the order of BUCKETS)."""
-    if row.kind == "to_classify" or row.status == "to_classify":
+    if kind == "to_classify" or status == "to_classify":
         return "to_classify"
-    if suspended or row.status == "awaiting_identity":
+    if suspended or status == "awaiting_identity":
         return "identity"
-    if row.due is not None and row.status == "open":
-        if row.due < today:
+    if due is not None and status == "open":
+        if due < today:
             return "overdue"
-        if row.due <= soon:
+        if due <= soon:
             return "due_soon"
         # Working days are counted only when they can be within the window (a cheap bound).
-        if (row.kind == "request" and not row.extended
-                and (row.due - today).days <= window * 3 + 7
-                and _working_days(today, row.due, row.mailbox, settings) <= window):
+        if (kind == "request" and not extended and (due - today).days <= window * 3 + 7
+                and _working_days(today, due, mailbox, settings) <= window):
             return "extension"
-    if row.needs_review:
+    if needs_review:
         return "review"
     return "other"
 
 
-def build_worklist(session: Session, settings: Settings, mailboxes: Sequence[str],
-                   filters: Filters, today: date) -> Worklist:
-    """Open cases of `mailboxes` matching `filters`, sorted by section, then due date."""
-    query = select(Case.id, Case.reference, Case.mailbox_key, Case.kind, Case.status,
-                   Case.requester_name, Case.requester_address, Case.received_at, Case.due_date,
-                   Case.target_date, Case.clock_suspended_on, Case.assignee, Case.needs_review,
-                   Case.extended).where(Case.status != "closed",
-                                        Case.mailbox_key.in_(list(mailboxes)))
+def _filtered(query, filters: Filters):
     if filters.mailbox:
         query = query.where(Case.mailbox_key == filters.mailbox)
     if filters.status:
@@ -121,29 +114,53 @@ def build_worklist(session: Session, settings: Settings, mailboxes: Sequence[str
                                 func.lower(Case.requester_name).contains(needle, autoescape=True),
                                 func.lower(Case.requester_address).contains(needle,
                                                                             autoescape=True)))
+    return query
+
+
+def build_worklist(session: Session, settings: Settings, mailboxes: Sequence[str],
+                   filters: Filters, today: date) -> Worklist:
+    """Open cases of `mailboxes` matching `filters`, sorted by section, then due date.
+
+    Two steps: the few columns that sort every open case, then the details of one page.
+    """
+    query = _filtered(
+        select(Case.id, Case.reference, Case.mailbox_key, Case.kind, Case.status,
+               Case.received_at, Case.due_date, Case.target_date, Case.clock_suspended_on,
+               Case.needs_review, Case.extended)
+        .where(Case.status != "closed", Case.mailbox_key.in_(list(mailboxes))), filters)
     soon = today + timedelta(days=settings.digest.due_within_days)
     window = settings.reminders.extension_window_working_days
-    rows: list[Row] = []
-    for r in session.execute(query):
-        suspended = r.clock_suspended_on is not None
-        due = None if suspended else (r.due_date if r.kind == "request" else r.target_date)
-        name = r.requester_name or ""
-        row = Row(r.id, r.reference, r.mailbox_key, r.kind, r.status,
-                  f"{name} <{r.requester_address}>" if name and r.requester_address
-                  else name or r.requester_address, [], r.received_at, due,
-                  (due - today).days if due else None, r.assignee, r.needs_review, r.extended)
-        row.bucket = _bucket(row, suspended, today, soon, window, settings)
-        rows.append(row)
     order = {b: i for i, b in enumerate(BUCKETS)}
-    rows.sort(key=lambda x: (order[x.bucket], x.due or date.max, x.received, x.reference))
+    keys = []
+    for (case_id, reference, mailbox, kind, status, received, due_date, target, suspended_on,
+         needs_review, extended) in session.execute(query):
+        suspended = suspended_on is not None
+        due = None if suspended else (due_date if kind == "request" else target)
+        bucket = _bucket(kind, status, suspended, due, extended, needs_review, mailbox, today,
+                         soon, window, settings)
+        keys.append((order[bucket], due or date.max, received, reference, case_id, bucket, due))
+    keys.sort()
     counts = {b: 0 for b in BUCKETS}
-    for row in rows:
-        counts[row.bucket] += 1
-    pages = max(1, -(-len(rows) // PAGE))
+    for key in keys:
+        counts[key[5]] += 1
+    pages = max(1, -(-len(keys) // PAGE))
     page = min(max(1, filters.page), pages)
-    shown = rows[(page - 1) * PAGE: page * PAGE]
+    chosen = keys[(page - 1) * PAGE: page * PAGE]
+    details = {r.id: r for r in session.execute(
+        select(Case.id, Case.kind, Case.status, Case.requester_name, Case.requester_address,
+               Case.assignee, Case.needs_review, Case.extended, Case.mailbox_key)
+        .where(Case.id.in_([k[4] for k in chosen])))} if chosen else {}
+    shown = []
+    for _order, _due, received, reference, case_id, bucket, due in chosen:
+        r = details[case_id]
+        name = r.requester_name or ""
+        shown.append(Row(case_id, reference, r.mailbox_key, r.kind, r.status,
+                         f"{name} <{r.requester_address}>" if name and r.requester_address
+                         else name or r.requester_address, [], received, due,
+                         (due - today).days if due else None, r.assignee, r.needs_review,
+                         r.extended, bucket))
     _add_rights(session, shown)
-    return Worklist(shown, counts, len(rows), page, pages)
+    return Worklist(shown, counts, len(keys), page, pages)
 
 
 def _add_rights(session: Session, rows: list[Row]) -> None:
