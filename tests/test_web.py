@@ -210,3 +210,15 @@ def test_worklist_order_filters_and_search(db) -> None:
     with db.sessions() as session:
         only_wse = build_worklist(session, s, ["wse"], Filters(mailbox="ago"), today)
     assert only_wse.rows == []
+
+
+def test_a_failing_page_says_so_in_words(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    populated(url)
+    s = console_settings(url, None)
+    s = replace(s, web=replace(s.web, oidc_issuer="http://127.0.0.1:9"))  # nobody listens
+    client = TestClient(create_app(s, clock=lambda: casefactory.NOW), raise_server_exceptions=False)
+    answer = client.get("/login")
+    assert answer.status_code == 500
+    assert "Er ging iets mis" in answer.text and "Traceback" not in answer.text
+    assert answer.headers["content-security-policy"].startswith("default-src 'none'")
