@@ -98,6 +98,10 @@ _NL = {
     "login_title": "Aanmelden", "login_intro": "Meld u aan met uw account van de organisatie.",
     "demo_login": "Demo-aanmelding", "demo_user": "Testgebruiker",
     "back": "Terug naar de werkvoorraad",
+    "identity_statuses": {"none": "geen bewijs", "id_copy": "kopie identiteitsbewijs",
+                          "verified_signature": "geldige handtekening",
+                          "unverified_signature": "niet-geverifieerde handtekening",
+                          "invalid_signature": "ongeldige handtekening"},
     "form_errors": {
         "mailbox": "kies een mailbox waarin u mag werken",
         "channel": "kies hoe het verzoek binnenkwam", "kind": "kies een verzoek of een vraag",
@@ -205,6 +209,10 @@ _FR = {**_NL, **{
     "login_title": "Connexion", "login_intro": "Connectez-vous avec le compte de l'organisation.",
     "demo_login": "Connexion de démo", "demo_user": "Utilisateur de test",
     "back": "Retour aux dossiers à traiter",
+    "identity_statuses": {"none": "aucune preuve", "id_copy": "copie d'identité",
+                          "verified_signature": "signature valide",
+                          "unverified_signature": "signature non vérifiée",
+                          "invalid_signature": "signature invalide"},
     "form_errors": {
         "mailbox": "choisissez une boîte où vous pouvez travailler",
         "channel": "choisissez comment la demande est arrivée",
@@ -303,6 +311,10 @@ _EN = {**_NL, **{
     "login_title": "Sign in", "login_intro": "Sign in with your organisation account.",
     "demo_login": "Demo sign-in", "demo_user": "Test user",
     "back": "Back to the work queue",
+    "identity_statuses": {"none": "no proof", "id_copy": "copy of ID",
+                          "verified_signature": "valid signature",
+                          "unverified_signature": "unverified signature",
+                          "invalid_signature": "invalid signature"},
     "form_errors": {
         "mailbox": "choose a mailbox you may work in",
         "channel": "choose how the request came", "kind": "choose a request or a question",
