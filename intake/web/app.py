@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from intake.config import ConfigError, Settings
+from intake.outbound.stafftemplates import safe_text
 from intake.store.db import make_engine, make_session_factory
 from intake.web import actions, login, pages
 from intake.web.context import LoginRequired, back_to, language, render
@@ -37,6 +38,7 @@ def _templates() -> Jinja2Templates:
                       lstrip_blocks=True)
     env.filters["long_date"] = long_date
     env.filters["long_datetime"] = long_datetime
+    env.filters["clean"] = lambda value, limit=300: safe_text(value, limit)  # no national numbers
     return Jinja2Templates(env=env)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from intake.cases.deadlines import Calendar
 from intake.cases.urgency import calendar_of, working_days_until
 from intake.config import Settings
+from intake.outbound.stafftemplates import requester_text
 from intake.store.models import Case, CaseRight
 
 BUCKETS = ("to_classify", "overdue", "due_soon", "extension", "identity", "review", "other")
@@ -153,10 +154,8 @@ def build_worklist(session: Session, settings: Settings, mailboxes: Sequence[str
     shown = []
     for _order, _due, received, reference, case_id, bucket, due in chosen:
         r = details[case_id]
-        name = r.requester_name or ""
         shown.append(Row(case_id, reference, r.mailbox_key, r.kind, r.status,
-                         f"{name} <{r.requester_address}>" if name and r.requester_address
-                         else name or r.requester_address, [], received, due,
+                         requester_text(r.requester_name, r.requester_address), [], received, due,
                          (due - today).days if due else None, r.assignee, r.needs_review,
                          r.extended, bucket))
     _add_rights(session, shown)
