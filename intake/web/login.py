@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import warnings
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
+import authlib.deprecate
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from intake.config import Settings
+
+with warnings.catch_warnings():
+    # Authlib 1.9 announces a move from httpx to httpx2; its httpx client works as it is.
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 from intake.web.auth import User, user_from_claims
 from intake.web.context import back_to, current_user, flash, language, render, settings
 from intake.web.i18n import words
