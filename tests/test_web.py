@@ -222,3 +222,44 @@ def test_a_failing_page_says_so_in_words(tmp_path) -> None:
     assert answer.status_code == 500
     assert "Er ging iets mis" in answer.text and "Traceback" not in answer.text
     assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.db
+def test_identity_reclassify_close_and_reopen_through_the_forms(db) -> None:
+    from intake.store.models import Case, OutboxItem
+
+    client, refs = _client(db)
+    token = _sign_in(client, "behandelaar")
+    waiting = refs["identity"]
+    answer = client.post(f"/cases/{waiting}/identity", data={
+        "csrf": token, "received": "kopie identiteitskaart per post", "on": "2026-06-08",
+        "status": "id_copy"})
+    assert "de termijn loopt weer" in answer.text
+    answer = client.post(f"/cases/{waiting}/identity", data={
+        "csrf": token, "received": "x", "on": "2026-07-01"})
+    assert "Niet toegestaan" in answer.text  # proof cannot arrive in the future
+    answer = client.post(f"/cases/{refs['review_question']}/reclassify", data={
+        "csrf": token, "rights": ["access", "erasure"], "reason": "toch een verzoek"})
+    assert "rechten nu: inzage, wissing" in answer.text
+    answer = client.post(f"/cases/{refs['new']}/reclassify", data={
+        "csrf": token, "rights": ["not-a-right"]})
+    assert "Niet toegestaan" in answer.text and "not-a-right" in answer.text
+    answer = client.post(f"/cases/{refs['new']}/close", data={"csrf": token,
+                                                             "outcome": "withdrawn"})
+    assert "afgesloten (ingetrokken) op 9 juni 2026" in answer.text
+    answer = client.post(f"/cases/{refs['new']}/reopen", data={"csrf": token, "reason": ""})
+    assert "Niet toegestaan" in answer.text
+    answer = client.post(f"/cases/{refs['new']}/reopen", data={"csrf": token,
+                                                              "reason": "bezwaar tegen antwoord"})
+    assert "Gedaan: heropend" in answer.text
+    with db.sessions() as session:
+        case = session.scalars(select(Case).where(Case.reference == waiting)).one()
+        assert case.status == "open" and case.clock_suspended_on is None
+        question = session.scalars(select(Case).where(
+            Case.reference == refs["review_question"])).one()
+        assert question.kind == "request" and not question.needs_review
+        purposes = session.scalars(select(OutboxItem.purpose).where(
+            OutboxItem.case_id == case.id)).all()
+        assert "identity_confirmation" in purposes
+        types = session.scalars(select(Event.type).where(Event.case_id == case.id)).all()
+        assert "identity_received" in types or "clock_resumed" in types
