@@ -126,6 +126,9 @@ def test_mailbox_handler_and_viewer(db) -> None:
     assert client.post(f"/cases/{refs['overdue']}/note",
                        data={"csrf": token, "text": "x"}).status_code == 403
     assert refs["overdue"] not in client.get("/register.csv").text
+    register = client.get("/register").text
+    assert refs["wse_overdue"] in register and refs["overdue"] not in register
+    assert client.get("/digest?scope=ago").status_code == 403
     assert client.get("/settings").status_code == 403
     client.cookies.clear()
     _sign_in(client, "lezer")

@@ -171,7 +171,8 @@ async def register_page(request: Request) -> Response:
                                 .offset(REGISTER_PAGE - 1).limit(1))
         first = max(filter(None, (start, oldest.astimezone(BRUSSELS).date() if oldest else None)),
                     default=None)
-        rows = [r for mb in boxes
+        every = set(boxes) == {m.key for m in settings(request).mailboxes}
+        rows = [r for mb in ([None] if every else boxes)
                 for r in register_rows(session, settings(request), first, end, mb)]
     rows.sort(key=lambda r: (r["received"], r["reference"]))
     shown = rows[-REGISTER_PAGE:]
