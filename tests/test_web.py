@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import replace
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
@@ -266,3 +267,50 @@ def test_identity_reclassify_close_and_reopen_through_the_forms(db) -> None:
         assert "identity_confirmation" in purposes
         types = session.scalars(select(Event.type).where(Event.case_id == case.id)).all()
         assert "identity_received" in types or "clock_resumed" in types
+
+
+class _Controls(HTMLParser):
+    """Form controls and the label targets of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[dict[str, str | None]] = []
+        self.labels: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "label" and values.get("for"):
+            self.labels.add(values["for"] or "")
+        if tag in ("input", "select", "textarea") and values.get("type") != "hidden":
+            self.controls.append(values)
+
+
+@pytest.mark.db
+def test_every_control_has_a_label_and_redirects_stay_local(db) -> None:
+    client, refs = _client(db)
+    _sign_in(client, "beheerder")
+    for path in ("/", f"/cases/{refs['overdue']}", f"/cases/{refs['closed']}", "/new",
+                 "/listed", "/register", "/settings"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert '<main id="inhoud"' in page.text and "<nav" in page.text and "<header" in page.text
+        parser = _Controls()
+        parser.feed(page.text)
+        unlabelled = [c for c in parser.controls if c.get("id") not in parser.labels]
+        assert not unlabelled, (path, unlabelled)
+    for target in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        answer = client.get(f"/lang/en?next={target}", follow_redirects=False)
+        assert answer.headers["location"] == "/"
+
+
+def test_the_demo_command_refuses_to_listen_beyond_loopback(tmp_path, capsys) -> None:
+    from intake.cli import main
+
+    config = tmp_path / "intake.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n', encoding="utf-8")
+    assert main(["--config", str(config), "db", "upgrade"]) == 0
+    assert main(["--config", str(config), "web", "--demo", "--host", "0.0.0.0"]) == 2
+    assert "only listens on 127.0.0.1" in capsys.readouterr().err
+    assert main(["--config", str(config), "web", "--at", "2026-04-01T08:00"]) == 2
+    assert main(["--config", str(config), "web"]) == 2  # no provider, no session secret
+    assert "web." in capsys.readouterr().err

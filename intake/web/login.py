@@ -133,4 +133,5 @@ async def set_language(request: Request) -> Response:
     if lang in ("nl", "fr", "en"):
         request.session["lang"] = lang
     target = request.query_params.get("next", "/")
-    return back_to(target if target.startswith("/") and not target.startswith("//") else "/")
+    local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return back_to(target if local else "/")
