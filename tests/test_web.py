@@ -314,3 +314,22 @@ def test_the_demo_command_refuses_to_listen_beyond_loopback(tmp_path, capsys) ->
     assert main(["--config", str(config), "web", "--at", "2026-04-01T08:00"]) == 2
     assert main(["--config", str(config), "web"]) == 2  # no provider, no session secret
     assert "web." in capsys.readouterr().err
+
+
+@pytest.mark.db
+def test_no_case_outcome_goes_through_the_adapter(db) -> None:
+    import inspect
+
+    from intake.cases import operations
+
+    client, refs = _client(db)
+    token = _sign_in(client, "behandelaar")
+    answer = client.post(f"/cases/{refs['review_question']}/reclassify",
+                         data={"csrf": token, "no_case": "1", "rights": ["access"]})
+    assert "Niet toegestaan" in answer.text  # "no case" goes without rights
+    answer = client.post(f"/cases/{refs['review_question']}/reclassify",
+                         data={"csrf": token, "no_case": "1"})
+    if "no_case" not in inspect.signature(operations.reclassify).parameters:
+        assert "nog niet beschikbaar" in answer.text
+    else:
+        assert "Gedaan: geen dossier" in answer.text or "Niet toegestaan" in answer.text

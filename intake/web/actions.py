@@ -67,7 +67,13 @@ def _op_reclassify(form: FormData) -> Operation:
     def op(session, case, mailbox, actor, now) -> str:
         chosen = [r for r in form.getlist("rights") if isinstance(r, str)]
         rights = ops.parse_rights(chosen)
-        ops.reclassify(session, case, mailbox, rights, actor, now, _text(form, "reason", 300))
+        no_case = form.get("no_case") == "1"
+        if no_case and rights:
+            raise WorkflowError("\"no case\" goes without rights")
+        adapters.reclassify(session, case, mailbox, rights, actor, now,
+                            _text(form, "reason", 300), no_case)
+        if no_case:
+            return "no_case", {}
         return "reclassified", {"rights": rights, "kind": case.kind}
     return op
 
@@ -149,6 +155,9 @@ async def case_action(request: Request) -> Response:
                     report = operation(session, case, mailbox, user.actor, moment)
                 except ops.ExtensionRefused as exc:
                     refused = exc  # commit the `extension_refused` event, then say why
+        except adapters.Unavailable as exc:
+            flash(request, "error", t["unavailable"].format(what=exc))
+            return back_to(f"/cases/{reference}")
         except (WorkflowError, ConfigError) as exc:
             flash(request, "error", t["refused"].format(why=str(exc)))
             return back_to(f"/cases/{reference}")

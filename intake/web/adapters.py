@@ -8,7 +8,9 @@ not present, they raise Unavailable, which the page shows in words.
 from __future__ import annotations
 
 import importlib
+import inspect
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -98,3 +100,17 @@ def open_case_from_message(session: Session, mailbox: MailboxSettings, message: 
         acknowledge=False, language=message.language or "nl",
     )
     return opened.case
+
+
+def reclassify(session: Session, case: Case, mailbox: MailboxSettings, rights: Sequence[str],
+               actor: str, now: datetime, reason: str, no_case: bool) -> None:
+    """`operations.reclassify`; "no case" (a case to classify that is not one) only where the
+    operation has that outcome."""
+    from intake.cases import operations
+
+    if not no_case:
+        operations.reclassify(session, case, mailbox, rights, actor, now, reason)
+        return
+    if "no_case" not in inspect.signature(operations.reclassify).parameters:
+        raise Unavailable("intake.cases.operations.reclassify(no_case=True)")
+    operations.reclassify(session, case, mailbox, rights, actor, now, reason, no_case=True)

@@ -98,6 +98,7 @@ _NL = {
     "login_title": "Aanmelden", "login_intro": "Meld u aan met uw account van de organisatie.",
     "demo_login": "Demo-aanmelding", "demo_user": "Testgebruiker",
     "back": "Terug naar de werkvoorraad",
+    "no_case_option": "Geen dossier (alleen voor een dossier te classificeren)",
     "identity_statuses": {"none": "geen bewijs", "id_copy": "kopie identiteitsbewijs",
                           "verified_signature": "geldige handtekening",
                           "unverified_signature": "niet-geverifieerde handtekening",
@@ -123,6 +124,7 @@ _NL = {
                     "aanvrager klaargezet",
         "closed": "afgesloten ({outcome}) op {date}", "reopened": "heropend",
         "after_identity": "na ontvangst van het identiteitsbewijs",
+        "no_case": "geen dossier: afgesloten",
     },
 }
 
@@ -209,6 +211,7 @@ _FR = {**_NL, **{
     "login_title": "Connexion", "login_intro": "Connectez-vous avec le compte de l'organisation.",
     "demo_login": "Connexion de démo", "demo_user": "Utilisateur de test",
     "back": "Retour aux dossiers à traiter",
+    "no_case_option": "Pas un dossier (uniquement pour un dossier à classer)",
     "identity_statuses": {"none": "aucune preuve", "id_copy": "copie d'identité",
                           "verified_signature": "signature valide",
                           "unverified_signature": "signature non vérifiée",
@@ -234,6 +237,7 @@ _FR = {**_NL, **{
         "extended": "prolongé de deux mois, nouvelle échéance {due}; avis au demandeur prêt",
         "closed": "clôturé ({outcome}) le {date}", "reopened": "rouvert",
         "after_identity": "après réception de la preuve d'identité",
+        "no_case": "pas un dossier: clôturé",
     },
 }}
 
@@ -311,6 +315,7 @@ _EN = {**_NL, **{
     "login_title": "Sign in", "login_intro": "Sign in with your organisation account.",
     "demo_login": "Demo sign-in", "demo_user": "Test user",
     "back": "Back to the work queue",
+    "no_case_option": "No case (only for a case to classify)",
     "identity_statuses": {"none": "no proof", "id_copy": "copy of ID",
                           "verified_signature": "valid signature",
                           "unverified_signature": "unverified signature",
@@ -336,6 +341,7 @@ _EN = {**_NL, **{
                     "requester",
         "closed": "closed ({outcome}) on {date}", "reopened": "reopened",
         "after_identity": "after the proof of identity",
+        "no_case": "no case: closed",
     },
 }}
 
