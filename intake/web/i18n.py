@@ -346,6 +346,11 @@ _EN = {**_NL, **{
 }}
 
 CATALOGUE = {"nl": _NL, "fr": _FR, "en": _EN}
+_OUTBOX = {  # outbox states the staff words do not name
+    "nl": {"pending": "klaar om te versturen", "sending": "wordt verstuurd", "sent": "verstuurd"},
+    "fr": {"pending": "prêt à l'envoi", "sending": "en cours d'envoi", "sent": "envoyé"},
+    "en": {"pending": "queued", "sending": "sending", "sent": "sent"},
+}
 
 
 @cache
@@ -353,7 +358,10 @@ def words(language: str) -> dict:
     """The catalogue of the language; the rights named as in the replies (words.yaml)."""
     if language not in CATALOGUE:
         language = "nl"
-    return {**CATALOGUE[language], "rights": dict(staff_words(language)["rights"])}
+    staff = staff_words(language)
+    return {**CATALOGUE[language], "rights": dict(staff["rights"]),
+            "purposes": dict(staff.get("purposes", {})),
+            "outbox_statuses": {**_OUTBOX[language], **staff.get("statuses", {})}}
 
 
 def long_date(value: date | datetime | str | None, language: str) -> str:
