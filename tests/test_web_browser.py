@@ -169,6 +169,18 @@ def test_viewer_sees_no_body(console, browser) -> None:
     assert casefactory.BODY_MARKER not in browser.page_source
 
 
+def test_a_person_without_a_role_is_not_let_in(console, browser, oidc_provider) -> None:
+    base, _refs = console
+    browser.delete_all_cookies()
+    browser.get(f"{base}/login")
+    Select(browser.find_element(By.ID, "login")).select_by_value("geen.rol@example.be")
+    submit(browser, "#idp-submit")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Geen toegang"
+    assert oidc_provider.issued[-1]["email"] == "geen.rol@example.be"  # a real, signed token
+    browser.get(base + "/")
+    assert "/login" in browser.current_url or "Test IdP" in browser.title
+
+
 def test_handler_of_one_mailbox(console, browser) -> None:
     base, refs = console
     sign_in(browser, base, "wim.wse@example.be")
