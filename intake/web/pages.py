@@ -1,4 +1,7 @@
-"""The pages staff read: work queue, case, listed mail, register, digest, settings."""
+"""The pages staff read: work queue, case, listed mail, register, digest, settings.
+
+Plain functions: Starlette runs them in its thread pool, so a slow query never blocks the loop.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ def _day(text: str | None) -> date | None:
         return None
 
 
-async def worklist(request: Request) -> Response:
+def worklist(request: Request) -> Response:
     user = require(request)
     q = request.query_params
     allowed = visible_mailboxes(request, user)
@@ -78,7 +81,7 @@ def _reply_text(raw: bytes) -> str:
         return ""
 
 
-async def case_page(request: Request) -> Response:
+def case_page(request: Request) -> Response:
     user = require(request)
     reference = request.path_params["reference"]
     handler = user.can("handler")
@@ -101,7 +104,7 @@ async def case_page(request: Request) -> Response:
                   identity_required=mailbox.identity_required_for if mailbox else ())
 
 
-async def message_page(request: Request) -> Response:
+def message_page(request: Request) -> Response:
     """One message's text: handlers only (a viewer sees lists, never bodies)."""
     user = require(request, "handler")
     with db(request) as session:
@@ -126,7 +129,7 @@ def _listed_reason(m: Message) -> str:
     return f"disposition: {m.disposition}" if m.disposition else (m.kind or "")
 
 
-async def listed(request: Request) -> Response:
+def listed(request: Request) -> Response:
     user = require(request)
     allowed = visible_mailboxes(request, user)
     with db(request) as session:
@@ -146,7 +149,7 @@ async def listed(request: Request) -> Response:
 REGISTER_PAGE = 200  # rows on the page (the newest); the CSV has every row
 
 
-async def register_page(request: Request) -> Response:
+def register_page(request: Request) -> Response:
     user = require(request)
     allowed = visible_mailboxes(request, user)
     q = request.query_params
@@ -204,7 +207,7 @@ def _register_csv(request: Request, start: date | None, end: date | None, boxes:
 DIGEST_SECONDS = 30
 
 
-async def digest_page(request: Request) -> Response:
+def digest_page(request: Request) -> Response:
     from intake.digest import ALL, collect_digest
     from intake.digest.render import digest_view
 
@@ -230,7 +233,7 @@ async def digest_page(request: Request) -> Response:
     return render(request, "digest.html", view=view, scopes=scopes, scope=wanted)
 
 
-async def settings_page(request: Request) -> Response:
+def settings_page(request: Request) -> Response:
     require(request, "admin")
     s = settings(request)
     view = {
