@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO := examples/demo.toml
 MODEL := models/build/meta.json
 
-.PHONY: demo test venv model system-deps lint bench clean
+.PHONY: demo web-demo test venv model system-deps lint bench clean
 
 $(STAMP): pyproject.toml
 	@scripts/ensure-system-deps.sh python
@@ -43,6 +43,11 @@ demo: venv $(MODEL)
 	@echo
 	@echo "Staff digest preview (as on 1 April 2026, while the demo requests still run):"
 	$(BIN)/intake --config $(DEMO) digest --preview --at 2026-04-01T08:00
+
+# The staff web console on the demo data, with the local demo sign-in (127.0.0.1 only), as on
+# 1 April 2026 while the demo requests still run: http://127.0.0.1:8080/
+web-demo: demo
+	$(BIN)/intake --config $(DEMO) web --demo --at 2026-04-01T08:00
 
 # Lint and the whole test suite (real Dovecot, real SMTP server, SQLite and PostgreSQL).
 test: venv system-deps $(MODEL)

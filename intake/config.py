@@ -267,6 +267,7 @@ class Settings:
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    web: WebSettings = field(default_factory=lambda: WebSettings())
 
     def staff_for(self, mailbox_key: str) -> tuple[str, ...]:
         """Who receives the digest and alerts of one mailbox: [digest] to plus its own staff."""
@@ -344,7 +345,7 @@ def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = No
 def _parse_settings(r: _Reader, base_dir: Path | None) -> Settings:
     r.allow(
         "database", "smtp", "trust", "mailbox", "run", "rules", "own_addresses", "model",
-        "identity", "digest", "reminders", "retention", "metrics",
+        "identity", "digest", "reminders", "retention", "metrics", "web",
     )
     base = base_dir or Path.cwd()
 
@@ -465,6 +466,7 @@ def _parse_settings(r: _Reader, base_dir: Path | None) -> Settings:
         reminders=reminders,
         retention=retention,
         metrics=metrics,
+        web=_web(r.table("web"), mailboxes),
     )
 
 
@@ -633,6 +635,72 @@ def _oauth2(r: _Reader, base: Path) -> OAuth2Settings | None:
         scope=scope,
         authority_ca_file=_relative(r.str("authority_ca_file", ""), base),
     )
+
+
+WEB_ROLES = ("viewer", "handler", "admin")
+
+
+@dataclass(frozen=True)
+class WebUser:
+    """A local role mapping: who (e-mail or OIDC subject), which role, which mailboxes."""
+
+    login: str
+    role: str
+    mailboxes: tuple[str, ...] = ()  # empty: every mailbox
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The staff web console: where it listens, its public URL, and the OIDC provider."""
+
+    base_url: str = ""  # public URL behind the reverse proxy; the digest links cases to it
+    host: str = "127.0.0.1"
+    port: int = 8080
+    language: str = "nl"
+    secure_cookies: bool = True  # False only for plain-HTTP on 127.0.0.1 (tests, demo)
+    session_secret: Secret = field(default_factory=lambda: Secret())
+    session_hours: int = 10
+    oidc_issuer: str = ""  # e.g. https://authenticatie.vlaanderen.be/op
+    oidc_client_id: str = ""
+    oidc_client_secret: Secret = field(default_factory=lambda: Secret())
+    oidc_scope: str = "openid profile email"
+    roles_claim: str = "roles"  # values "handler", "viewer:wse", "admin" ...
+    name_claim: str = "name"
+    users: tuple[WebUser, ...] = ()
+
+
+def _web(w: _Reader, mailboxes: tuple[MailboxSettings, ...]) -> WebSettings:
+    keys = {m.key for m in mailboxes}
+    users = []
+    for u in w.table_list("user"):
+        boxes = u.str_list("mailboxes", ())
+        for box in boxes:
+            if keys and box not in keys:
+                u.fail("mailboxes", f"no mailbox with key {box!r}")
+        users.append(WebUser(login=u.str("login", required=True).strip().lower(),
+                             role=u.choice("role", WEB_ROLES, "viewer"), mailboxes=boxes))
+        u.done()
+    base_url = w.str("base_url", "").rstrip("/")
+    if base_url and not re.match(r"^https?://[^\s/]+", base_url):
+        w.fail("base_url", "must be an http(s) URL")
+    web = WebSettings(
+        base_url=base_url,
+        host=w.str("host", "127.0.0.1"),
+        port=w.port("port", 8080),
+        language=w.choice("language", ("nl", "fr", "en"), "nl"),
+        secure_cookies=w.bool("secure_cookies", True),
+        session_secret=w.secret("session_secret"),
+        session_hours=w.int("session_hours", 10, minimum=1),
+        oidc_issuer=w.str("oidc_issuer", "").rstrip("/"),
+        oidc_client_id=w.str("oidc_client_id", ""),
+        oidc_client_secret=w.secret("oidc_client_secret"),
+        oidc_scope=w.str("oidc_scope", "openid profile email"),
+        roles_claim=w.str("roles_claim", "roles"),
+        name_claim=w.str("name_claim", "name"),
+        users=tuple(users),
+    )
+    w.done()
+    return web
 
 
 def _crontab(r: _Reader, name: str, default: str) -> str:

@@ -4,6 +4,7 @@
 #   ensure-system-deps.sh ocr      + Tesseract with Dutch, French and German (ID-card copies)
 #   ensure-system-deps.sh test     + Tesseract, Dovecot for the IMAP tests (dovecot-imapd),
 #                                    systemd-analyze and libseccomp for the unit checks
+#                                    Chromium and its driver for the web console's browser tests
 set -euo pipefail
 what=${1:-python}
 need=()
@@ -23,6 +24,9 @@ if [ "$what" = test ]; then
   # the unit checks (systemd-analyze) and the MemoryDenyWriteExecute check (libseccomp)
   command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
   ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so' || need+=(libseccomp2)
+  # The web console's browser tests: headless Chromium driven by Selenium.
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

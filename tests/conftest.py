@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.pipeline",
     "tests.fixtures.oauth",
+    "tests.fixtures.oidc",
 ]

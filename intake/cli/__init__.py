@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "digest": ("intake.cli.digest", "preview or send the staff digest"),
     "status": ("intake.cli.status", "health of the service: mailboxes, outbox, database"),
     "messages": ("intake.cli.messages", "every recorded message and its fate; open a case"),
+    "web": ("intake.cli.web", "serve the staff web console"),
 }
 
 

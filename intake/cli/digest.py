@@ -69,7 +69,8 @@ def _preview(sessions, settings, scopes: list[str], now: datetime, html_file: st
         digests = [collect_digest(session, settings, scope, now) for scope in scopes]
         session.rollback()  # a preview records nothing
     for n, digest in enumerate(digests):
-        subject, text, html = render_digest(digest, settings.digest.language)
+        subject, text, html = render_digest(digest, settings.digest.language,
+                                            base_url=settings.web.base_url)
         if n:
             print("\n" + "=" * 78 + "\n")
         print(f"Subject: {subject}\n")

@@ -88,7 +88,8 @@ def _queue_one(session: Session, settings: Settings, scope: str, now: datetime,
             session.flush()  # a concurrent run of the same period fails here
             ids: list[int] = []
             if send:
-                subject, text, html = render_digest(digest, language)
+                subject, text, html = render_digest(digest, language,
+                                                    base_url=settings.web.base_url)
                 sender = mailboxes[0]
                 for recipient in recipients:
                     mail = build_staff_mail(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from intake.digest.collect import ALL, MAILBOX_GROUP, Digest, DigestLine, Reason, Section
 from intake.outbound.render import format_long_date
@@ -26,18 +27,35 @@ COLOURS = {
 _UNITS = {"days": "day", "left": "day", "working_days": "working_day"}
 
 
-def render_digest(digest: Digest, language: str = "nl") -> tuple[str, str, str]:
+def render_digest(digest: Digest, language: str = "nl",
+                  base_url: str = "") -> tuple[str, str, str]:
     """(subject, text, html) in `language`; a language without its own layout uses the Dutch one.
 
     Every value is text (the HTML template escapes it); nothing is read from message bodies.
+    With `base_url` ([web] base_url) every case links to its page in the web console.
     """
     words = staff_words(language)
     view = _view(digest, language, words)
+    _add_links(view, base_url)
     text = text_environment().select_template(
         [f"{language}/digest.txt", "nl/digest.txt"]).render(view)
     html = html_environment().select_template(
         [f"{language}/digest.html", "nl/digest.html"]).render(view)
     return view["subject"], text, html
+
+
+def _add_links(view: dict[str, Any], base_url: str) -> None:
+    for section in view["sections"]:
+        for group in section["groups"]:
+            for row in group["rows"]:
+                reference = row["reference"]
+                row["link"] = (f"{base_url.rstrip('/')}/cases/{quote(reference)}"
+                               if base_url and reference != "—" else "")
+
+
+def digest_view(digest: Digest, language: str = "nl") -> dict[str, Any]:
+    """The digest's values (sections, rows, links) for another layout, e.g. the web console."""
+    return _view(digest, language, staff_words(language))
 
 
 def scope_name(digest: Digest, language: str) -> str:

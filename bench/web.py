@@ -1,0 +1,188 @@
+"""Benchmark: every page of the web console with N generated cases in PostgreSQL (or SQLite).
+
+    .venv/bin/python bench/web.py [-n 10000] [--open-share 0.3] [--db postgresql|sqlite]
+
+Generates N fictional cases (two mailboxes, two years, a share of them open, one message and
+three events each, plus listed mail) in a private PostgreSQL schema, serves the console with
+uvicorn on a free 127.0.0.1 port (demo sign-in as admin, the clock fixed at 9 June 2026) and
+times each page over HTTP: median, 95th percentile and max of R requests after a warm-up.
+Prints figures; asserts nothing (target: every page <= 200 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+
+from intake.store.db import make_engine, upgrade  # noqa: E402
+from intake.store.models import Case, CaseRight, Event, Message  # noqa: E402
+from intake.store.timezone import BRUSSELS  # noqa: E402
+from tests.casefactory import NOW  # noqa: E402
+from tests.fixtures.database import PG_URL  # noqa: E402
+from tests.fixtures.webapp import console_settings, serve  # noqa: E402
+
+RIGHTS = ("access", "erasure", "rectification", "objection", "restriction", "portability")
+NAMES = ("Jan Peeters", "Els Janssens", "Pieter Claes", "Sofie Maes", "Lucas Wouters",
+         "Nora Peeters", "Tom Jacobs", "Hanne Willems", "Ines Lambert", "Marie Dubois")
+
+
+def generate(url: str, n: int, open_share: float) -> tuple[str, int]:
+    """N cases; returns one open case's reference and one message id."""
+    rng = random.Random(16)
+    engine = make_engine(url)
+    upgrade(engine)
+    start = NOW - timedelta(days=730)
+    cases, rights, messages, events = [], [], [], []
+    seqs: dict[tuple[str, int], int] = {}
+    for i in range(1, n + 1):
+        mailbox = "ago" if i % 3 else "wse"
+        open_case = rng.random() < open_share
+        received = (NOW - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23))
+                    if open_case else start + timedelta(days=rng.randint(0, 600)))
+        local = received.astimezone(BRUSSELS)
+        seq = seqs[(mailbox, local.year)] = seqs.get((mailbox, local.year), 0) + 1
+        kind = "question" if i % 10 == 0 else "request"
+        name = rng.choice(NAMES)
+        address = f"{name.lower().replace(' ', '.')}{i}@example.be"
+        due = local.date() + timedelta(days=31)
+        suspended = open_case and i % 17 == 0
+        cases.append({
+            "id": i, "reference": f"DPO-{mailbox.upper()}-{local.year}-{seq:05d}",
+            "mailbox_key": mailbox, "year": local.year, "seq": seq, "kind": kind,
+            "status": ("awaiting_identity" if suspended else "open") if open_case else "closed",
+            "requester_address": address, "requester_name": name, "language": "nl",
+            "received_at": received, "due_date": due if kind == "request" else None,
+            "target_date": due if kind == "question" else None,
+            "clock_suspended_on": local.date() if suspended else None,
+            "suspended_days_left": 31 if suspended else None, "extended": i % 23 == 0,
+            "identity_status": "id_copy", "confidence": 0.9, "needs_review": i % 41 == 0,
+            "review_reason": "low confidence" if i % 41 == 0 else None, "created_at": received,
+            "closed_at": None if open_case else received + timedelta(days=20),
+            "assignee": rng.choice((None, "an.devos", "lien.maes")),
+            "outcome": None if open_case else "answered",
+            "answered_on": None if open_case else local.date() + timedelta(days=20),
+            "on_time": None if open_case else True,
+        })
+        if kind == "request":
+            for pos, right in enumerate(rng.sample(RIGHTS, rng.randint(1, 2))):
+                rights.append({"case_id": i, "right": right, "position": pos})
+        messages.append({
+            "id": i, "mailbox_key": mailbox, "folder": "INBOX", "uidvalidity": 1, "uid": i,
+            "message_id": f"<m{i}@example.be>", "content_hash": f"{i:064x}",
+            "status": "processed", "case_id": i, "received_at": received,
+            "from_address": address, "from_name": name, "subject": "Verzoek",
+            "kind": "request", "disposition": "open_request", "language": "nl",
+            "triage": {"identity": {"status": "none", "evidence": []}},
+            "body_text": "Fictief verzoek om inzage in mijn gegevens. " * 20,
+            "created_at": received,
+        })
+        for k, kind_ in enumerate(("opened", "acknowledgement_queued", "note")):
+            events.append({"case_id": i, "at": received + timedelta(minutes=k),
+                           "actor": "intake", "type": kind_, "reason": kind_, "data": None})
+    for j in range(n + 1, n + 301):  # listed mail
+        received = NOW - timedelta(days=j % 60)
+        messages.append({
+            "id": j, "mailbox_key": "ago" if j % 2 else "wse", "folder": "INBOX",
+            "uidvalidity": 1, "uid": j, "message_id": f"<l{j}@example.be>",
+            "content_hash": f"{j:064x}", "status": "processed", "case_id": None,
+            "received_at": received, "from_address": f"factuur{j}@example.com",
+            "from_name": "Leverancier", "subject": "Factuur", "kind": "other",
+            "disposition": "list_only", "language": "nl",
+            "triage": {"explanation": ["no case: invoice"]}, "body_text": "Factuur",
+            "created_at": received,
+        })
+    with engine.begin() as conn:
+        for table, rows in ((Case, cases), (CaseRight, rights), (Message, messages),
+                            (Event, events)):
+            for k in range(0, len(rows), 2000):
+                conn.execute(insert(table), rows[k:k + 2000])
+        if engine.dialect.name == "postgresql":
+            for table in ("case", "message", "event"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                                  f"(SELECT max(id) FROM \"{table}\"))"))
+            conn.execute(text("ANALYZE"))
+    engine.dispose()
+    first_open = next(c for c in cases if c["status"] == "open")
+    return first_open["reference"], first_open["id"]
+
+
+def measure(client: httpx.Client, path: str,
+            rounds: int) -> tuple[float, float, float, float, int]:
+    """The first request (cold: e.g. the digest page's 30-second cache is empty), then the
+    median, p95 and max of `rounds` more after one warm-up."""
+    started = time.perf_counter()
+    client.get(path)
+    first = (time.perf_counter() - started) * 1000
+    client.get(path)
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        answer = client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return first, statistics.median(times), p95, times[-1], answer.status_code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=10_000)
+    parser.add_argument("--open-share", type=float, default=0.3)
+    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("-r", "--rounds", type=int, default=10)
+    args = parser.parse_args()
+    schema = None
+    if args.db == "postgresql":
+        schema = f"bench_web_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    else:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-web-')}/intake.db"
+    try:
+        started = time.perf_counter()
+        reference, message_id = generate(url, args.n, args.open_share)
+        print(f"{args.n} cases ({args.open_share:.0%} open) in {args.db}: generated in "
+              f"{time.perf_counter() - started:.1f} s")
+        pages = ["/", "/?q=peeters", "/?mailbox=wse&right=access", "/?needs_review=1",
+                 "/?page=5", f"/cases/{reference}", f"/messages/{message_id}", "/listed",
+                 "/new", "/register", "/register.csv", "/digest", "/settings"]
+        for base in serve(console_settings(url, None), demo=True):
+            with httpx.Client(base_url=base, timeout=60) as client:
+                login = client.get("/login")
+                token = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
+                client.post("/login/demo", data={"csrf": token, "who": "beheerder"})
+                print(f"{'page':<32} {'first':>8} {'median':>8} {'p95':>8} {'max':>8}  status")
+                for path in pages:
+                    first, median, p95, worst, status = measure(client, path, args.rounds)
+                    print(f"{path:<32} {first:7.1f}ms {median:7.1f}ms {p95:7.1f}ms "
+                          f"{worst:7.1f}ms  {status}")
+                print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+                      f"on {os.cpu_count()} CPUs")
+    finally:
+        if schema:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("INTAKE_TEST_SESSION_SECRET", "bench-session-secret")
+    sys.exit(main())

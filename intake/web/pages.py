@@ -1,0 +1,250 @@
+"""The pages staff read: work queue, case, listed mail, register, digest, settings.
+
+Plain functions: Starlette runs them in its thread pool, so a slow query never blocks the loop.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from datetime import date, datetime, time, timedelta
+from email import message_from_bytes, policy
+from time import monotonic
+
+from sqlalchemy import func, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from intake.cases.queries import case_detail
+from intake.cases.register import register_rows, write_register
+from intake.rights import RIGHTS
+from intake.store.models import Case, Message, OutboxItem
+from intake.store.timezone import BRUSSELS
+from intake.web.context import (
+    check_mailbox,
+    db,
+    language,
+    now,
+    render,
+    require,
+    settings,
+    visible_mailboxes,
+)
+from intake.web.worklist import BUCKETS, Filters, build_worklist
+
+STATUSES = ("open", "awaiting_identity", "to_classify")
+OUTCOMES = ("answered", "refused", "withdrawn", "forwarded")
+PROOFS = ("id_copy", "verified_signature")
+LISTED = ("list_only", "robot")
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def worklist(request: Request) -> Response:
+    user = require(request)
+    q = request.query_params
+    allowed = visible_mailboxes(request, user)
+    try:
+        page = int(q.get("page", "1"))
+    except ValueError:
+        page = 1
+    filters = Filters(
+        mailbox=q.get("mailbox", "") if q.get("mailbox") in allowed else "",
+        status=q.get("status", "") if q.get("status") in STATUSES else "",
+        right=q.get("right", "") if q.get("right") in RIGHTS else "",
+        assignee=q.get("assignee", "")[:120], due_before=_day(q.get("due_before")),
+        needs_review=q.get("needs_review") == "1", q=q.get("q", "")[:200], page=page,
+    )
+    today = now(request).astimezone(BRUSSELS).date()
+    with db(request) as session:
+        result = build_worklist(session, settings(request), allowed, filters, today)
+    groups = [(b, [r for r in result.rows if r.bucket == b]) for b in BUCKETS]
+    query = {k: v for k, v in q.items() if k != "page"}
+    return render(request, "worklist.html", result=result, groups=groups, filters=filters,
+                  mailboxes=allowed, statuses=STATUSES, rights=RIGHTS, query=query,
+                  due_within=settings(request).digest.due_within_days)
+
+
+def _reply_text(raw: bytes) -> str:
+    """The plain text of a queued or sent reply (what the requester reads)."""
+    try:
+        mail = message_from_bytes(raw, policy=policy.default)
+        body = mail.get_body(preferencelist=("plain",))
+        return body.get_content() if body is not None else ""
+    except Exception:  # a malformed stored reply must not break the case page
+        return ""
+
+
+def case_page(request: Request) -> Response:
+    user = require(request)
+    reference = request.path_params["reference"]
+    handler = user.can("handler")
+    with db(request) as session:
+        detail = case_detail(session, reference, bodies=handler)
+        if detail is None:
+            raise HTTPException(404)
+        check_mailbox(user, detail["mailbox"])
+        texts = {}
+        if handler:
+            case_id = session.scalar(select(Case.id).where(Case.reference == detail["reference"]))
+            texts = {item.id: _reply_text(item.raw) for item in session.scalars(
+                select(OutboxItem).where(OutboxItem.case_id == case_id))}
+    for item in detail["outbox"]:
+        item["text"] = texts.get(item["id"], "")
+    mailbox = next((m for m in settings(request).mailboxes if m.key == detail["mailbox"]), None)
+    return render(request, "case.html", case=detail, handler=handler, rights=RIGHTS,
+                  outcomes=OUTCOMES, proofs=PROOFS,
+                  today=now(request).astimezone(BRUSSELS).date().isoformat(),
+                  identity_required=mailbox.identity_required_for if mailbox else ())
+
+
+def message_page(request: Request) -> Response:
+    """One message's text: handlers only (a viewer sees lists, never bodies)."""
+    user = require(request, "handler")
+    with db(request) as session:
+        message = session.get(Message, request.path_params["message_id"])
+        if message is None:
+            raise HTTPException(404)
+        check_mailbox(user, message.mailbox_key)
+        reference = message.case.reference if message.case else None
+        view = {"id": message.id, "from": message.from_address, "name": message.from_name,
+                "subject": message.subject, "received": message.received_at,
+                "body": message.body_text or "", "mailbox": message.mailbox_key,
+                "reference": reference, "triage": message.triage or {}}
+    return render(request, "message.html", message=view)
+
+
+def _listed_reason(m: Message) -> str:
+    explanation = [str(e) for e in (m.triage or {}).get("explanation") or ()]
+    for prefix in ("no case: ", "fail-safe: ", "guard: "):
+        found = [e for e in explanation if e.startswith(prefix)]
+        if found:
+            return found[0]
+    return f"disposition: {m.disposition}" if m.disposition else (m.kind or "")
+
+
+def listed(request: Request) -> Response:
+    user = require(request)
+    allowed = visible_mailboxes(request, user)
+    with db(request) as session:
+        rows = [
+            {"id": m.id, "mailbox": m.mailbox_key, "received": m.received_at,
+             "from": m.from_address, "name": m.from_name, "subject": m.subject,
+             "disposition": m.disposition, "reason": _listed_reason(m)}
+            for m in session.scalars(
+                select(Message).where(Message.case_id.is_(None), Message.status == "processed",
+                                      Message.disposition.in_(LISTED),
+                                      Message.mailbox_key.in_(allowed))
+                .order_by(Message.received_at.desc(), Message.id.desc()).limit(200))
+        ]
+    return render(request, "listed.html", rows=rows, rights=RIGHTS)
+
+
+REGISTER_PAGE = 200  # rows on the page (the newest); the CSV has every row
+
+
+def register_page(request: Request) -> Response:
+    user = require(request)
+    allowed = visible_mailboxes(request, user)
+    q = request.query_params
+    start, end = _day(q.get("from")), _day(q.get("to"))
+    mailbox = q.get("mailbox") if q.get("mailbox") in allowed else None
+    boxes = [mailbox] if mailbox else allowed
+    if request.url.path.endswith(".csv"):
+        return StreamingResponse(_register_csv(request, start, end, boxes),
+                                 media_type="text/csv; charset=utf-8", headers={
+                                     "content-disposition": 'attachment; filename="register.csv"'})
+    with db(request) as session:
+        where = [Case.mailbox_key.in_(boxes)]
+        if start:
+            where.append(Case.received_at >= datetime.combine(start, time(), BRUSSELS))
+        if end:
+            where.append(Case.received_at < datetime.combine(end + timedelta(days=1), time(),
+                                                             BRUSSELS))
+        total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+        # The newest REGISTER_PAGE cases: from the receipt day of the last one shown.
+        oldest = session.scalar(select(Case.received_at).where(*where)
+                                .order_by(Case.received_at.desc())
+                                .offset(REGISTER_PAGE - 1).limit(1))
+        first = max(filter(None, (start, oldest.astimezone(BRUSSELS).date() if oldest else None)),
+                    default=None)
+        every = set(boxes) == {m.key for m in settings(request).mailboxes}
+        rows = [r for mb in ([None] if every else boxes)
+                for r in register_rows(session, settings(request), first, end, mb)]
+    rows.sort(key=lambda r: (r["received"], r["reference"]))
+    shown = rows[-REGISTER_PAGE:]
+    return render(request, "register.html", rows=shown, total=total, mailboxes=allowed,
+                  start=start, end=end, mailbox=mailbox or "", csv_query=request.url.query)
+
+
+def _register_csv(request: Request, start: date | None, end: date | None, boxes: list[str]):
+    """The register as CSV, streamed 500 rows at a time (every row the person may see).
+
+    A sync generator: Starlette runs it in its thread pool. write_register writes a header per
+    batch; every batch after the first drops it.
+    """
+    every = set(boxes) == {m.key for m in settings(request).mailboxes}
+    with db(request) as session:
+        sources = [None] if every else boxes
+        rows = itertools.chain.from_iterable(
+            register_rows(session, settings(request), start, end, mailbox) for mailbox in sources)
+        first = True
+        while True:
+            out = io.StringIO()
+            if not write_register(itertools.islice(rows, 500), out, "csv") and not first:
+                return
+            text = out.getvalue()
+            yield text if first else text.split("\n", 1)[1]
+            first = False
+
+
+DIGEST_SECONDS = 30
+
+
+def digest_page(request: Request) -> Response:
+    from intake.digest import ALL, collect_digest
+    from intake.digest.render import digest_view
+
+    user = require(request)
+    allowed = visible_mailboxes(request, user)
+    every = len(allowed) == len(settings(request).mailboxes)
+    wanted = request.query_params.get("scope") or (ALL if every else (allowed or [""])[0])
+    if (wanted != ALL and wanted not in allowed) or (wanted == ALL and not every):
+        raise HTTPException(403)
+    # The digest reads every open case: kept DIGEST_SECONDS per scope and language, and
+    # dropped at once when a person changes a case here (the worker's changes show within it).
+    key = (wanted, language(request), now(request).astimezone(BRUSSELS).date())
+    cache = request.app.state.digest_cache
+    hit = cache.get(key)
+    if hit is not None and hit[0] > monotonic():
+        view = hit[1]
+    else:
+        with db(request) as session:
+            digest = collect_digest(session, settings(request), wanted, now(request))
+        view = digest_view(digest, language(request))
+        cache[key] = (monotonic() + DIGEST_SECONDS, view)
+    scopes = ([ALL] if every else []) + allowed
+    return render(request, "digest.html", view=view, scopes=scopes, scope=wanted)
+
+
+def settings_page(request: Request) -> Response:
+    require(request, "admin")
+    s = settings(request)
+    view = {
+        "source": s.source,
+        "database": s.database.url.split("@")[-1] if "@" in s.database.url else s.database.url,
+        "rules_dir": s.rules_dir, "model_dir": s.model_dir,
+        "mailboxes": [(m.key, m.controller, m.address, m.reference_prefix) for m in s.mailboxes],
+        "web": {"base_url": s.web.base_url, "oidc_issuer": s.web.oidc_issuer,
+                "oidc_client_id": s.web.oidc_client_id, "roles_claim": s.web.roles_claim,
+                "users": [(u.login, u.role, ", ".join(u.mailboxes) or "*")
+                          for u in s.web.users]},
+        "digest": s.digest, "reminders": s.reminders,
+    }
+    return render(request, "settings.html", view=view, rules=request.session.pop("rules", None))
