@@ -238,6 +238,9 @@ class RunSettings:
     failures_degraded: int = 3
     # A pass running longer than this is stuck: the systemd watchdog pings stop (restart).
     stuck_poll_seconds: int = 900
+    # A message whose triage runs longer ends the worker (its restart then counts the attempt).
+    triage_deadline_seconds: int = 900
+    idle: bool = True  # IMAP IDLE wakes a mailbox's poll when mail arrives (if the server can)
 
 
 @dataclass(frozen=True)
@@ -246,9 +249,6 @@ class MetricsSettings:
 
     listen: str = ""  # "127.0.0.1:9468"; empty: no endpoint
     textfile: str = ""  # e.g. /var/lib/prometheus/node-exporter/dpo_intake.prom; empty: none
-    # A message whose triage runs longer ends the worker (its restart then counts the attempt).
-    triage_deadline_seconds: int = 900
-    idle: bool = True  # IMAP IDLE wakes a mailbox's poll when mail arrives (if the server can)
 
 
 @dataclass(frozen=True)

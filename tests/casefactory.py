@@ -19,6 +19,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Session
 
 from intake.cases.deadlines import Calendar, due_date, extended_due_date
+from intake.cases.references import allocate_reference
 from intake.config import Settings, parse_settings
 from intake.store.models import Case, CaseRight, DigestRun, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
@@ -72,10 +73,12 @@ class Factory:
              kind: str = "request", name: str = "Jan Peeters",
              address: str = "jan.peeters@example.be", created: datetime | None = None,
              extended: bool = False, **fields: Any) -> Case:
-        self.seq[mailbox] = self.seq.get(mailbox, 0) + 1
-        seq = self.seq[mailbox]
+        # The real counter, so cases opened later by the code under test get the next number.
+        reference, seq = allocate_reference(self.session, mailbox, f"DPO-{mailbox.upper()}",
+                                            received.year)
+        self.seq[mailbox] = seq
         case = Case(
-            reference=f"DPO-{mailbox.upper()}-{received.year}-{seq:04d}", mailbox_key=mailbox,
+            reference=reference, mailbox_key=mailbox,
             year=received.year, seq=seq, kind=kind, status="open", requester_address=address,
             requester_name=name, language="nl", received_at=received,
             created_at=created or received, extended=extended, identity_status="id_copy",

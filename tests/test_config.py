@@ -36,7 +36,6 @@ def test_example_settings_validate():
     ago = settings.mailbox("ago")
     assert ago.imap is not None and ago.imap.oauth2.client_secret.credential == "m365-app-secret"
     assert ago.extra_holidays == ("07-11",)
-    assert settings.smtp.password.credential == "smtp-password"
     assert settings.smtp.auth == "oauth2" and settings.smtp.oauth2.certificate.configured
     assert "dpo.wse@vlaanderen.be" in settings.all_own_addresses
 

@@ -126,13 +126,16 @@ def test_every_problem_is_reported_at_once(tmp_path, environment, capsys, monkey
 
 
 def test_example_settings_and_unit_name_the_same_credentials():
-    """The shipped unit loads exactly the credentials the example settings read."""
+    """The shipped units (worker and web console) load exactly the credentials the example
+    settings read."""
     import re
     import tomllib
 
     root = Path(__file__).resolve().parent.parent
-    unit = (root / "systemd" / "dpo-intake.service").read_text()
-    loaded = set(re.findall(r"^LoadCredential=([^:]+):", unit, re.M))
+    loaded: set[str] = set()
+    for name in ("dpo-intake.service", "dpo-intake-web.service"):
+        unit = (root / "systemd" / name).read_text()
+        loaded |= set(re.findall(r"^LoadCredential=([^:]+):", unit, re.M))
     text = (root / "examples" / "intake.example.toml").read_text()
     named = {v for k, v in _walk(tomllib.loads(text)) if k.endswith("_credential")}
     assert named == loaded

@@ -61,7 +61,7 @@ def test_upgrade_keeps_data_refuses_strays_and_downgrades(db_url):
             _case(conn, 1)
             _message(conn, 1)
             _message(conn, 2, status="quarantined", kind=None, disposition=None)
-        upgrade(engine)
+        upgrade(engine, REVISION)
         assert current_revision(engine) == REVISION
         with engine.begin() as conn:
             _case(conn, 2, kind="to_classify")
@@ -76,7 +76,7 @@ def test_upgrade_keeps_data_refuses_strays_and_downgrades(db_url):
         with engine.begin() as conn:  # no constraint any more
             _message(conn, 5, disposition="ignore")
         with pytest.raises(RuntimeError, match=r"message\.disposition: ignore"):
-            upgrade(engine)
+            upgrade(engine, REVISION)
         with engine.begin() as conn:
             assert conn.execute(text("SELECT count(*) FROM \"case\"")).scalar() == 2
     finally:

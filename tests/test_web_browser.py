@@ -153,7 +153,8 @@ def test_case_by_hand(console, browser) -> None:
         assert "nog niet beschikbaar" in browser.find_element(By.ID, "form-error").text
         return
     heading = browser.find_element(By.TAG_NAME, "h1").text
-    assert heading.startswith("Dossier DPO-AGO-2026-")
+    errors = browser.find_elements(By.ID, "form-error")
+    assert heading.startswith("Dossier DPO-AGO-2026-"), errors[0].text if errors else heading
     assert "Marie Dubois" in browser.page_source
 
 

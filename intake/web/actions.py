@@ -252,9 +252,11 @@ async def _manual_case(request: Request, user, form: FormData) -> adapters.Manua
         day = date.fromisoformat(_text(form, "received", 20))
     except ValueError:
         raise ValueError("received") from None
-    received = datetime.combine(day, time(12, 0), tzinfo=BRUSSELS)
-    if day > now(request).astimezone(BRUSSELS).date():
+    moment = now(request)
+    if day > moment.astimezone(BRUSSELS).date():
         raise ValueError("future")
+    # A letter has a day, not a time: noon of that day, or now when that is still to come.
+    received = min(datetime.combine(day, time(12, 0), tzinfo=BRUSSELS), moment)
     name = _text(form, "requester_name", 200)
     if not name:
         raise ValueError("name")
