@@ -578,7 +578,7 @@ def corpus(scale: float = 1.0) -> Iterator[Hostile]:
         yield Hostile("header-injection", f"v{variant}", header_injection(variant))
     for depth in (50, 200, 1_000):
         yield Hostile("mime-bomb", f"deep-{depth}", deep_mime(depth))
-    for depth in (10, 40):
+    for depth in (8, 16):
         yield Hostile("mime-bomb", f"forwards-{depth}", nested_messages(depth))
     for parts in (1_000, 5_000, 20_000):
         yield Hostile("mime-bomb", f"parts-{parts}", many_parts(parts))
