@@ -131,6 +131,7 @@ def inspect_phase(config: Path, files: list[Path], names: list[str]) -> tuple[li
 
 
 def worker_phase(config: Path, tmp: Path, messages: list[hostilegen.Hostile]) -> tuple:
+    (tmp / "mail").mkdir(exist_ok=True)
     box = mailbox.Maildir(tmp / "mail" / "ago", create=True)
     for item in messages:
         box.add(item.raw)
