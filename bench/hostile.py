@@ -151,6 +151,37 @@ def worker_phase(config: Path, tmp: Path, messages: list[hostilegen.Hostile]) ->
     return code, seconds, sampler, rows
 
 
+def overhead(rounds: int = 40) -> None:
+    """What the sandbox costs normal mail: nothing without attachments (no child is started),
+    one round trip per attachment otherwise. Same messages, in-process versus sandboxed."""
+    from intake.identity import IdentityChecker
+    from intake.identity.id_documents import IdDocumentDetector
+    from intake.identity.signatures import SignatureDetector
+    from intake.message import parse_message
+    from intake.untrusted.sandbox import Sandbox
+    from tests import mailgen
+
+    plain = [parse_message(mailgen.request("access", "nl", seed=i)) for i in range(rounds)]
+    letter = mailgen.letter_pdf("Geachte, graag inzage in mijn persoonsgegevens. Jan Peeters")
+    attached = [parse_message(hostilegen.mail(hostilegen.COVERING_NOTE, number=i, attachments=[
+        ("brief.pdf", "application/pdf", letter + b" " * i)])) for i in range(rounds)]
+    sandbox = Sandbox()
+    for label, messages in (("no attachment", plain), ("one PDF letter", attached)):
+        timings = {}
+        for mode, box in (("in-process", None), ("sandbox", sandbox)):
+            checker = IdentityChecker(detectors=[IdDocumentDetector(sandbox=box),
+                                                 SignatureDetector(None, sandbox=box)])
+            checker.assess(messages[0])  # warm (and start the child, if one is needed)
+            started = time.perf_counter()
+            for msg in messages:
+                checker.assess(msg)
+            timings[mode] = (time.perf_counter() - started) / len(messages) * 1000
+        print(f"overhead, {label}: {timings['in-process']:.1f} ms in-process, "
+              f"{timings['sandbox']:.1f} ms sandboxed per message; children started so far: "
+              f"{sandbox.started}")
+    sandbox.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="bomb sizes (1.0: 1 GB)")
@@ -159,7 +190,12 @@ def main() -> int:
     parser.add_argument("--wall", type=float, default=25.0)
     parser.add_argument("--message", type=float, default=28.0)
     parser.add_argument("--skip-inspect", action="store_true")
+    parser.add_argument("--overhead", action="store_true",
+                        help="only measure the sandbox's cost on normal mail")
     args = parser.parse_args()
+    if args.overhead:
+        overhead()
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="hostile-") as name:
         tmp = Path(name)

@@ -117,7 +117,7 @@ class IdentitySettings:
     sandbox_memory_mb: int = 512
     sandbox_cpu_seconds: int = 20
     sandbox_wall_seconds: float = 25.0
-    sandbox_message_seconds: float = 30.0
+    sandbox_message_seconds: float = 28.0
 
 
 @dataclass(frozen=True)
@@ -337,7 +337,7 @@ def parse_settings(data: dict[str, Any], source: str, base_dir: Path | None = No
         sandbox_memory_mb=idt.int("sandbox_memory_mb", 512, minimum=128),
         sandbox_cpu_seconds=idt.int("sandbox_cpu_seconds", 20, minimum=1),
         sandbox_wall_seconds=idt.number("sandbox_wall_seconds", 25.0),
-        sandbox_message_seconds=idt.number("sandbox_message_seconds", 30.0))
+        sandbox_message_seconds=idt.number("sandbox_message_seconds", 28.0))
     idt.done()
 
     dg = r.table("digest")

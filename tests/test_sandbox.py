@@ -190,3 +190,39 @@ def _png() -> bytes:
     buffer = io.BytesIO()
     Image.new("L", (300, 200), 230).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+# --- the same findings through the sandbox as in-process ------------------------------------
+
+def test_signatures_verify_the_same_in_the_sandbox(tmp_path) -> None:
+    """S/MIME (detached and opaque), a signed PDF and an ASiC container: the evidence that
+    comes back from the child (as JSON) equals the in-process evidence."""
+    from datetime import UTC, datetime
+
+    from intake.identity.signatures import SignatureDetector
+    from tests import signedgen
+    from tests.pki import anchors_dir, shared_pki
+
+    pki = shared_pki("rsa")
+    anchors = anchors_dir(tmp_path, pki)
+    signer = pki.signature_cert()
+    now = datetime.now(UTC)
+    messages = [
+        signedgen.smime_signed_mail(signer, pki, attachments=(
+            ("verzoek.pdf", "application/pdf", signedgen.signed_pdf(signer, pki)),)),
+        signedgen.opaque_signed_mail(signer, pki),
+        signedgen.mail_with_attachment("verzoek.asice", "application/vnd.etsi.asic-e+zip",
+                                       signedgen.asice_container(signer, pki)),
+    ]
+    box = Sandbox(SandboxLimits(wall_seconds=20.0))
+    try:
+        inside = SignatureDetector(anchors, b"salt", now=now, sandbox=box)
+        outside = SignatureDetector(anchors, b"salt", now=now)
+        for raw in messages:
+            msg = parse_message(raw)
+            assert inside(msg) == outside(msg)
+        statuses = {e.status for raw in messages for e in inside(parse_message(raw))}
+        assert "verified_signature" in statuses
+        assert box.started == 1
+    finally:
+        box.stop()

@@ -41,7 +41,7 @@ class SandboxLimits:
     memory_mb: int = 512  # RLIMIT_AS of the child process
     cpu_seconds: int = 20  # CPU time per examination (RLIMIT_CPU, raised before each call)
     wall_seconds: float = 25.0  # wall time per examination
-    message_seconds: float = 30.0  # all examinations of one message together
+    message_seconds: float = 28.0  # all examinations of one message together (target: 30 s)
     max_output_bytes: int = 4 << 20  # the answer of one examination
 
 
