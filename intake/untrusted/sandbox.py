@@ -69,22 +69,21 @@ class Sandbox:
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False  # the child has said "R" (imports done, limits set)
         self._lock = threading.RLock()
-        self._deadline: float | None = None  # of the message being examined
+        self._local = threading.local()  # .deadline: of the message this thread examines
         self.started = 0  # children started (a measure of how often limits were hit)
 
     # --- the per-message budget -----------------------------------------------------------
 
     @contextlib.contextmanager
     def message(self) -> Iterator[None]:
-        """All calls inside share the message budget (`message_seconds`)."""
-        with self._lock:
-            outer = self._deadline
-            if outer is None:
-                self._deadline = time.monotonic() + self.limits.message_seconds
-            try:
-                yield
-            finally:
-                self._deadline = outer
+        """All calls inside (in this thread) share the message budget (`message_seconds`)."""
+        outer = getattr(self._local, "deadline", None)
+        if outer is None:  # nested: the outer message's budget goes on
+            self._local.deadline = time.monotonic() + self.limits.message_seconds
+        try:
+            yield
+        finally:
+            self._local.deadline = outer
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -94,9 +93,8 @@ class Sandbox:
         with self._lock:
             self._check_budget()
             proc = self._child()
-            wall = self.limits.wall_seconds
-            if self._deadline is not None:  # the start of a child counts against the message
-                wall = min(wall, self._check_budget())
+            # the start of a child counts against the message
+            wall = min(self.limits.wall_seconds, self._check_budget())
             request = pickle.dumps((job, args, self.limits.cpu_seconds),
                                    protocol=pickle.HIGHEST_PROTOCOL)
             started = time.monotonic()
@@ -119,9 +117,10 @@ class Sandbox:
 
     def _check_budget(self) -> float:
         """Seconds left of the message's budget (inf outside a message); raises if none."""
-        if self._deadline is None:
+        deadline = getattr(self._local, "deadline", None)
+        if deadline is None:
             return float("inf")
-        left = self._deadline - time.monotonic()
+        left = deadline - time.monotonic()
         if left <= 0.05:
             raise LimitReached(f"limit reached: the message's {self.limits.message_seconds:g} s "
                                "for attachments were used up")
