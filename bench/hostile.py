@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import mailbox
 import os
 import sqlite3
@@ -38,6 +39,8 @@ INTAKE = str(Path(sys.executable).parent / "intake")
 def settings(tmp: Path, args: argparse.Namespace) -> Path:
     path = tmp / "intake.toml"
     path.write_text(f"""
+own_addresses = ["dpo.wse@vlaanderen.be"]  # the other mailbox of the installation
+
 [database]
 url = "sqlite:///{tmp}/intake.db"
 
@@ -161,6 +164,7 @@ def overhead(rounds: int = 40) -> None:
     from intake.untrusted.sandbox import Sandbox
     from tests import mailgen
 
+    logging.disable(logging.WARNING)
     plain = [parse_message(mailgen.request("access", "nl", seed=i)) for i in range(rounds)]
     letter = mailgen.letter_pdf("Geachte, graag inzage in mijn persoonsgegevens. Jan Peeters")
     attached = [parse_message(hostilegen.mail(hostilegen.COVERING_NOTE, number=i, attachments=[
