@@ -94,7 +94,11 @@ class Sandbox:
             self._check_budget()
             proc = self._child()
             # the start of a child counts against the message
-            wall = min(self.limits.wall_seconds, self._check_budget())
+            left = self._check_budget()
+            wall = min(self.limits.wall_seconds, left)
+            over = (f"limit reached: more than {wall:g} s" if wall < left else
+                    f"limit reached: the message's {self.limits.message_seconds:g} s for "
+                    "attachments were used up")
             request = pickle.dumps((job, args, self.limits.cpu_seconds),
                                    protocol=pickle.HIGHEST_PROTOCOL)
             started = time.monotonic()
@@ -102,7 +106,7 @@ class Sandbox:
                 assert proc.stdin is not None
                 proc.stdin.write(_HEADER.pack(len(request)) + request)
                 proc.stdin.flush()
-                answer = self._answer(proc, started + wall, wall)
+                answer = self._answer(proc, started + wall, over)
             except LimitReached:
                 raise
             except (BrokenPipeError, OSError, EOFError):
@@ -126,20 +130,22 @@ class Sandbox:
                                "for attachments were used up")
         return left
 
-    def _answer(self, proc: subprocess.Popen[bytes], deadline: float, wall: float
+    def _answer(self, proc: subprocess.Popen[bytes], deadline: float, over: str
                 ) -> dict[str, Any]:
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
-        header = self._read(proc, fd, _HEADER.size, deadline, wall)
+        header = self._read(proc, fd, _HEADER.size, deadline, over)
         (size,) = _HEADER.unpack(header)
         if size > self.limits.max_output_bytes:
             self._replace()
             raise LimitReached(f"limit reached: an answer of more than "
                                f"{self.limits.max_output_bytes >> 20} MB")
-        return json.loads(self._read(proc, fd, size, deadline, wall))
+        return json.loads(self._read(proc, fd, size, deadline, over))
 
     def _read(self, proc: subprocess.Popen[bytes], fd: int, size: int, deadline: float,
-              wall: float) -> bytes:
+              over: str) -> bytes:
+        """`size` bytes from the child by `deadline`; past it the child is replaced and
+        LimitReached(over) raised."""
         chunks: list[bytes] = []
         got = 0
         while got < size:
@@ -147,7 +153,7 @@ class Sandbox:
             ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
             if not ready:
                 self._replace()
-                raise LimitReached(f"limit reached: more than {wall:g} s")
+                raise LimitReached(over)
             chunk = os.read(fd, min(size - got, 1 << 20))
             if not chunk:
                 raise EOFError
@@ -182,7 +188,7 @@ class Sandbox:
             return proc
         try:
             ready = self._read(proc, proc.stdout.fileno(), 1, time.monotonic() + START_SECONDS,
-                               START_SECONDS)
+                               "the sandbox did not start")
         except (EOFError, OSError, LimitReached):
             ready = b""
         if ready != b"R":
