@@ -231,3 +231,19 @@ def test_signatures_verify_the_same_in_the_sandbox(tmp_path) -> None:
         assert box.started == 1
     finally:
         box.stop()
+
+
+def test_child_gets_no_secrets_no_core_files_and_its_limits(monkeypatch) -> None:
+    monkeypatch.setenv("INTAKE_SMTP_PASSWORD", "geheim-wachtwoord")
+    box = Sandbox(SandboxLimits(memory_mb=400))
+    try:
+        assert box.call("ping") == "pong"
+        pid = box.pid
+        with open(f"/proc/{pid}/environ", "rb") as env:
+            assert b"geheim-wachtwoord" not in env.read()
+        with open(f"/proc/{pid}/limits") as limits:
+            rows = {line[:26].strip(): line[26:].split() for line in limits}
+        assert rows["Max core file size"][:2] == ["0", "0"]
+        assert rows["Max address space"][0] == str(400 << 20)
+    finally:
+        box.stop()

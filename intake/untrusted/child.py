@@ -45,6 +45,7 @@ def main() -> int:
 
     if memory > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a killed decoder leaves no core file
     _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
     out.write(b"R")
     while True:

@@ -31,6 +31,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct(">I")
+_ENV_KEPT = frozenset({"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH",
+                       "TESSDATA_PREFIX", "VIRTUAL_ENV"})
 START_SECONDS = 60.0  # imports of the child (pdfium, pyHanko, lxml, numpy): ~1 s normally
 
 
@@ -200,8 +202,11 @@ class Sandbox:
 
     def _spawn(self) -> None:
         """Start a child without waiting for it: it imports while the worker goes on."""
-        env = {**os.environ, "OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": "1",
-               "OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
+        # Only what decoding needs: the worker's secrets (passwords in the environment) must
+        # not be readable by a child that a hostile file might subvert.
+        env = {name: value for name, value in os.environ.items() if name in _ENV_KEPT}
+        env.update(OMP_THREAD_LIMIT="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                   MALLOC_ARENA_MAX="2")
         proc = subprocess.Popen(
             [sys.executable, "-m", "intake.untrusted.child", str(self.limits.memory_mb << 20)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
