@@ -149,6 +149,13 @@ class IdentitySettings:
     # Key for the salted hash kept instead of a national number (HMAC-SHA256). Unset: numbers
     # are only masked, never hashed.
     number_salt: Secret = field(default_factory=lambda: Secret())
+    # Attachments are decoded in a child process with these hard limits (per attachment, and
+    # for all attachments of one message); over a limit: "not examined: limit reached".
+    sandbox: bool = True
+    sandbox_memory_mb: int = 512
+    sandbox_cpu_seconds: int = 20
+    sandbox_wall_seconds: float = 25.0
+    sandbox_message_seconds: float = 28.0
 
 
 @dataclass(frozen=True)
@@ -287,6 +294,9 @@ class Settings:
         found = {m.address.lower() for m in self.mailboxes} | {
             a.lower() for a in self.own_addresses
         }
+        # The accounts we log in with are ours too, when they are addresses (issue 13).
+        logins = [m.imap.username for m in self.mailboxes if m.imap] + [self.smtp.username]
+        found |= {a.strip().lower() for a in logins if a and "@" in a}
         return tuple(sorted(found))
 
 
@@ -414,7 +424,13 @@ def _parse_settings(r: _Reader, base_dir: Path | None) -> Settings:
     mo.done()
 
     idt = r.table("identity")
-    identity = IdentitySettings(ocr=idt.bool("ocr", True), number_salt=idt.secret("number_salt"))
+    identity = IdentitySettings(
+        ocr=idt.bool("ocr", True), number_salt=idt.secret("number_salt"),
+        sandbox=idt.bool("sandbox", True),
+        sandbox_memory_mb=idt.int("sandbox_memory_mb", 512, minimum=128),
+        sandbox_cpu_seconds=idt.int("sandbox_cpu_seconds", 20, minimum=1),
+        sandbox_wall_seconds=idt.number("sandbox_wall_seconds", 25.0),
+        sandbox_message_seconds=idt.number("sandbox_message_seconds", 28.0))
     idt.done()
 
     dg = r.table("digest")

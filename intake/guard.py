@@ -220,10 +220,33 @@ def _bulk_signals(msg: ParsedMessage) -> list[str]:
     return found
 
 
+def own_address_key(address: str) -> str:
+    """An address as a mailbox receives it: lower case, no "+tag", no trailing dot."""
+    local, _, domain = address.strip().strip("<>").lower().rpartition("@")
+    local = local.split("+", 1)[0] if local else local
+    return f"{local}@{domain.rstrip('.')}" if local else address.strip().lower()
+
+
+def _own_from(msg: ParsedMessage, own: frozenset[str]) -> str | None:
+    """Our own address among the From addresses (every one, every From header), if any.
+
+    Mail from ourselves is never answered, whatever the other headers say: a reply would
+    come back to us (a loop). "+tag" subaddresses and case are mailbox details, not people.
+    """
+    keys = {own_address_key(a) for a in own}
+    values = [msg.from_address, *msg.header_values("from")]
+    addresses = [addr for _, addr in getaddresses([v for v in values if v])] + [msg.from_address]
+    for address in addresses:
+        if address and "@" in address and own_address_key(address) in keys:
+            return address.strip().lower()
+    return None
+
+
 def _loop_signals(msg: ParsedMessage, own: frozenset[str]) -> list[str]:
     found = []
-    if msg.from_address and msg.from_address.lower() in own:
-        found.append(f"From is our own address {msg.from_address}")
+    ours = _own_from(msg, own) if own else None
+    if ours:
+        found.append(f"From is our own address {ours}")
     for name in LOOP_HEADERS:
         for value in msg.header_values(name):
             named = {addr.lower() for _, addr in getaddresses([value]) if addr}

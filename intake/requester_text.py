@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from intake.mailtext.forwards import drop_header_block, split_forward
-from intake.mailtext.letters import OcrFunction, letter_kind, read_letter
+from intake.mailtext.letters import LetterText, OcrFunction, letter_kind, read_letter
 from intake.mailtext.replies import (
     cut_quote,
     drop_quoted_lines,
@@ -20,7 +21,7 @@ from intake.mailtext.replies import (
     strip_disclaimers,
     strip_signature,
 )
-from intake.message import MessageParseError, ParsedMessage, parse_message
+from intake.message import Attachment, MessageParseError, ParsedMessage, parse_message
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,16 @@ class RequesterText:
     notes: tuple[str, ...] = ()
 
 
-def requester_text(msg: ParsedMessage, ocr: OcrFunction | None = None) -> RequesterText:
+LetterReader = Callable[[Attachment], LetterText]
+
+
+def requester_text(msg: ParsedMessage, ocr: OcrFunction | None = None,
+                   reader: LetterReader | None = None) -> RequesterText:
     """What the requester wrote in `msg`. `ocr` reads a scanned PDF letter (bytes -> text) when
-    given; without it such a letter is only noted."""
+    given; without it such a letter is only noted. `reader` replaces the whole reading of an
+    attached letter (the triage passes one that reads it in the sandbox)."""
     try:
-        return _requester_text(msg, ocr)
+        return _requester_text(msg, ocr, reader)
     except Exception as exc:  # a bug here must not cost the message its triage
         log.warning("requester text failed",
                     extra={"message_id": msg.message_id, "error": type(exc).__name__})
@@ -62,7 +68,8 @@ def requester_text(msg: ParsedMessage, ocr: OcrFunction | None = None) -> Reques
         return RequesterText(text, "body" if text.strip() else "empty", (note,))
 
 
-def _requester_text(msg: ParsedMessage, ocr: OcrFunction | None) -> RequesterText:
+def _requester_text(msg: ParsedMessage, ocr: OcrFunction | None,
+                    reader: LetterReader | None = None) -> RequesterText:
     notes: list[str] = []
     body = _bounded(msg.text, notes)
 
@@ -87,7 +94,7 @@ def _requester_text(msg: ParsedMessage, ocr: OcrFunction | None) -> RequesterTex
             source = "forwarded"
 
     if _is_covering_note(text):
-        letters = _letters(msg, ocr, notes)
+        letters = _letters(msg, ocr, notes, reader)
         if letters:
             text = _with_note(letters, text)
             source = "attachment"
@@ -143,11 +150,12 @@ def _attached_message(msg: ParsedMessage, notes: list[str]) -> ParsedMessage | N
     return None
 
 
-def _letters(msg: ParsedMessage, ocr: OcrFunction | None, notes: list[str]) -> str:
+def _letters(msg: ParsedMessage, ocr: OcrFunction | None, notes: list[str],
+             reader: LetterReader | None = None) -> str:
     texts: list[str] = []
     candidates = [a for a in msg.attachments if letter_kind(a)][:MAX_LETTERS]
     for attachment in candidates:
-        letter = read_letter(attachment, ocr)
+        letter = reader(attachment) if reader else read_letter(attachment, ocr)
         notes.append(letter.note)
         if letter.text.strip():
             texts.append(normalise(letter.text))

@@ -5,14 +5,16 @@ No database, no network: the daemon, `intake inspect` and the tests all run this
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from intake.guard import GuardVerdict, check_guard
-from intake.identity import IdentityChecker, IdentityFinding, build_checker
+from intake.identity import IdentityChecker, IdentityFinding, build_checker, build_sandbox
 from intake.identity.dmarc import ENFORCED, dmarc_policy
-from intake.message import ParsedMessage, parse_message
+from intake.mailtext.letters import LetterText, display_name, letter_kind
+from intake.message import Attachment, ParsedMessage, parse_message
 from intake.nocase import NoCaseEvidence, no_case_evidence
 from intake.requester_text import requester_text
 from intake.store.enums import Disposition
@@ -21,6 +23,7 @@ from intake.thread import ThreadHint, thread_hint
 if TYPE_CHECKING:
     from intake.classify import Classification, Classifier
     from intake.config import Settings
+    from intake.untrusted.sandbox import Sandbox
 
 # What the case stage should do with a message, before it looks at the database.
 OPEN_REQUEST = Disposition.OPEN_REQUEST  # a right is exercised: a case with the legal clock
@@ -88,6 +91,7 @@ class TriagePipeline:
         own_addresses: Collection[str] = (),
         reference_prefixes: Collection[str] = (),
         ocr: Callable[[bytes], str] | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.classifier = classifier
         self.identity = identity
@@ -96,6 +100,9 @@ class TriagePipeline:
         self.reference_prefixes = tuple(reference_prefixes)
         # Reads scanned PDF letters when the body only points to them ("zie bijlage").
         self.ocr: Callable[[bytes], str] | None = ocr
+        # Decodes attachments in a child process with hard limits (letters here; the identity
+        # checker holds the same one). None: in-process, as in most unit tests.
+        self.sandbox = sandbox
 
     @classmethod
     def from_settings(
@@ -109,12 +116,14 @@ class TriagePipeline:
             model, note = load_model(settings.model_dir, settings.rules_dir)
         else:
             model, note = None, "left out on request"
+        sandbox = build_sandbox(settings)
         return cls(
             classifier=Classifier.load(settings.rules_dir, model=model, model_note=note),
-            identity=build_checker(settings, trust_anchors_dir),
+            identity=build_checker(settings, trust_anchors_dir, sandbox=sandbox),
             own_addresses=settings.all_own_addresses,
             reference_prefixes=[m.reference_prefix for m in settings.mailboxes],
             ocr=_scanned_letter_reader() if settings.identity.ocr else None,
+            sandbox=sandbox,
         )
 
     def triage_bytes(self, raw: bytes) -> TriageResult:
@@ -123,9 +132,12 @@ class TriagePipeline:
     def triage(self, msg: ParsedMessage) -> TriageResult:
         guard = check_guard(msg, self.own_addresses)
         thread = thread_hint(msg, self.reference_prefixes)
-        text = requester_text(msg, ocr=self.ocr)
-        classification = self.classifier.classify(msg.subject, text.text)
-        identity = self.identity.assess(msg)
+        budget = self.sandbox.message() if self.sandbox else contextlib.nullcontext()
+        with budget:  # one time budget for every attachment of the message
+            reader = self._sandboxed_letter if self.sandbox else None
+            text = requester_text(msg, ocr=self.ocr, reader=reader)
+            classification = self.classifier.classify(msg.subject, text.text)
+            identity = self.identity.assess(msg)
 
         explanation: list[str] = [f"guard: {reason}" for reason in guard.reasons]
         if msg.defects:
@@ -184,6 +196,23 @@ class TriagePipeline:
             no_case=evidence if disposition == LIST_ONLY else None,
             dmarc_policy=policy,
         )
+
+
+    def _sandboxed_letter(self, attachment: Attachment) -> LetterText:
+        """An attached letter read (text layer, DOCX, OCR) in the sandbox's child process."""
+        from intake.untrusted.sandbox import ExaminationFailed, LimitReached
+
+        assert self.sandbox is not None
+        name = display_name(attachment)
+        if letter_kind(attachment) is None:
+            return LetterText("", f"attachment {name}: not a PDF or DOCX letter")
+        try:
+            answer = self.sandbox.call("letter", attachment, self.ocr is not None)
+        except LimitReached as exc:
+            return LetterText("", f"attachment {name}: not examined: {exc.reason}")
+        except ExaminationFailed as exc:
+            return LetterText("", f"attachment {name}: unreadable ({exc.kind})")
+        return LetterText(str(answer["text"]), str(answer["note"]))
 
 
 def _scanned_letter_reader() -> Callable[[bytes], str]:

@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 from intake.classify.errors import RuleError
 from intake.classify.flags import FlagCompiler
 from intake.classify.labels import LABELS, LANGUAGES, RIGHTS
-from intake.classify.language import detect_language
+from intake.classify.language import detect_message_language
 from intake.classify.model import RightModel
 from intake.classify.pipeline import LanguagePipeline, reduced_lemma_table
 from intake.classify.rules import Rule, load_rules
@@ -26,6 +26,8 @@ from intake.classify.thresholds import Thresholds, load_thresholds
 from intake.classify.vocabulary import NEW_WORDS_KEPT, VocabularyBound
 
 log = logging.getLogger(__name__)
+
+MAX_SUBJECT_CHARS = 300  # real subjects are far shorter
 
 # Only the opening of a very long body is read: requests state themselves early, and this
 # bounds the time one hostile message can take.
@@ -156,10 +158,11 @@ class Classifier:
         Safe to call from several threads: the spaCy part runs one message at a time.
         """
         body = text[:MAX_TEXT_CHARS]
+        subject = subject[:MAX_SUBJECT_CHARS]  # a subject is one line; garbage must not weigh
         if language is not None and language in LANGUAGES:
             lang = language
         else:
-            lang = detect_language(f"{subject}\n{body}")
+            lang = detect_message_language(subject, body)
         engine = self._languages[lang]
 
         first: dict[str, str] = {}

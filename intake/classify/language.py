@@ -22,6 +22,10 @@ _CODES: dict[Language, str] = {
 
 # The opening of a message decides its language; longer text only costs time.
 MAX_CHARS = 2000
+# A subject is a line, not a text: a 5,000-character garbage RFC 2047 subject must not outweigh
+# the body (issue 13). It is cut, and it is only read with the body when the body is short.
+MAX_SUBJECT_CHARS = 150
+BODY_LETTERS_ENOUGH = 80
 
 # Speed: most mail is plainly one of the four languages, which its commonest little words show.
 # Only words that belong to one of the four (not "de", "die", "is", "in", "je", "we", "of", "du",
@@ -70,6 +74,15 @@ def detect_language(text: str) -> str:
         return voted
     found = _get_detector().detect_language_of(sample)
     return _CODES.get(found, DEFAULT_LANGUAGE) if found is not None else DEFAULT_LANGUAGE
+
+
+def detect_message_language(subject: str, body: str) -> str:
+    """The language of a message: the body's when it says enough, else the body with the
+    (capped) subject in front."""
+    sample = body[:MAX_CHARS]
+    if sum(ch.isalpha() for ch in sample) >= BODY_LETTERS_ENOUGH:
+        return detect_language(sample)
+    return detect_language(f"{subject[:MAX_SUBJECT_CHARS]}\n{sample}")
 
 
 def _function_word_vote(sample: str) -> str | None:

@@ -16,6 +16,7 @@ from intake.message import ParsedMessage
 
 if TYPE_CHECKING:
     from intake.config import Settings
+    from intake.untrusted.sandbox import Sandbox
 
 # Strongest first: the status of a message is that of its strongest piece of evidence.
 STATUS_ORDER = (
@@ -96,9 +97,12 @@ class IdentityChecker:
         return IdentityFinding(status=status, evidence=evidence, dmarc_failed=failed)
 
 
-def build_checker(settings: Settings, trust_anchors_dir: str | None = None) -> IdentityChecker:
-    """The identity stage the daemon and `intake inspect` use: ID copies and signatures."""
+def build_checker(settings: Settings, trust_anchors_dir: str | None = None,
+                  sandbox: Sandbox | None = None) -> IdentityChecker:
+    """The identity stage the daemon and `intake inspect` use: ID copies and signatures,
+    decoded in `sandbox` (a child process with hard limits) when one is given."""
     from intake.identity.id_documents import IdDocumentDetector
+    from intake.identity.images import Limits
     from intake.identity.signatures import SignatureDetector
 
     anchors = trust_anchors_dir or settings.trust.anchors_dir
@@ -106,6 +110,20 @@ def build_checker(settings: Settings, trust_anchors_dir: str | None = None) -> I
     salt = (secret.resolve() or "").encode() if secret.configured else b""
     detectors: list[Detector] = []
     if settings.identity.ocr:
-        detectors.append(IdDocumentDetector(number_salt=salt))
-    detectors.append(SignatureDetector(anchors, number_salt=salt))
+        limits = Limits(message_seconds=min(Limits.message_seconds,
+                                            settings.identity.sandbox_message_seconds))
+        detectors.append(IdDocumentDetector(number_salt=salt, limits=limits, sandbox=sandbox))
+    detectors.append(SignatureDetector(anchors, number_salt=salt, sandbox=sandbox))
     return IdentityChecker(anchors, detectors=detectors)
+
+
+def build_sandbox(settings: Settings) -> Sandbox | None:
+    """The sandbox of the settings (`[identity] sandbox = false`: decode in-process)."""
+    from intake.untrusted.sandbox import Sandbox, SandboxLimits
+
+    idt = settings.identity
+    if not idt.sandbox:
+        return None
+    return Sandbox(SandboxLimits(
+        memory_mb=idt.sandbox_memory_mb, cpu_seconds=idt.sandbox_cpu_seconds,
+        wall_seconds=idt.sandbox_wall_seconds, message_seconds=idt.sandbox_message_seconds))

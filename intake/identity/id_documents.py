@@ -15,13 +15,23 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from intake.identity import Evidence
 from intake.identity.documents import Reading, analyse, name_match
-from intake.identity.images import Limits, Page, Problem, Source, describe, pages, sources
+from intake.identity.images import (
+    Limits,
+    Page,
+    Problem,
+    Source,
+    describe,
+    kind_of,
+    pages,
+    sources,
+)
 from intake.identity.numbers import (
     mask_card_number,
     mask_document_number,
@@ -42,6 +52,9 @@ from intake.identity.ocr import (
 )
 from intake.message import ParsedMessage
 
+if TYPE_CHECKING:
+    from intake.untrusted.sandbox import Sandbox
+
 log = logging.getLogger(__name__)
 
 
@@ -59,10 +72,12 @@ class IdDocumentDetector:
     residence permits) in a message's attachments."""
 
     def __init__(self, number_salt: bytes | None = None, limits: Limits | None = None,
-                 lang: str = "eng") -> None:
+                 lang: str = "eng", sandbox: Sandbox | None = None) -> None:
         self.number_salt = number_salt or None
         self.limits = limits or Limits()
         self.lang = lang  # card texts are upper-case ASCII-ish: English is enough and 3× faster
+        # Given: each file is decoded and read in the sandbox's child process, one call a file.
+        self.sandbox = sandbox
 
     def __call__(self, msg: ParsedMessage) -> list[Evidence]:
         if not msg.attachments:
@@ -86,8 +101,38 @@ class IdDocumentDetector:
                          self.limits.max_ocr_images)
         found: list[Evidence] = []
         for source in sources(msg):
-            found.extend(self.examine(source, msg.from_name, budget))
+            if self.sandbox is None:
+                found.extend(self.examine(source, msg.from_name, budget))
+            elif kind_of(source) is not None:  # nothing to decode otherwise: no child call
+                found.extend(self._examine_in_sandbox(source, msg.from_name, budget))
         return found
+
+    def _examine_in_sandbox(self, source: Source, from_name: str, budget: _Budget
+                            ) -> list[Evidence]:
+        from intake.untrusted.sandbox import ExaminationFailed, LimitReached
+
+        assert self.sandbox is not None
+        if budget.seconds_left() <= 0:
+            return [self._not_examined(source, f"time limit of {self.limits.message_seconds:g} "
+                                               "s per message reached")]
+        try:
+            answer = self.sandbox.call(
+                "id_examine", source, from_name, self.number_salt, self.limits, self.lang,
+                budget.seconds_left(), budget.ocr_left)
+        except LimitReached as exc:
+            return [self._not_examined(source, exc.reason)]
+        except ExaminationFailed as exc:
+            return [replace(self._not_examined(source, ""),
+                            detail=f"unreadable: {exc.kind} while reading")]
+        budget.ocr_left = int(answer["ocr_left"])
+        return [Evidence(**e) for e in answer["evidence"]]
+
+    @staticmethod
+    def _not_examined(source: Source, reason: str) -> Evidence:
+        log.warning("id_documents not examined", extra={
+            "sha256": source.sha256[:12], "reason": reason[:80]})
+        return Evidence(type="id_copy", status="none", attachment=source.name, valid=False,
+                        sha256=source.sha256, detail=f"not examined: {reason}")
 
     def examine(self, source: Source, from_name: str = "",
                 budget: _Budget | None = None) -> list[Evidence]:
@@ -105,6 +150,8 @@ class IdDocumentDetector:
                 reading = self._read(item, budget, skipped)
                 if reading is not None:
                     readings.append(reading)
+        except MemoryError:  # the sandbox reports it as a limit reached
+            raise
         except Exception as exc:  # a library failing on a crafted file: say so, go on
             problems.append(Problem(source, f"unreadable: {type(exc).__name__} while reading"))
         for why, labels in skipped.items():

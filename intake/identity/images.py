@@ -23,6 +23,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image, UnidentifiedImageError
 
 from intake.message import Attachment, ParsedMessage
+from intake.untrusted.capped import TooLarge, check_pdf_streams, read_member, render_scale
 
 try:  # HEIC/HEIF photos from phones, when the library is there
     from pillow_heif import register_heif_opener
@@ -201,6 +202,11 @@ def _image_pages(source: Source, data: bytes, label: str, limits: Limits
 
 def _pdf_pages(source: Source, limits: Limits) -> Iterator[Page | Problem]:
     try:
+        check_pdf_streams(source.data)  # pdfium inflates without a limit of its own
+    except TooLarge as exc:
+        yield Problem(source, f"not examined: {exc}")
+        return
+    try:
         pdf = pdfium.PdfDocument(source.data)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
@@ -241,10 +247,7 @@ def _pdf_page(source: Source, pdf: pdfium.PdfDocument, index: int, limits: Limit
     def render() -> Image.Image:  # called while the document is still open (see pages())
         try:
             width, height = page.get_size()
-            scale = limits.render_dpi / 72
-            pixels = width * height * scale * scale
-            if pixels > limits.max_render_pixels:
-                scale *= (limits.max_render_pixels / pixels) ** 0.5
+            scale = render_scale(width, height, limits.render_dpi, limits.max_render_pixels)
             return page.render(scale=scale, grayscale=True).to_pil()
         finally:
             page.close()
@@ -266,8 +269,12 @@ def _office_pages(source: Source, limits: Limits) -> Iterator[Page | Problem]:
         if info.file_size > limits.max_attachment_bytes:
             yield Problem(source, f"not examined: {info.filename} is too large")
             continue
-        try:
-            data = archive.read(info)
+        try:  # read with a hard cap: the declared size may lie (1 kB declared, 1 GB inflated)
+            data = read_member(archive, info, limits.max_attachment_bytes)
+        except TooLarge:
+            yield Problem(source, f"not examined: {info.filename} unpacks to more than "
+                                  f"{limits.max_attachment_bytes >> 20} MB")
+            continue
         except (zipfile.BadZipFile, OSError, ValueError, RuntimeError) as exc:
             yield Problem(source, f"unreadable: {info.filename} ({_short(exc)})")
             continue

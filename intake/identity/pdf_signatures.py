@@ -12,8 +12,15 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 
 from intake.identity import Evidence
-from intake.identity.cms_check import ANY_USAGE, to_check, validation_context, validation_moment
-from intake.identity.verdict import Judge, failure
+from intake.identity.cms_check import (
+    ANY_USAGE,
+    to_check,
+    too_many_certificates,
+    validation_context,
+    validation_moment,
+)
+from intake.identity.verdict import Check, Judge, failure
+from intake.untrusted.capped import TooLarge, check_pdf_streams
 
 MAX_PDF_BYTES = 50 << 20
 MAX_SIGNATURES = 5
@@ -51,12 +58,19 @@ def pdf_signatures(data: bytes, name: str | None, sha256: str | None,
     if len(data) > MAX_PDF_BYTES:
         return [failure("pdf_signature", "PDF signature", "PDF too large to validate", **where)]
     try:
+        check_pdf_streams(data)
+    except TooLarge as exc:
+        return [Evidence(type="pdf_signature", status="unverified_signature",
+                         detail=f"PDF signature; not verified: {exc}", **where)]
+    try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         if reader.encrypted and reader.decrypt(b"").status == AuthStatus.FAILED:
             return [Evidence(type="pdf_signature", status="unverified_signature",
                              detail="PDF signature in a password-protected PDF: not checked",
                              **where)]
         embedded = reader.embedded_regular_signatures[:MAX_SIGNATURES]
+    except MemoryError:  # the sandbox reports it as a limit reached
+        raise
     except Exception as exc:  # a malformed PDF is a finding, never a crash
         return [failure("pdf_signature", "PDF signature",
                         f"PDF unreadable ({type(exc).__name__})", **where)]
@@ -64,12 +78,19 @@ def pdf_signatures(data: bytes, name: str | None, sha256: str | None,
     for sig in embedded:
         what = f"PDF signature {sig.field_name!r}"
         try:
+            refused = too_many_certificates(sig.signed_data)
+            if refused:
+                found.append(judge.evidence(Check(intact=True, valid=True, unverified=refused),
+                                            "pdf_signature", what, **where))
+                continue
             claimed = sig.self_reported_timestamp
             context = validation_context(judge.anchors, validation_moment(claimed, judge.now))
             status = validate_pdf_signature(sig, context, key_usage_settings=ANY_USAGE)
             check = replace(to_check(status, judge.anchors, claimed),
                             broken=modification_problem(status))
             what = f"{what} ({sig.sig_object.get('/SubFilter', '?')}, {_modification_note(status)})"
+        except MemoryError:  # the sandbox reports it as a limit reached
+            raise
         except Exception as exc:  # broken CMS inside the PDF: a finding, never a crash
             found.append(failure("pdf_signature", what,
                                  f"signature unreadable ({type(exc).__name__})", **where))

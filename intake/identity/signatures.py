@@ -8,6 +8,7 @@ Never raises: a malformed signature is a finding ("invalid_signature" with the r
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import re
@@ -15,11 +16,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from intake.identity import Evidence
 from intake.identity.dmarc import dmarc_failed
 from intake.identity.mimeraw import RawPart, children, walk
-from intake.identity.pdf_signatures import pdf_signatures
+from intake.identity.pdf_signatures import has_signature, pdf_signatures
 from intake.identity.pgp import inline_pgp, pgp_mime
 from intake.identity.smime import detached, is_opaque_signed, is_smime_signed, opaque
 from intake.identity.trust import load_anchors
@@ -31,6 +33,9 @@ from intake.identity.xades import (
     xml_signature,
 )
 from intake.message import ParsedMessage
+
+if TYPE_CHECKING:
+    from intake.untrusted.sandbox import Sandbox
 
 __all__ = ["SignatureDetector", "dmarc_failed"]
 
@@ -60,11 +65,15 @@ class SignatureDetector:
     """Finds and checks the electronic signatures a message carries (an identity Detector)."""
 
     def __init__(
-        self, anchors_dir: str | Path | None, number_salt: bytes = b"", now: Clock = None
+        self, anchors_dir: str | Path | None, number_salt: bytes = b"", now: Clock = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.anchors = load_anchors(anchors_dir)
+        self.anchors_dir = str(anchors_dir) if anchors_dir else None
         self.salt = number_salt
         self._now = now
+        # Given: every CMS, PDF and XML check runs in the sandbox's child process.
+        self.sandbox = sandbox
 
     def now(self) -> datetime:
         if callable(self._now):
@@ -89,13 +98,13 @@ class SignatureDetector:
     def _scan(self, raw: bytes, judge: Judge, found: list[Evidence], nesting: int) -> None:
         for part in walk(raw):
             if is_smime_signed(part):
-                found.append(detached(part, judge))
+                found.append(self._detached(part, judge))
             elif part.content_type == "multipart/signed" and "pgp" in part.param("protocol"):
                 subparts = children(part)
                 signature = subparts[1].raw if len(subparts) == 2 else b""
                 found.append(pgp_mime(signature, part.param("micalg")))
             elif is_opaque_signed(part):
-                evidence, inner = opaque(part, judge)
+                evidence, inner = self._opaque(part, judge)
                 if evidence:
                     found.append(evidence)
                 if inner and nesting < MAX_NESTING:
@@ -105,7 +114,50 @@ class SignatureDetector:
                 if evidence:
                     found.append(evidence)
             elif _may_carry_signature(part):
-                found.extend(_file_signatures(part, judge))
+                found.extend(self._files(part, judge))
+
+    # Each check of a signature decodes untrusted ASN.1, PDF or XML: in the sandbox if given.
+
+    def _detached(self, part: RawPart, judge: Judge) -> Evidence:
+        if self.sandbox is None:
+            return detached(part, judge)
+        answer = self._call("sig_detached", part, judge, "smime")
+        return answer if isinstance(answer, Evidence) else Evidence(**answer)
+
+    def _opaque(self, part: RawPart, judge: Judge) -> tuple[Evidence | None, bytes | None]:
+        if self.sandbox is None:
+            return opaque(part, judge)
+        answer = self._call("sig_opaque", part, judge, "smime")
+        if isinstance(answer, Evidence):
+            return answer, None
+        evidence = Evidence(**answer["evidence"]) if answer["evidence"] else None
+        inner = base64.b64decode(answer["inner"]) if answer["inner"] else None
+        return evidence, inner
+
+    def _files(self, part: RawPart, judge: Judge) -> list[Evidence]:
+        if self.sandbox is None:
+            return file_signatures(part, judge)
+        if len(part.body) > MAX_FILE_BYTES or not _may_be_signed_file(part):
+            return []  # cheap checks here; no child call for an unsigned PDF or a plain zip
+        answer = self._call("sig_file", part, judge, "signature")
+        return [answer] if isinstance(answer, Evidence) else [Evidence(**e) for e in answer]
+
+    def _call(self, job: str, part: RawPart, judge: Judge, kind: str) -> Any:
+        """The child's answer, or the finding that says why there is none."""
+        from intake.untrusted.sandbox import ExaminationFailed, LimitReached
+
+        assert self.sandbox is not None
+        args = (self.anchors_dir, judge.now, judge.salt, judge.display_name)
+        try:
+            return self.sandbox.call(job, part.raw, args)
+        except LimitReached as exc:
+            reason = f"not examined: {exc.reason}"
+        except ExaminationFailed as exc:
+            reason = f"not verified: the check failed ({exc.kind})"
+        log.warning("signature not examined", extra={"job": job, "reason": reason[:80]})
+        # Nothing was verified: never "valid", and never more than "a signature seems there".
+        return Evidence(type=kind, status="unverified_signature", attachment=part.filename,
+                        valid=False, detail=reason)
 
 
 def _may_carry_signature(part: RawPart) -> bool:
@@ -115,7 +167,16 @@ def _may_carry_signature(part: RawPart) -> bool:
     return part.content_type in _FILE_TYPES or name.endswith(_FILE_SUFFIXES)
 
 
-def _file_signatures(part: RawPart, judge: Judge) -> list[Evidence]:
+def _may_be_signed_file(part: RawPart) -> bool:
+    data = part.decoded()
+    if data.startswith(b"%PDF"):
+        return has_signature(data)
+    return looks_like_container(part.filename, part.content_type, data) or \
+        looks_like_signed_xml(part.filename, part.content_type, data)
+
+
+def file_signatures(part: RawPart, judge: Judge) -> list[Evidence]:
+    """The signatures a PDF, ASiC container or signed XML file carries (decodes untrusted data)."""
     if len(part.body) > MAX_FILE_BYTES:
         return []
     data = part.decoded()

@@ -46,6 +46,8 @@ def detached(part: RawPart, judge: Judge) -> Evidence:
                                   judge.now)
             if canonical.intact:
                 check, what = canonical, what + ", verified on CRLF line ends"
+    except MemoryError:  # the sandbox reports it as a limit reached
+        raise
     except Exception as exc:  # hostile or broken CMS: a finding, never a crash
         return failure("smime", what, f"signature unreadable ({type(exc).__name__})")
     return judge.evidence(check, "smime", what, attachment=signature.filename)
@@ -64,6 +66,8 @@ def opaque(part: RawPart, judge: Judge) -> tuple[Evidence | None, bytes | None]:
         check = check_cms(signed, None, judge.anchors, judge.now)
     except NotSignedData:
         return None, None
+    except MemoryError:  # the sandbox reports it as a limit reached
+        raise
     except Exception as exc:  # hostile or broken CMS: a finding, never a crash
         return failure("smime", what, f"signature unreadable ({type(exc).__name__})"), None
     content = inner if isinstance(inner, bytes) else None

@@ -22,6 +22,9 @@ class Check:
     trusted: bool = False  # chain to a configured anchor, every certificate valid at signing time
     problem: str = ""  # why it is not trusted, in words
     broken: str = ""  # a reason that makes an intact signature invalid (a PDF modified after it)
+    # Set when the check was refused or could not run (a DTD, too many References, too many
+    # certificates): intact/valid then mean nothing and the evidence says "not verified".
+    unverified: str = ""
     cert: x509.Certificate | None = None
     signing_time: datetime | None = None
     chain: tuple[str, ...] = ()  # common names, signer's issuer first
@@ -76,7 +79,10 @@ def to_evidence(
     """Decide the status: verified only if intact, valid, trusted and made for non-repudiation."""
     facts = _facts(check.cert, salt)
     notes = [what]
-    if not check.intact:
+    if check.unverified:
+        status = "unverified_signature"
+        notes.append(check.unverified)
+    elif not check.intact:
         status = "invalid_signature"
         notes.append("content changed after signing (digest mismatch)")
     elif not check.valid:
@@ -100,7 +106,8 @@ def to_evidence(
     if check.signing_time is not None:
         notes.append(f"signing time (claimed): {check.signing_time.isoformat(timespec='seconds')}")
     signer = facts.name if facts else None
-    sound = check.intact and check.valid and not check.broken
+    # Evidence is never more than was checked: a refused verification is not "valid".
+    sound = check.intact and check.valid and not check.broken and not check.unverified
     return Evidence(
         type=type,
         status=status,

@@ -22,14 +22,19 @@ from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
 from intake.identity import Evidence
 from intake.identity.verdict import Check, Judge, failure
+from intake.untrusted.capped import TooLarge, read_members
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
 CONTAINER_SUFFIXES = (".asice", ".sce", ".asics", ".scs", ".bdoc")
 ASIC_MIMETYPES = ("application/vnd.etsi.asic-e+zip", "application/vnd.etsi.asic-s+zip")
 MAX_MEMBERS = 200
-MAX_UNZIPPED = 50 << 20
+MAX_UNZIPPED = 50 << 20  # all members together, as inflated (never as declared)
 MAX_XML = 2 << 20
+MAX_SIGNATURE_XML = 4 << 20  # one signature file in a container
+# A real signature references a few files; each Reference costs a canonicalisation of what it
+# points to. More than this and nothing is verified (5,200 took 190 s).
+MAX_REFERENCES = 50
 NOT_CHECKED = "certificate chain not checked for XML signatures"
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
@@ -73,6 +78,7 @@ def _verify(data: bytes, cert: x509.Certificate, resolvers: list[Callable | None
     config = (XAdESSignatureConfiguration if xades else SignatureConfiguration)(
         expect_references=True)
     outcome: tuple[bool, bool, str] = (True, True, "")
+    refused = ""
     for resolver in resolvers:
         try:
             verifier.verify(data, x509_cert=cert, uri_resolver=resolver, expect_config=config)
@@ -82,12 +88,15 @@ def _verify(data: bytes, cert: x509.Certificate, resolvers: list[Callable | None
         except InvalidSignature as exc:
             if outcome[0]:
                 outcome = (True, False, str(exc))
-        except Exception as exc:  # unsupported construct: say so, do not call it broken
-            if outcome == (True, True, ""):
-                outcome = (True, True, f"not verified ({type(exc).__name__}: {exc})"[:200])
+        except MemoryError:  # the sandbox reports it as a limit reached
+            raise
+        except Exception as exc:  # refused (a DTD) or unsupported: nothing was verified
+            refused = refused or f"not verified ({type(exc).__name__}: {exc})"[:200]
     intact, valid, why = outcome
-    problem = why if intact and valid else NOT_CHECKED
-    return Check(intact=intact, valid=valid, problem=problem), why
+    if intact and valid:  # no attempt got as far as a verdict: never report it as valid
+        return Check(intact=True, valid=True, problem=NOT_CHECKED,
+                     unverified=refused or "not verified"), ""
+    return Check(intact=intact, valid=valid, problem=NOT_CHECKED), why
 
 
 def _judge(data: bytes, what: str, resolvers: list[Callable | None], judge: Judge,
@@ -101,10 +110,15 @@ def _judge(data: bytes, what: str, resolvers: list[Callable | None], judge: Judg
         return Evidence(type="xades", status="unverified_signature",
                         detail=f"{what}; no signer certificate in the signature", **where)
     xades = root.find(f".//{{{XADES}}}QualifyingProperties") is not None
-    check, note = _verify(data, cert, resolvers, xades)
+    references = len(root.findall(f".//{{{DS}}}Reference"))
+    if references > MAX_REFERENCES:
+        check, note = Check(intact=True, valid=True, unverified=(
+            f"not verified: {references} References (more than {MAX_REFERENCES})")), ""
+    else:
+        check, note = _verify(data, cert, resolvers, xades)
     asn1_cert = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
     check = Check(intact=check.intact, valid=check.valid, problem=check.problem, cert=asn1_cert,
-                  signing_time=_signing_time(root))
+                  signing_time=_signing_time(root), unverified=check.unverified)
     return judge.evidence(check, "xades", f"{what}, {note}" if note else what, **where)
 
 
@@ -117,7 +131,12 @@ def container_signatures(data: bytes, name: str | None, sha256: str | None,
         members = archive.infolist()
         if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED:
             return [failure("xades", "ASiC container", "too many or too large members", **where)]
-        files = {m.filename: archive.read(m) for m in members if not m.is_dir()}
+        # Read as streams with a hard cap: a member may declare 1 kB and inflate to gigabytes.
+        files = read_members(archive, [m for m in members if not m.is_dir()], MAX_UNZIPPED,
+                             MAX_UNZIPPED)
+    except TooLarge as exc:
+        return [Evidence(type="xades", status="unverified_signature", detail=(
+            f"ASiC container; not verified: {exc}"), **where)]
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
         return [failure("xades", "ASiC container", f"unreadable ({type(exc).__name__})", **where)]
     signed = sorted(n for n in files if not n.startswith("META-INF/") and n != "mimetype")
@@ -141,6 +160,11 @@ def container_signatures(data: bytes, name: str | None, sha256: str | None,
         if not sig_name.lower().endswith(".xml"):
             found.append(Evidence(type="xades", status="unverified_signature",
                                   detail=f"{what}; {sig_name} (CAdES) not checked", **where))
+            continue
+        if len(files[sig_name]) > MAX_SIGNATURE_XML:
+            found.append(Evidence(type="xades", status="unverified_signature", detail=(
+                f"{what}; {sig_name}: not verified: larger than {MAX_SIGNATURE_XML >> 20} MB"),
+                **where))
             continue
         found.append(_judge(files[sig_name], f"{what}; {sig_name}", [as_bytes, as_xml], judge,
                             where))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from intake.message import Attachment
+from intake.untrusted.capped import TooLarge, check_pdf_streams, check_unpacked
 
 MAX_PAGES = 5
 MAX_CHARS = 20_000
@@ -40,7 +41,7 @@ def letter_kind(attachment: Attachment) -> str | None:
 def read_letter(attachment: Attachment, ocr: OcrFunction | None = None) -> LetterText:
     """The text of a PDF or DOCX attachment; on any problem, empty text and the reason."""
     kind = letter_kind(attachment)
-    name = _display_name(attachment)
+    name = display_name(attachment)
     if kind is None:
         return LetterText("", f"attachment {name}: not a PDF or DOCX letter")
     if attachment.size > MAX_LETTER_BYTES:
@@ -49,6 +50,10 @@ def read_letter(attachment: Attachment, ocr: OcrFunction | None = None) -> Lette
         if kind == "docx":
             return LetterText(_docx_text(attachment.payload), f"attachment {name}: text read")
         text, pages, total = _pdf_text(attachment.payload)
+    except TooLarge as exc:
+        return LetterText("", f"attachment {name}: not examined: {exc}")
+    except MemoryError:  # the sandbox reports it as a limit reached
+        raise
     except Exception as exc:  # PDF/zip/XML parsers raise many types on bad input
         return LetterText("", f"attachment {name}: unreadable ({type(exc).__name__})")
     read = f"{pages} of {total} pages" if pages < total else f"{pages} page{'s' * (pages > 1)}"
@@ -58,6 +63,10 @@ def read_letter(attachment: Attachment, ocr: OcrFunction | None = None) -> Lette
         return LetterText("", f"attachment {name}: {NO_TEXT_LAYER}")
     try:
         text = ocr(attachment.payload)[:MAX_CHARS]
+    except TooLarge as exc:
+        return LetterText("", f"attachment {name}: no text layer; not examined: {exc}")
+    except MemoryError:  # the sandbox reports it as a limit reached
+        raise
     except Exception as exc:  # the OCR seam must not break the triage
         failed = f"no text layer; OCR failed ({type(exc).__name__})"
         return LetterText("", f"attachment {name}: {failed}")
@@ -68,6 +77,7 @@ def _pdf_text(data: bytes) -> tuple[str, int, int]:
     """(text of the first MAX_PAGES pages, pages read, pages in the file)."""
     from pypdf import PdfReader
 
+    check_pdf_streams(data)
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         reader.decrypt("")  # many "protected" letters only restrict printing
@@ -88,7 +98,9 @@ def _docx_text(data: bytes) -> str:
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if sum(info.file_size for info in archive.infolist()) > MAX_DOCX_UNPACKED:
-            raise ValueError("unpacks too large")
+            raise TooLarge(f"unpacks to more than {MAX_DOCX_UNPACKED >> 20} MB")
+        # The declared sizes may lie: inflate every member as a stream, counting.
+        check_unpacked(archive, MAX_DOCX_UNPACKED)
     document = Document(io.BytesIO(data))
     parts = [paragraph.text for paragraph in document.paragraphs]
     for table in document.tables:
@@ -97,6 +109,6 @@ def _docx_text(data: bytes) -> str:
     return "\n".join(parts)[:MAX_CHARS]
 
 
-def _display_name(attachment: Attachment) -> str:
+def display_name(attachment: Attachment) -> str:
     name = attachment.filename or "(no name)"
     return name if len(name) <= 60 else f"{name[:57]}..."
