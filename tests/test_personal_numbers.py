@@ -209,7 +209,7 @@ def test_the_cli_logging_withholds_library_text_and_masks_ours(capsys):
         setup_logging()
         logging.getLogger("mailparser.utils").error(
             "Failed decoding header part: =?shift_jis?b?gg==?= geheim onderwerp <an@example.be>")
-        logging.getLogger("pyhanko.sign").warning("signer cert serialNumber=%s",
+        logging.getLogger("otherlib.sign").warning("signer cert serialNumber=%s",
                                                   NUMBERS["subject"])
         logging.getLogger("intake.processor").info("planted", extra={"n": NUMBERS["body"]})
     finally:

@@ -81,11 +81,17 @@ def private_directory(directory: Path) -> None:
 
 def private_files(database: str) -> None:
     """The database file, its WAL and SHM: created (empty) 0600 before SQLite opens them."""
+    # Never open (and close) a file SQLite may already hold: closing any descriptor of a file
+    # drops every POSIX lock this process holds on it, and another process could then take the
+    # WAL for unused and remove it under our open connections. Create only what is missing.
     for path in (Path(database), Path(database + "-wal"), Path(database + "-shm")):
-        if path.name.endswith(("-wal", "-shm")) and not path.exists():
-            continue  # SQLite creates these with the main file's mode (see below)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
+        if not path.exists():
+            if path.name.endswith(("-wal", "-shm")):
+                continue  # SQLite creates these with the main file's mode (see below)
+            try:
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass  # another process made it meanwhile: leave its descriptors alone
         _tighten(path, 0o600)
 
 
