@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -88,10 +89,9 @@ def private_files(database: str) -> None:
         if not path.exists():
             if path.name.endswith(("-wal", "-shm")):
                 continue  # SQLite creates these with the main file's mode (see below)
-            try:
+            # another process may make it meanwhile: then leave its descriptors alone
+            with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
-            except FileExistsError:
-                pass  # another process made it meanwhile: leave its descriptors alone
         _tighten(path, 0o600)
 
 
