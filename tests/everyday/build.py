@@ -202,7 +202,8 @@ def load_source(writer_dir: Path) -> list[dict[str, Any]]:
     return items
 
 
-def build(source: Path = SOURCE, out: Path = ROOT, writers: Sequence[str] = tuple(SPLITS)) -> dict[str, int]:
+def build(source: Path = SOURCE, out: Path = ROOT,
+          writers: Sequence[str] = tuple(SPLITS)) -> dict[str, int]:
     """Write every split; returns the number of messages per split."""
     counts: dict[str, int] = {}
     rows: dict[str, list[dict[str, Any]]] = {}
