@@ -49,6 +49,7 @@ class Prediction:
     needs_review: bool = False
     kind: str = ""  # one of KINDS when known (an .eml through the whole triage)
     has_case: bool = True  # False when the triage would open or join no case
+    confidence: float | None = None  # the classifier's confidence that the rights are right
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ class EvalReport:
     wrong: int = 0
     wrong_flagged: int = 0
     per_phenomenon: dict[str, PhenomenonCounts] = field(default_factory=dict)
+    # (confidence, rights exactly right) per message that had a confidence: for the ECE
+    confidences: list[tuple[float, bool]] = field(default_factory=list)
 
     @property
     def micro(self) -> Counts:
@@ -142,8 +145,19 @@ class EvalReport:
     def review_flag_rate(self) -> float:
         return self.review_flagged / self.samples if self.samples else 0.0
 
+    @property
+    def calibration_error(self) -> float | None:
+        """ECE (10 bins) of the confidence against "the rights are exactly right"."""
+        from intake.classify.calibration import expected_calibration_error
+
+        if not self.confidences:
+            return None
+        return expected_calibration_error([c for c, _ in self.confidences],
+                                          [ok for _, ok in self.confidences])
+
     def to_json(self) -> dict[str, Any]:
         micro = self.micro
+        ece = self.calibration_error
         kind_accuracy, catch = self.kind_accuracy, self.review_catch_rate
         return {
             "samples": self.samples,
@@ -161,6 +175,7 @@ class EvalReport:
             "wrong_flagged": self.wrong_flagged,
             "review_catch_rate": None if catch is None else round(catch, 4),
             "review_flag_rate": round(self.review_flag_rate, 4),
+            "calibration_ece": None if ece is None else round(ece, 4),
             "per_phenomenon": {name: c.to_json() for name, c in sorted(
                 self.per_phenomenon.items(), key=lambda kv: (-kv[1].samples, kv[0]))},
             "exact": self.exact,
@@ -245,6 +260,7 @@ def evaluate(
     kind_confusion: Counter[tuple[str, str]] = Counter()
     without_case: list[str] = []
     per_phenomenon: dict[str, PhenomenonCounts] = {}
+    confidences: list[tuple[float, bool]] = []
     for sample in samples:
         count += 1
         got = predict(sample)
@@ -264,6 +280,8 @@ def evaluate(
             if not got.has_case:
                 without_case.append(sample.name)
         right = expected == predicted and kind_ok
+        if got.confidence is not None:
+            confidences.append((got.confidence, expected == predicted))
         if not right:
             wrong += 1
             wrong_flagged += got.needs_review
@@ -296,7 +314,7 @@ def evaluate(
     return EvalReport(per_right, per_language, count, exact, language_correct, review,
                       confusion, misses, frozenset(unflagged_misses), kind_labelled,
                       kind_correct, kind_confusion, requests, without_case, wrong,
-                      wrong_flagged, per_phenomenon)
+                      wrong_flagged, per_phenomenon, confidences)
 
 
 def _ordered(rights: Iterable[str]) -> list[str]:
@@ -348,6 +366,9 @@ def format_report(report: EvalReport, baseline: Mapping[str, Any] | None = None)
     lines.append(f"review flag: set on {data['review_flag_rate']:.0%} of messages; catches "
                  + (f"{catch:.0%} of the wrong answers ({data['wrong_flagged']}/{data['wrong']})"
                     if catch is not None else "(no wrong answers)"))
+    if data["calibration_ece"] is not None:
+        lines.append(f"calibration: ECE {data['calibration_ece']:.3f} (confidence against the"
+                     " rights being exactly right, 10 bins)")
     if data["per_phenomenon"]:
         lines.append("")
         lines.append(f"{'phenomenon':<32} {'n':>4} {'exact':>6} {'µF1':>6}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 import unicodedata
@@ -77,9 +78,34 @@ def model_text(subject: str, text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Subword features that survive spelling variation ("verwijdert", "verwijderd", "verwijder";
+# "kzou", "gegevns"): every word of SUBWORD_MIN letters or more also yields its first
+# SUBWORD_PREFIX letters and its character n-grams of SUBWORD_N (with word boundaries), as
+# extra tokens the bag-of-words hashes like words. Marked so they never equal a word.
+SUBWORD_MIN = 4
+SUBWORD_PREFIX = int(os.environ.get("INTAKE_SUBWORD_PREFIX", "5"))
+SUBWORD_N = int(os.environ.get("INTAKE_SUBWORD_N", "4"))
+
+
+def model_words(subject: str, text: str) -> list[str]:
+    """The tokens the model reads: words and punctuation of model_text, plus subwords."""
+    words = _TOKEN.findall(model_text(subject, text))
+    extra: list[str] = []
+    for word in words:
+        if len(word) < SUBWORD_MIN or not word.isalpha():
+            continue
+        if SUBWORD_PREFIX and len(word) > SUBWORD_PREFIX:
+            extra.append(f"{word[:SUBWORD_PREFIX]}~")
+        if SUBWORD_N:
+            marked = f"<{word}>"
+            extra.extend(f"~{marked[i:i + SUBWORD_N]}"
+                         for i in range(len(marked) - SUBWORD_N + 1))
+    return words + extra
+
+
 def model_doc(vocab: Vocab, subject: str, text: str) -> Doc:
-    """The Doc the model reads (training and prediction alike): tokens of model_text."""
-    return Doc(vocab, words=_TOKEN.findall(model_text(subject, text)))
+    """The Doc the model reads (training and prediction alike): tokens of model_words."""
+    return Doc(vocab, words=model_words(subject, text))
 
 
 @dataclass(frozen=True)
@@ -144,4 +170,14 @@ class TrainedModel:
         with self._lock, self._vocabularies[key].zone():
             doc = model_doc(self.pipelines[key].vocab, subject, text)
             scores = component.predict([doc])[0]
-        return {label: float(scores[i]) for i, label in enumerate(component.labels)}
+        return {label: floored(float(scores[i])) for i, label in enumerate(component.labels)}
+
+
+# The bag-of-words model says ~0.00 or ~1.00 on wording unlike its corpus; no such certainty is
+# warranted. Probabilities are squeezed into [PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR].
+PROBABILITY_FLOOR = 0.02
+
+
+def floored(probability: float) -> float:
+    """The probability moved linearly into [floor, 1 - floor]."""
+    return PROBABILITY_FLOOR + (1.0 - 2.0 * PROBABILITY_FLOOR) * min(1.0, max(0.0, probability))

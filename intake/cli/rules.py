@@ -151,6 +151,6 @@ def predict(pipeline: TriagePipeline, sample: Sample) -> Prediction:
         result = pipeline.triage(parse_message(raw))
         return Prediction(frozenset(result.rights), result.language, result.needs_review,
                           kind_of(result.disposition),
-                          result.disposition not in NO_CASE_DISPOSITIONS)
+                          result.disposition not in NO_CASE_DISPOSITIONS, result.confidence)
     c = pipeline.classifier.classify("", raw.decode("utf-8", errors="replace"))
-    return Prediction(frozenset(c.rights), c.language, c.needs_review)
+    return Prediction(frozenset(c.rights), c.language, c.needs_review, confidence=c.confidence)

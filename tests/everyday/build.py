@@ -94,6 +94,21 @@ def _calendar(text: str, start: datetime, uid: str) -> str:
         f"DESCRIPTION:{description[:2000]}", "END:VEVENT", "END:VCALENDAR", ""])
 
 
+def _fixed_zip(data: bytes) -> bytes:
+    """The same DOCX with every member dated 1980-01-01, so a rebuild gives the same bytes."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
 def _attachment(msg: EmailMessage, spec: Mapping[str, Any], item: Mapping[str, Any],
                 where: str) -> None:
     kind = str(spec.get("type", "other"))
@@ -111,7 +126,8 @@ def _attachment(msg: EmailMessage, spec: Mapping[str, Any], item: Mapping[str, A
         msg.add_attachment(mailgen.letter_pdf(body), maintype="application", subtype="pdf",
                            filename=name)
     elif kind == "docx_letter":
-        msg.add_attachment(mailgen.letter_docx(str(text or "")), maintype="application",
+        msg.add_attachment(_fixed_zip(mailgen.letter_docx(str(text or ""))),
+                           maintype="application",
                            subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
                            filename=name)
     elif kind == "forwarded_mail":
@@ -230,6 +246,33 @@ def build(source: Path = SOURCE, out: Path = ROOT,
     return counts
 
 
+CORPUS_FILE = ROOT.parent.parent / "models" / "corpus" / "everyday-train.jsonl"
+
+
+def export_corpus(split_dir: Path = ROOT / "train", out: Path = CORPUS_FILE) -> int:
+    """The train split as model corpus lines: subject and the text the classifier reads.
+
+    Only the TRAIN split ever goes here (never dev or test). Sources are `everyday-<writer>`,
+    which `intake model train` always keeps on the train side (`corpus.TRAIN_ONLY_PREFIX`).
+    """
+    from intake.message import parse_message
+    from intake.requester_text import requester_text
+
+    lines = []
+    for row in (json.loads(line) for line in
+                (split_dir / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line):
+        msg = parse_message((split_dir / row["file"]).read_bytes())
+        text = "\n".join(part for part in (msg.subject, requester_text(msg).text) if part.strip())
+        if not text.strip():
+            continue
+        writer = row["file"].split("-", 1)[0].lower()
+        lines.append(json.dumps({"text": text, "language": row["language"],
+                                 "rights": row["rights"], "source": f"everyday-{writer}"},
+                                ensure_ascii=False))
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=SOURCE)
@@ -240,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.out == ROOT:
+        counts["corpus"] = export_corpus()
     print(json.dumps(counts))
     return 0
 
