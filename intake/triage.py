@@ -5,6 +5,7 @@ No database, no network: the daemon, `intake inspect` and the tests all run this
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ FOLLOWUP = "followup"  # names an existing case: join it if the sender matches
 LIST_ONLY = "list_only"  # invoices, spam, unclassified mail: recorded and listed, not answered
 ROBOT = "robot"  # auto-replies, bounces, lists, our own mail: recorded, never answered
 
+_REPLY_PREFIX = re.compile(r"^\s*((re|antw|aw|sv|wg|fw|fwd|tr)\s*:\s*)+", re.IGNORECASE)
 _GUARD_KINDS = {"auto_reply": "auto_reply", "bounce": "bounce", "bulk": "bulk", "loop": "other"}
 
 
@@ -111,7 +113,10 @@ class TriagePipeline:
         guard = check_guard(msg, self.own_addresses)
         thread = thread_hint(msg, self.reference_prefixes)
         text = requester_text(msg, ocr=self.ocr)
-        classification = self.classifier.classify(msg.subject, text.text)
+        # A reply's subject names the case's first request ("Re: Uw verzoek tot inzage DPO-…"),
+        # not a right exercised anew: only the body of a reply to a known case is classified.
+        reply_to_case = bool(thread.case_ref) and _REPLY_PREFIX.match(msg.subject or "") is not None
+        classification = self.classifier.classify("" if reply_to_case else msg.subject, text.text)
         identity = self.identity.assess(msg)
 
         explanation: list[str] = [f"guard: {reason}" for reason in guard.reasons]
@@ -141,7 +146,7 @@ class TriagePipeline:
             kind=kind,
             disposition=disposition,
             language=classification.language,
-            rights=classification.rights,
+            rights=() if disposition == ROBOT else classification.rights,  # robots exercise none
             confidence=classification.confidence,
             needs_review=classification.needs_review and disposition != ROBOT,
             identity=identity,
