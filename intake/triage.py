@@ -6,6 +6,7 @@ No database, no network: the daemon, `intake inspect` and the tests all run this
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ FOLLOWUP = Disposition.FOLLOWUP  # names an existing case: join it if the sender
 LIST_ONLY = Disposition.LIST_ONLY  # positive evidence of nobody's request: listed, not answered
 ROBOT = Disposition.ROBOT  # auto-replies, bounces, lists, our own mail: recorded, never answered
 
+_REPLY_PREFIX = re.compile(r"^\s*((re|antw|aw|sv|wg|fw|fwd|tr)\s*:\s*)+", re.IGNORECASE)
 _GUARD_KINDS = {"auto_reply": "auto_reply", "bounce": "bounce", "bulk": "bulk", "loop": "other"}
 
 
@@ -136,7 +138,12 @@ class TriagePipeline:
         with budget:  # one time budget for every attachment of the message
             reader = self._sandboxed_letter if self.sandbox else None
             text = requester_text(msg, ocr=self.ocr, reader=reader)
-            classification = self.classifier.classify(msg.subject, text.text)
+            # A reply's subject names the case's first request ("Re: Uw verzoek tot inzage
+            # DPO-…"), not a right exercised anew: only the body of a reply to a known case counts.
+            reply_to_case = (bool(thread.case_ref)
+                             and _REPLY_PREFIX.match(msg.subject or "") is not None)
+            classification = self.classifier.classify("" if reply_to_case else msg.subject,
+                                                      text.text)
             identity = self.identity.assess(msg)
 
         explanation: list[str] = [f"guard: {reason}" for reason in guard.reasons]
@@ -181,7 +188,7 @@ class TriagePipeline:
             kind=kind,
             disposition=disposition,
             language=classification.language,
-            rights=classification.rights,
+            rights=() if disposition == ROBOT else classification.rights,  # robots exercise none
             confidence=classification.confidence,
             needs_review=(classification.needs_review and disposition != ROBOT)
             or disposition == TO_CLASSIFY

@@ -223,3 +223,55 @@ def test_eval_refuses_a_directory_without_labels(tmp_path: Path) -> None:
     out = run_cli("rules", "eval", str(tmp_path))
     assert out.returncode == 2
     assert "labels.jsonl" in out.stderr
+
+
+def test_evaluate_reports_the_issue_measures() -> None:
+    samples = [
+        Sample("req-ok", Path("a"), "nl", frozenset({"access"}), "request", ("plain_words",)),
+        Sample("req-lost", Path("b"), "nl", frozenset({"erasure"}), "request",
+               ("plain_words", "west_flemish")),
+        Sample("robot", Path("c"), "en", frozenset(), "robot", ("out_of_office",)),
+        Sample("question", Path("d"), "fr", frozenset(), "question", ()),
+    ]
+    answers = {
+        "req-ok": Prediction(frozenset({"access"}), "nl", False, "request", True, 0.9),
+        "req-lost": Prediction(frozenset(), "nl", True, "other", False, 0.4),
+        "robot": Prediction(frozenset(), "en", False, "robot", False, 0.95),
+        "question": Prediction(frozenset({"access"}), "fr", False, "request", True, 0.8),
+    }
+    report = evaluate(samples, lambda s: answers[s.name])
+    data = report.to_json()
+    assert (data["kind_correct"], data["kind_labelled"]) == (2, 4)
+    assert data["kind_confusion"] == [
+        {"expected": "question", "predicted": "request", "count": 1},
+        {"expected": "request", "predicted": "other", "count": 1}]
+    assert data["requests"] == 2 and data["requests_without_case"] == ["req-lost"]
+    # two wrong answers (req-lost, question); only req-lost was flagged
+    assert (data["wrong"], data["wrong_flagged"], data["review_catch_rate"]) == (2, 1, 0.5)
+    assert data["review_flag_rate"] == 0.25
+    assert data["per_phenomenon"]["plain_words"] == {
+        "samples": 2, "exact": 1, "micro_f1": pytest.approx(2 / 3, abs=1e-4), "support": 2}
+    assert data["per_phenomenon"]["west_flemish"]["exact"] == 0
+    assert data["calibration_ece"] is not None
+    text = format_report(report)
+    assert "kind accuracy: 0.500 (2/4)" in text
+    assert "requests without a case: 1 of 2: req-lost" in text
+    assert "review flag: set on 25% of messages; catches 50% of the wrong answers (1/2)" in text
+    assert "plain_words" in text
+
+
+def test_kind_of_maps_dispositions_to_the_five_kinds() -> None:
+    from intake.classify.evaluate import kind_of
+
+    assert [kind_of(d) for d in ("open_request", "open_question", "followup", "robot",
+                                 "list_only")] == ["request", "question", "followup", "robot",
+                                                   "other"]
+
+
+def test_model_reads_subwords_and_is_never_certain() -> None:
+    from intake.classify.trained import PROBABILITY_FLOOR, floored, model_words
+
+    words = model_words("", "Verwijderd aub")
+    assert "verwijderd" in words and "verwi~" in words
+    assert "aub" in words and not any(w.startswith("aub") and w != "aub" for w in words)
+    assert floored(0.0) == PROBABILITY_FLOOR and floored(1.0) == 1 - PROBABILITY_FLOOR

@@ -13,6 +13,17 @@ from typing import Any
 from intake.classify.labels import RIGHTS
 
 LABELS_FILE = "labels.jsonl"
+# The five kinds of issue 12's labels; the triage's disposition maps onto them (`kind_of`).
+KINDS = ("request", "question", "followup", "robot", "other")
+# Dispositions under which a message gets no case at all (listed or recorded only).
+NO_CASE_DISPOSITIONS = frozenset({"list_only", "robot"})
+_KIND_OF_DISPOSITION = {"open_request": "request", "open_question": "question",
+                        "followup": "followup", "robot": "robot", "list_only": "other"}
+
+
+def kind_of(disposition: str) -> str:
+    """The label kind a triage disposition stands for (a new case-bearing one counts as request)."""
+    return _KIND_OF_DISPOSITION.get(disposition, "request")
 
 
 class EvalSetError(ValueError):
@@ -27,6 +38,8 @@ class Sample:
     path: Path
     language: str
     rights: frozenset[str]
+    kind: str = ""  # one of KINDS when labelled
+    phenomena: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,9 @@ class Prediction:
     rights: frozenset[str]
     language: str
     needs_review: bool = False
+    kind: str = ""  # one of KINDS when known (an .eml through the whole triage)
+    has_case: bool = True  # False when the triage would open or join no case
+    confidence: float | None = None  # the classifier's confidence that the rights are right
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,19 @@ class Counts:
 
 
 @dataclass
+class PhenomenonCounts:
+    """How the messages with one phenomenon tag fared."""
+
+    samples: int = 0
+    exact: int = 0  # rights (and kind, where labelled) right
+    rights: Counts = field(default_factory=Counts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"samples": self.samples, "exact": self.exact,
+                "micro_f1": round(self.rights.f1, 4), "support": self.rights.support}
+
+
+@dataclass
 class EvalReport:
     """Per-right counts, per-language micro figures, confusions and the messages that missed."""
 
@@ -77,6 +106,18 @@ class EvalReport:
     misses: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
     # the misses that were not flagged for review: what would reach staff looking right
     unflagged_misses: frozenset[str] = frozenset()
+    kind_labelled: int = 0
+    kind_correct: int = 0
+    kind_confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # labelled requests (kind request) the triage would give no case
+    requests: int = 0
+    requests_without_case: list[str] = field(default_factory=list)
+    # wrong answers: rights wrong, or kind wrong where labelled; and those among them flagged
+    wrong: int = 0
+    wrong_flagged: int = 0
+    per_phenomenon: dict[str, PhenomenonCounts] = field(default_factory=dict)
+    # (confidence, rights exactly right) per message that had a confidence: for the ECE
+    confidences: list[tuple[float, bool]] = field(default_factory=list)
 
     @property
     def micro(self) -> Counts:
@@ -91,10 +132,52 @@ class EvalReport:
         seen = [c for c in self.per_right.values() if c.tp + c.fp + c.fn]
         return sum(c.f1 for c in seen) / len(seen) if seen else 0.0
 
+    @property
+    def kind_accuracy(self) -> float | None:
+        return self.kind_correct / self.kind_labelled if self.kind_labelled else None
+
+    @property
+    def review_catch_rate(self) -> float | None:
+        """Share of the wrong answers that were flagged for review."""
+        return self.wrong_flagged / self.wrong if self.wrong else None
+
+    @property
+    def review_flag_rate(self) -> float:
+        return self.review_flagged / self.samples if self.samples else 0.0
+
+    @property
+    def calibration_error(self) -> float | None:
+        """ECE (10 bins) of the confidence against "the rights are exactly right"."""
+        from intake.classify.calibration import expected_calibration_error
+
+        if not self.confidences:
+            return None
+        return expected_calibration_error([c for c, _ in self.confidences],
+                                          [ok for _, ok in self.confidences])
+
     def to_json(self) -> dict[str, Any]:
         micro = self.micro
+        ece = self.calibration_error
+        kind_accuracy, catch = self.kind_accuracy, self.review_catch_rate
         return {
             "samples": self.samples,
+            "kind_labelled": self.kind_labelled,
+            "kind_correct": self.kind_correct,
+            "kind_accuracy": None if kind_accuracy is None else round(kind_accuracy, 4),
+            "kind_confusion": [
+                {"expected": a, "predicted": b, "count": n}
+                for (a, b), n in sorted(self.kind_confusion.items(),
+                                        key=lambda kv: (-kv[1], kv[0]))
+            ],
+            "requests": self.requests,
+            "requests_without_case": list(self.requests_without_case),
+            "wrong": self.wrong,
+            "wrong_flagged": self.wrong_flagged,
+            "review_catch_rate": None if catch is None else round(catch, 4),
+            "review_flag_rate": round(self.review_flag_rate, 4),
+            "calibration_ece": None if ece is None else round(ece, 4),
+            "per_phenomenon": {name: c.to_json() for name, c in sorted(
+                self.per_phenomenon.items(), key=lambda kv: (-kv[1].samples, kv[0]))},
             "exact": self.exact,
             "language_correct": self.language_correct,
             "review_flagged": self.review_flagged,
@@ -152,7 +235,12 @@ def load_samples(directory: str | Path) -> list[Sample]:
         if not path.is_file():
             raise EvalSetError(f"{labels}:{number}: no such file {name}")
         language = item.get("language") or item.get("lang") or ""
-        samples.append(Sample(name, path, language, frozenset(r for r in rights if r in RIGHTS)))
+        kind = item.get("kind") or ""
+        if kind and kind not in KINDS:
+            raise EvalSetError(f"{labels}:{number}: kind {kind!r} is not one of {KINDS}")
+        phenomena = tuple(str(p) for p in item.get("phenomena") or ())
+        samples.append(Sample(name, path, language, frozenset(r for r in rights if r in RIGHTS),
+                              kind, phenomena))
     if not samples:
         raise EvalSetError(f"{labels}: no samples")
     return samples
@@ -168,6 +256,11 @@ def evaluate(
     misses = []
     unflagged_misses = set()
     count = exact = language_correct = review = 0
+    kind_labelled = kind_correct = requests = wrong = wrong_flagged = 0
+    kind_confusion: Counter[tuple[str, str]] = Counter()
+    without_case: list[str] = []
+    per_phenomenon: dict[str, PhenomenonCounts] = {}
+    confidences: list[tuple[float, bool]] = []
     for sample in samples:
         count += 1
         got = predict(sample)
@@ -175,6 +268,30 @@ def evaluate(
         exact += expected == predicted
         language_correct += got.language == sample.language
         review += got.needs_review
+        kind_ok = True
+        if sample.kind and got.kind:
+            kind_labelled += 1
+            kind_ok = sample.kind == got.kind
+            kind_correct += kind_ok
+            if not kind_ok:
+                kind_confusion[(sample.kind, got.kind)] += 1
+        if sample.kind == "request":
+            requests += 1
+            if not got.has_case:
+                without_case.append(sample.name)
+        right = expected == predicted and kind_ok
+        if got.confidence is not None:
+            confidences.append((got.confidence, expected == predicted))
+        if not right:
+            wrong += 1
+            wrong_flagged += got.needs_review
+        sample_counts = Counts(len(expected & predicted), len(predicted - expected),
+                               len(expected - predicted))
+        for tag in sample.phenomena:
+            seen = per_phenomenon.setdefault(tag, PhenomenonCounts())
+            seen.samples += 1
+            seen.exact += right
+            seen.rights = seen.rights + sample_counts
         for right in RIGHTS:
             delta = Counts(
                 int(right in expected and right in predicted),
@@ -195,7 +312,9 @@ def evaluate(
             if not got.needs_review:
                 unflagged_misses.add(sample.name)
     return EvalReport(per_right, per_language, count, exact, language_correct, review,
-                      confusion, misses, frozenset(unflagged_misses))
+                      confusion, misses, frozenset(unflagged_misses), kind_labelled,
+                      kind_correct, kind_confusion, requests, without_case, wrong,
+                      wrong_flagged, per_phenomenon, confidences)
 
 
 def _ordered(rights: Iterable[str]) -> list[str]:
@@ -234,6 +353,27 @@ def format_report(report: EvalReport, baseline: Mapping[str, Any] | None = None)
     lines.append(f"flagged for review: {data['review_flagged']} ({data['review_flagged_wrong']}"
                  f" of them wrong); not flagged: {unflagged} ({data['unflagged_wrong']} of them"
                  " wrong)")
+    if data["kind_labelled"]:
+        lines.append(f"kind accuracy: {data['kind_accuracy']:.3f} ({data['kind_correct']}/"
+                     f"{data['kind_labelled']}); " + ", ".join(
+                         f"{c['expected']} -> {c['predicted']}: {c['count']}"
+                         for c in data["kind_confusion"]))
+    if data["requests"]:
+        lines.append(f"requests without a case: {len(data['requests_without_case'])} of "
+                     f"{data['requests']}" + (": " + ", ".join(data["requests_without_case"])
+                                              if data["requests_without_case"] else ""))
+    catch = data["review_catch_rate"]
+    lines.append(f"review flag: set on {data['review_flag_rate']:.0%} of messages; catches "
+                 + (f"{catch:.0%} of the wrong answers ({data['wrong_flagged']}/{data['wrong']})"
+                    if catch is not None else "(no wrong answers)"))
+    if data["calibration_ece"] is not None:
+        lines.append(f"calibration: ECE {data['calibration_ece']:.3f} (confidence against the"
+                     " rights being exactly right, 10 bins)")
+    if data["per_phenomenon"]:
+        lines.append("")
+        lines.append(f"{'phenomenon':<32} {'n':>4} {'exact':>6} {'µF1':>6}")
+        lines += [f"{name:<32} {fig['samples']:>4} {fig['exact']:>6} {fig['micro_f1']:>6.2f}"
+                  for name, fig in data["per_phenomenon"].items()]
     if data["confusion"]:
         lines.append("")
         lines.append("confusion (expected -> predicted instead, count):")

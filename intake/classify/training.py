@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from intake.classify.corpus import CorpusExample
 from intake.classify.labels import LANGUAGES, RIGHTS
-from intake.classify.trained import ALL_LANGUAGES, COMPONENT, model_doc
+from intake.classify.trained import ALL_LANGUAGES, COMPONENT, floored, model_doc
 
 # The small ensemble compared against bag-of-words: a CNN over hashed word features plus the
 # same bag-of-words, averaged. Wider/deeper CNNs were slower still.
@@ -180,7 +180,7 @@ def predict(
         textcat = nlp.get_pipe(COMPONENT)
         scores = textcat.predict([model_doc(nlp.vocab, subject, text)])[0]
         for col, label in enumerate(textcat.labels):
-            out[row, RIGHTS.index(label)] = float(scores[col])
+            out[row, RIGHTS.index(label)] = floored(float(scores[col]))
     return out
 
 

@@ -1,0 +1,73 @@
+"""The whole triage (rules + model) on the everyday-mail set of issue 12 (tests/everyday/).
+
+Four writers who never saw the rules, the corpus or each other wrote the mail; w1+w2 are the
+train split (in the model corpus, and the rules of rules/everyday.yaml and mentioning.yaml were
+written from them), w3 is the dev split (selection only), w4 the test split, touched once.
+Each floor sits just below the figure reached (docs/classification.md), so a later change
+cannot quietly undo it. The issue's acceptance bars are higher than these floors where they are
+not reached yet; the report says which.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from intake.classify.evaluate import evaluate, format_report, load_samples
+from intake.cli.rules import predict
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT / "tests" / "everyday" / "dev"
+
+# Reached on 2026-12-06 (docs/classification.md): micro 0.72, macro 0.73, kind 0.78,
+# 18 of 112 requests without a case, review flag catches 87% of wrong answers on 66% flagged.
+DEV_MICRO_FLOOR = 0.70
+DEV_MACRO_FLOOR = 0.71
+DEV_KIND_FLOOR = 0.76
+DEV_REQUESTS_WITHOUT_CASE_CEILING = 20
+DEV_REVIEW_CATCH_FLOOR = 0.84
+DEV_REVIEW_FLAG_CEILING = 0.70
+
+
+@pytest.fixture(scope="module")
+def dev_report():
+    from intake.config import default_settings
+    from intake.triage import TriagePipeline
+
+    pipeline = TriagePipeline.from_settings(default_settings())
+    if pipeline.classifier.model is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no trained model in models/build: `make test` builds it first")
+        pytest.skip("no trained model in models/build: run `make model` (make test does)")
+    report = evaluate(load_samples(DEV), lambda s: predict(pipeline, s))
+    print(format_report(report))
+    return report
+
+
+def test_everyday_dev_rights(dev_report) -> None:
+    text = format_report(dev_report)
+    assert dev_report.samples == 160
+    assert dev_report.micro.f1 >= DEV_MICRO_FLOOR, text
+    assert dev_report.macro_f1 >= DEV_MACRO_FLOOR, text
+
+
+def test_everyday_dev_kind_and_cases(dev_report) -> None:
+    data = dev_report.to_json()
+    assert data["kind_accuracy"] >= DEV_KIND_FLOOR, data["kind_confusion"]
+    assert len(data["requests_without_case"]) <= DEV_REQUESTS_WITHOUT_CASE_CEILING, (
+        data["requests_without_case"])
+
+
+def test_everyday_dev_review_flag(dev_report) -> None:
+    data = dev_report.to_json()
+    assert data["review_catch_rate"] >= DEV_REVIEW_CATCH_FLOOR, data
+    assert data["review_flag_rate"] <= DEV_REVIEW_FLAG_CEILING, data
+
+
+def test_everyday_train_split_is_in_the_model_corpus_and_dev_test_are_not() -> None:
+    corpus = (ROOT / "models" / "corpus" / "everyday-train.jsonl").read_text(encoding="utf-8")
+    sources = {line.split('"source": "', 1)[1].split('"', 1)[0]
+               for line in corpus.splitlines() if line}
+    assert sources == {"everyday-w1", "everyday-w2"}
