@@ -109,7 +109,7 @@ def test_third_party_log_text_is_withheld_above_debug():
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(KeyValueFormatter("%(levelname)s %(name)s %(message)s"))
     handler.addFilter(ThirdPartyFilter())
-    logger = logging.getLogger("mailparser.test")
+    logger = logging.getLogger("otherlib.test")
     logger.addHandler(handler)
     logger.propagate = False
     try:
@@ -126,7 +126,7 @@ def test_third_party_log_text_is_withheld_above_debug():
     out = buffer.getvalue()
     assert "jan@example.be" not in out and "Peeters" not in out and "geheim" not in out
     assert "x.pdf" not in out
-    assert "ERROR mailparser.test log text withheld" in out and "exception=ValueError" in out
+    assert "ERROR otherlib.test log text withheld" in out and "exception=ValueError" in out
     assert "ours" in out and not leaks(out.encode())
 
 
