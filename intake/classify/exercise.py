@@ -116,6 +116,11 @@ MENTIONING: tuple[CueGroup, ...] = (
         r"\bfonctionnalite\b", r"\bce serait (bien|pratique|utile|super)\b",
         r"\bpermettre aux (utilisateurs|membres|clients)\b",
         r"\bes ware (schon|gut|toll|praktisch|hilfreich|sinnvoll)\b", r"\bfunktion(alitat)?\b",
+        r"\bthere (should|needs to|must) be\b", r"\bshould be (possible|able)\b",
+        r"\bthere is no (way|option|button|setting)\b", r"\b(the|an) (ability|option|"
+        r"possibility) to\b", r"\bwould it be possible to (add|have|support)\b",
+        r"\bany plans\b", r"\bplease consider\b", r"\bwould love\b",
+        r"\bgdpr[- ](compliance|compliant)\b", r"\bcompliance\b",
         r"\b(nutzer|benutzer)(innen)? (sollten|sollen|konnen|mussen)\b",
     ]),
     _group("implementation", 4.0, [
@@ -130,8 +135,14 @@ MENTIONING: tuple[CueGroup, ...] = (
         r"\bunit tests?\b", r"\bjson\b", r"\bsql\b", r"\bgithub\b", r"\bissue\b",
         r"\blogs?\b", r"\bversion \d", r"\bv\d+\.\d+", r"\bconfig(uration)?\b",
         r"\bwe (should|need to|could|must|have to)\b", r"\bwe moeten\b", r"\bon doit\b",
-        r"\bwir (sollten|mussen)\b",
+        r"\bwir (sollten|mussen)\b", r"\bcurrently\b", r"\bprs?\b", r"\bnpm\b", r"\bdocker\b",
+        r"\breadme\b", r"\bdocumentation\b", r"\brelease\b", r"\bdeploy", r"\bserver\b",
+        r"\badmin (panel|interface|ui)\b", r"\bdashboard\b", r"\bui\b", r"\bux\b",
     ], per_cue=1.0),
+    _group("the reader's own data (a help page)", 2.5, [
+        r"\byour (personal )?(data|account|information)\b(?! (about|on|of) me)",
+        r"\b(uw|je) (persoons)?gegevens\b", r"\bvos donnees\b",
+    ]),
     _group("issue-tracker template", 3.0, [
         r"\bdescribe the bug\b", r"\bto reproduce\b", r"\badditional context\b",
         r"\bdescribe alternatives\b", r"\balternatives considered\b", r"\bactual behaviou?r\b",
