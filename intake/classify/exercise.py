@@ -50,6 +50,15 @@ def _group(name: str, weight: float, patterns: Sequence[str], per_cue: float | N
     return CueGroup(name, weight, tuple(patterns), per_cue, strong, raw)
 
 
+# The role of a user story ("as a registered user"); with "I want … so that" it is the story.
+ROLE_EN = (r"\bas an? (registered |logged[- ]in |new |end |portal |app )?(user|customer|admin|"
+           r"administrator|member|visitor|citizen|subscriber|developer|owner|player|client)\b"
+           r"(?! of\b)")
+ROLE_FR = (r"\ben tant qu'(utilisateur|utilisatrice|usager|client|administrateur|membre|abonne)"
+           r"\b(?! de\b)")
+ROLE_DE = (r"\bals (nutzer|nutzerin|benutzer|benutzerin|kunde|kundin|admin|mitglied|abonnent)"
+           r"(,)? (mochte|will) ich")
+
 # --- mentioning: the text is about a right, not a request to exercise it ----------------------
 MENTIONING: tuple[CueGroup, ...] = (
     _group("freedom-of-information request", 7.0, [
@@ -61,17 +70,15 @@ MENTIONING: tuple[CueGroup, ...] = (
         r"transparenzgesetz", r"umweltinformation",
     ], strong=True),
     _group("user story", 6.0, [
-        r"\bas an? (registered |logged[- ]in |new |end |portal |app )?(user|customer|admin|"
-        r"administrator|member|visitor|citizen|subscriber|developer|owner|player|client)\b"
-        r"(?! of\b)",
-        r"user stor(y|ies)", r"acceptance criteria", r"\bso that (we|they|users?) can\b",
+        r"user stor(y|ies)", r"acceptance criteria", r"criteres d'acceptation",
+        r"acceptatiecriteria", r"akzeptanzkriterien", r"\bso that (we|they|users?) can\b",
+        ROLE_EN + r"(,)? i (want|would like|'d like|need|should|can)\b.{0,200}\bso that\b",
         r"\bals (geregistreerde |ingelogde )?(burger|gebruiker|klant|bezoeker|beheerder|lid|"
         r"abonnee|ontwikkelaar) wil ik",
-        r"\ben tant qu'(utilisateur|utilisatrice|usager|client|administrateur|membre|abonne)",
-        r"\bals (nutzer|nutzerin|benutzer|benutzerin|kunde|kundin|"
-        r"admin|mitglied|abonnent)(,)? (mochte|will) ich", r"akzeptanzkriterien",
-        r"criteres d'acceptation", r"acceptatiecriteria",
+        ROLE_FR + r".{0,120}\bafin de\b",
+        ROLE_DE + r".{0,160}\bdamit\b",
     ], strong=True),
+    _group("written in a role (as a user, …)", 3.0, [ROLE_EN, ROLE_FR, ROLE_DE]),
     _group("privacy-policy or explanation of rights", 6.0, [
         r"\byou (have|has) the right to\b", r"\byou (may|can) (also )?(request|ask|exercise|"
         r"object|withdraw|lodge)\b", r"\bwe (collect|process|store|retain|share|use) (your|the|"
@@ -191,7 +198,10 @@ MENTIONING: tuple[CueGroup, ...] = (
 # --- exercising: the writer asks for their own data -------------------------------------------
 EXERCISING: tuple[CueGroup, ...] = (
     _group("own data", 2.0, [
-        r"\b(remove|delete|erase|unsubscribe|exclude|take) me\b",
+        r"\b(remove|delete|erase|unsubscribe|exclude|take|opt|leave) me\b",
+        r"\bstop (e-?mailing|emailing|contacting|calling|texting|sending|scraping|tracking|"
+        r"messaging) me\b", r"\bmy (work|works|photos?|images?|posts?|comments?|messages?|"
+        r"content|contributions?|pictures?|videos?|texts?|website|site|blog|repositor(y|ies))\b",
         r"\bmy (personal |own )?(data|account|information|info|details|e-?mail|address|name|"
         r"profile|file|records?|phone|number|cv|photo|picture|username)\b",
         r"\bme from (your|the|this)\b", r"\babout me\b",
@@ -214,7 +224,8 @@ EXERCISING: tuple[CueGroup, ...] = (
     ]),
     _group("addressed to the organisation", 1.0, [
         r"\byour (service|app|application|website|site|platform|company|database|list|"
-        r"newsletter|mailing list|records|systems?|project|organisation|organization|store)\b",
+        r"newsletter|mailing list|records|systems?|project|organisation|organization|store|"
+        r"dataset|data set|corpus|archive|index|crawler|scraper|model|team|support)\b",
         r"\byou (have|hold|store|keep|collected|sent|shared|obtained|got|use|process) my\b",
         r"\b(jullie|uw) (databank|lijst|nieuwsbrief|website|dienst|systeem|bestand)\b",
         r"\b(votre|vos) (site|service|base|fichier|liste|newsletter|societe|entreprise)\b",
@@ -301,7 +312,8 @@ def _found(groups: Sequence[tuple[CueGroup, tuple[re.Pattern[str], ...]]],
         for pattern in patterns:
             hit = pattern.search(raw if group.raw else text)
             if hit:
-                matched.append(" ".join(hit.group(0).split()))
+                said = " ".join(hit.group(0).split())
+                matched.append(said if len(said) <= 40 else said[:39] + "…")
                 if group.per_cue is None:
                     break
         if matched:
