@@ -202,8 +202,10 @@ class Classifier:
             combined, model_lines = add_model(scores, probabilities, self.thresholds.model_weight,
                                               self.thresholds.model_weight_against)
         # Mentioning a right is not exercising it (exercise.py): points off every right.
-        mention = assess_mentioning(subject, body)
-        if mention.line:
+        # Only worth reading when some right would be exercised without it.
+        reached = any(combined[r] >= self.thresholds.of(r) for r in RIGHTS)
+        mention = assess_mentioning(subject, body) if reached else None
+        if mention is not None and mention.line:
             scores = apply_mentioning(scores, RIGHTS, mention)
             combined = apply_mentioning(combined, RIGHTS, mention)
             explanation.append(mention.line)

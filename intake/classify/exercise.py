@@ -25,6 +25,9 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 
@@ -140,7 +143,7 @@ MENTIONING: tuple[CueGroup, ...] = (
         r"\bstack ?trace\b", r"\bbug\b", r"\bsprint\b", r"\bbacklog\b", r"\bticket\b",
         r"\bcode\b", r"\bfunction\b", r"\bmodule\b", r"\bplugin\b", r"\bcron", r"\bscript\b",
         r"\bunit tests?\b", r"\bjson\b", r"\bsql\b", r"\bgithub\b", r"\bissue\b",
-        r"\blogs?\b", r"\bversion \d", r"\bv\d+\.\d+", r"\bconfig(uration)?\b",
+        r"\blogs?\b", r"\bversion \d", r"\bconfig(uration)?\b",
         r"\bwe (should|need to|could|must|have to)\b", r"\bwe moeten\b", r"\bon doit\b",
         r"\bwir (sollten|mussen)\b", r"\bcurrently\b", r"\bprs?\b", r"\bnpm\b", r"\bdocker\b",
         r"\breadme\b", r"\bdocumentation\b", r"\brelease\b", r"\bdeploy", r"\bserver\b",
@@ -159,7 +162,7 @@ MENTIONING: tuple[CueGroup, ...] = (
     ], per_cue=1.5),
     _group("code or issue-tracker markup", 3.0, [
         r"```", r"`[^`\n]{2,60}`", r"\b\w+\.(py|js|ts|tsx|go|rb|java|php|ya?ml|json|sql|rs|cs)\b",
-        r"\b[a-z]+_[a-z]+(_[a-z]+)*\(", r"\b[a-z]+[A-Z][a-z]+[A-Za-z]*\b", r"(^|\s)#\d{2,}\b",
+        r"\b[a-z]+_[a-z]+(_[a-z]+)*\(", r"\b[a-z]+[A-Z][A-Za-z]*\(", r"(^|\s)#\d{2,}\b",
         r"^#{1,4} ", r"^- \[[ x]\] ",
     ], per_cue=1.0, raw=True),
     _group("someone else's data", 3.0, [
@@ -282,12 +285,68 @@ class MentionSignal:
         return text
 
 
-_Compiled = tuple[tuple[CueGroup, tuple[re.Pattern[str], ...]], ...]
+# Per group: one alternation of all its patterns (a single pass over the text, enough for a
+# group that counts once) and the patterns themselves (for a group that counts each cue).
+_Gated = tuple[tuple[re.Pattern[str], tuple[str, ...] | None], ...]
+_Compiled = tuple[tuple[CueGroup, re.Pattern[str], _Gated, tuple[str, ...] | None], ...]
+
+
+def _required(ops: Any) -> set[str] | None:
+    """Strings one of which every match of these parsed regex ops contains (None: unknown).
+
+    The longest of the literal runs, required groups and alternations met in sequence: a quick
+    `in` test on the text then skips a group whose regexes cannot match (regexes starting with
+    `\\b` get no prefix search from `re`, so a scan costs every position of the text).
+    """
+    candidates: list[set[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            candidates.append({"".join(run)})
+            run.clear()
+
+    for op, arg in ops:
+        if op is _c.LITERAL:
+            run.append(chr(arg))
+            continue
+        flush()
+        found: set[str] | None = None
+        if op is _c.SUBPATTERN:
+            found = _required(arg[-1])
+        elif op is _c.BRANCH:
+            branches = [_required(branch) for branch in arg[1]]
+            if all(b is not None for b in branches):
+                found = set().union(*[b for b in branches if b is not None])
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and arg[0] >= 1:
+            found = _required(arg[2])
+        if found:
+            candidates.append(found)
+    flush()
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: min(len(x) for x in c))
+
+
+def _triggers(patterns: Sequence[str]) -> tuple[str, ...] | None:
+    """The union of the required strings of the patterns, or None when one has none."""
+    out: set[str] = set()
+    for pattern in patterns:
+        found = _required(_parser.parse(pattern))
+        if not found:
+            return None
+        out |= found
+    return tuple(sorted(out))
 
 
 def _compile(groups: Sequence[CueGroup]) -> _Compiled:
-    return tuple((g, tuple(re.compile(p, re.MULTILINE if g.raw else 0)
-                           for p in g.patterns)) for g in groups)
+    out = []
+    for group in groups:
+        flags = re.MULTILINE if group.raw else 0
+        combined = re.compile("|".join(f"(?:{p})" for p in group.patterns), flags)
+        gated = tuple((re.compile(p, flags), _triggers([p])) for p in group.patterns)
+        out.append((group, combined, gated, _triggers(group.patterns)))
+    return tuple(out)
 
 
 _MENTIONING = _compile(MENTIONING)  # raw groups use re.MULTILINE for ^
@@ -304,22 +363,25 @@ def folded(text: str) -> str:
     return " ".join(lowered.split())
 
 
-def _found(groups: Sequence[tuple[CueGroup, tuple[re.Pattern[str], ...]]],
-           text: str, raw: str) -> list[tuple[CueGroup, float, tuple[str, ...]]]:
+def _found(groups: _Compiled, text: str, raw: str) -> list[tuple[CueGroup, float, tuple[str, ...]]]:
     out = []
-    for group, patterns in groups:
+    for group, combined, patterns, triggers in groups:
+        where = raw if group.raw else text
+        if triggers is not None and not any(t in where for t in triggers):
+            continue
+        first = combined.search(where)
+        if first is None:
+            continue
+        hits = [first] if group.per_cue is None else [
+            hit for hit in (pattern.search(where) for pattern, need in patterns
+                            if need is None or any(t in where for t in need)) if hit]
         matched = []
-        for pattern in patterns:
-            hit = pattern.search(raw if group.raw else text)
-            if hit:
-                said = " ".join(hit.group(0).split())
-                matched.append(said if len(said) <= 40 else said[:39] + "…")
-                if group.per_cue is None:
-                    break
-        if matched:
-            points = group.weight if group.per_cue is None else min(
-                group.weight, group.per_cue * len(matched))
-            out.append((group, points, tuple(matched)))
+        for hit in hits:
+            said = " ".join(hit.group(0).split())
+            matched.append(said if len(said) <= 40 else said[:39] + "…")
+        points = group.weight if group.per_cue is None else min(
+            group.weight, group.per_cue * len(matched))
+        out.append((group, points, tuple(matched)))
     return out
 
 
