@@ -132,3 +132,27 @@ def test_assess_offsets_mentioning_with_own_request() -> None:
     foi = assess("Woo-verzoek", "Ik vraag de documenten over de aanbesteding.")
     assert foi.penalty >= 6 and "freedom-of-information" in (foi.line or "")
     assert assess("", "").penalty == 0
+
+
+def test_required_literal_gates_never_skip_a_match() -> None:
+    # The quick `in` test before each regex (exercise._required) must only skip regexes that
+    # cannot match: checked on the corpus texts and the test texts above.
+    import json
+
+    from intake.classify import exercise
+
+    texts = [exercise.folded(f"{s}\n{b}") for _lang, s, b in NEAR_MISSES]
+    texts += [exercise.folded(f"{s}\n{b}") for _lang, s, b, _r in REQUESTS]
+    for name in ("near_misses.jsonl", "en.jsonl", "nl.jsonl"):
+        for line in (ROOT / "models" / "corpus" / name).read_text(encoding="utf-8").splitlines():
+            texts.append(exercise.folded(json.loads(line)["text"]))
+    checked = 0
+    for _group, _combined, patterns, _triggers in exercise._MENTIONING + exercise._EXERCISING:
+        for pattern, need in patterns:
+            if need is None:
+                continue
+            for text in texts:
+                if pattern.search(text):
+                    checked += 1
+                    assert any(t in text for t in need), (pattern.pattern, need)
+    assert checked > 100
