@@ -20,9 +20,9 @@ ORIGINALS = Path("/work/realtext/originals")
 MODEL_META = ROOT / "models" / "build" / "meta.json"
 
 # Near misses opened as requests: at most this share (baseline before the signal: 0.638).
-MAX_NEAR_MISSES_OPENED = 0.47
+MAX_NEAR_MISSES_OPENED = 0.42
 # Rights micro-F1 on the requests, rules + model: at least this.
-MIN_RIGHTS_MICRO_F1 = 0.47
+MIN_RIGHTS_MICRO_F1 = 0.46
 
 
 def _bench() -> Any:
