@@ -112,6 +112,8 @@ MENTIONING: tuple[CueGroup, ...] = (
         r"\bvous pouvez (demander|exercer|vous opposer|retirer|introduire)\b",
         r"\bu kunt (uw recht|vragen|verzoeken|bezwaar|een klacht)\b",
         r"\bsie konnen (verlangen|beantragen|widersprechen|ihre einwilligung)\b",
+        r"\b(sample|template|model) letter\b", r"\bmodele de (courrier|lettre)\b",
+        r"\bvoorbeeldbrief\b", r"\bmusterbrief\b", r"\bmusterschreiben\b",
     ]),
     _group("feature request", 3.5, [
         r"feature request", r"\bit would be (nice|great|good|useful|helpful|cool)\b",
@@ -152,6 +154,9 @@ MENTIONING: tuple[CueGroup, ...] = (
     _group("the reader's own data (a help page)", 2.5, [
         r"\byour (personal )?(data|account|information)\b(?! (about|on|of) me)",
         r"\b(uw|je) (persoons)?gegevens\b", r"\bvos donnees\b",
+        r"\byour rights\b", r"\bvos droits\b", r"\bvotre (demande|droit)\b",
+        r"\b(uw|je) (rechten|verzoek|aanvraag)\b", r"\bihre (rechte|anfrage)\b",
+        r"\bihr recht\b", r"\bihren antrag\b",
     ]),
     _group("issue-tracker template", 3.0, [
         r"\bdescribe the bug\b", r"\bto reproduce\b", r"\badditional context\b",
