@@ -161,8 +161,8 @@ MENTIONING: tuple[CueGroup, ...] = (
     _group("issue-tracker template", 3.0, [
         r"\bdescribe the bug\b", r"\bto reproduce\b", r"\badditional context\b",
         r"\bdescribe alternatives\b", r"\balternatives considered\b", r"\bactual behaviou?r\b",
-        r"\b(os|browser|environment|platform): ", r"\bscreenshots?\b", r"\bworkaround\b",
-        r"\bmotivation\b", r"\buse case\b", r"\bchangelog\b", r"\brelated (issue|to #)",
+        r"\b(os|browser|environment|platform): ", r"\bworkaround\b", r"\buse case\b",
+        r"\bchangelog\b", r"\brelated (issue|to #)",
         r"\b(closes|fixes|resolves) #", r"\bthis (change|patch|commit)\b",
     ], per_cue=1.5),
     _group("code or issue-tracker markup", 3.0, [
