@@ -14,6 +14,8 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from intake.classify.errors import RuleError
+from intake.classify.exercise import apply as apply_mentioning
+from intake.classify.exercise import assess as assess_mentioning
 from intake.classify.flags import FlagCompiler
 from intake.classify.labels import LABELS, LANGUAGES, RIGHTS
 from intake.classify.language import detect_message_language
@@ -202,6 +204,14 @@ class Classifier:
             probabilities = self.model.probabilities(subject, body, lang)
             combined, model_lines = add_model(scores, probabilities, self.thresholds.model_weight,
                                               self.thresholds.model_weight_against)
+        # Mentioning a right is not exercising it (exercise.py): points off every right.
+        # Only worth reading when some right would be exercised without it.
+        reached = any(combined[r] >= self.thresholds.of(r) for r in RIGHTS)
+        mention = assess_mentioning(subject, body) if reached else None
+        if mention is not None and mention.line:
+            scores = apply_mentioning(scores, RIGHTS, mention)
+            combined = apply_mentioning(combined, RIGHTS, mention)
+            explanation.append(mention.line)
         # "Another right is exercised" is judged with that right's own in-passing counter-rules
         # applied, so two rights merely named in one letter cannot vouch for each other.
         settled = dict(combined)
