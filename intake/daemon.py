@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake import faults
 from intake.classify.reload import RulesReloader
 from intake.config import MailboxSettings, Settings
 from intake.outbound.outbox import FlushStats, Transport, flush_outbox
@@ -62,6 +63,7 @@ class Worker:
         self.rules = RulesReloader(settings.rules_dir, self.pipeline.classifier)
         self.stop = threading.Event()
         options = {"worker_id": f"{socket.gethostname()}:{os.getpid()}", **(processor_kwargs or {})}
+        options.setdefault("fault_hook", faults.processor_hook())  # None unless INTAKE_FAULTS
         self.processor = Processor(settings, self.sessions, self.pipeline, **options)
 
     def poll(self, mailbox: MailboxSettings) -> PassStats:
@@ -86,7 +88,8 @@ class Worker:
 
     def flush(self) -> FlushStats:
         stats = flush_outbox(
-            self.sessions, self._transport, self.settings.smtp.max_attempts, stop=self.stop
+            self.sessions, self._transport, self.settings.smtp.max_attempts, stop=self.stop,
+            fault_hook=faults.outbox_hook(),
         )
         if stats.sent or stats.retried or stats.failed or stats.uncertain:
             log.info("outbox flushed", extra=vars(stats))
