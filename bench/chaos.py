@@ -56,8 +56,8 @@ FAULTS = [
     "",
     "processor.after_commit=0.5",
     "outbox.after_claim=0.05",
-    "outbox.after_data=0.05",
-    "outbox.before_data=0.02",
+    "outbox.after_data=0.03",
+    "outbox.before_data=0.01",
 ]
 
 
@@ -74,6 +74,7 @@ class Run:
     cold_progress: list[float] = field(default_factory=list)
     figures: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    crashes: int = 0  # tracebacks in the workers' log
 
 
 def requests(n: int, seed: int) -> tuple[list[bytes], list[str]]:
@@ -198,9 +199,115 @@ class WorkerProcess:
         self.close()
         return kind
 
+    def terminate(self) -> None:
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+        self.close()
+
     def close(self) -> None:
         self.notify.close()
         self.notify_path.unlink(missing_ok=True)
+
+
+class Zygote:
+    """A process that built the triage pipeline once and forks workers on request.
+
+    Each fork runs what `intake run` runs after its start-up, Worker(...).run_forever(), in a
+    process of its own (its own database connections, locks and IMAP/SMTP sessions), so a
+    kill -9 of it is a real worker death; only the ~10 s of loading the classifier per restart
+    is saved, which would otherwise dominate a 40-kill run on a shared machine. --cold runs
+    `intake run` itself each time.
+    """
+
+    def __init__(self, config: Path, log) -> None:
+        self.popen = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--zygote", str(config)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+        )
+        assert self.popen.stdout is not None and self.popen.stdin is not None
+        if self.popen.stdout.readline().strip() != "ready":
+            raise RuntimeError("the zygote did not start")
+
+    def spawn(self, faults: str, notify: Path) -> int:
+        assert self.popen.stdout is not None and self.popen.stdin is not None
+        self.popen.stdin.write(f"{faults}\t{notify}\n")
+        self.popen.stdin.flush()
+        return int(self.popen.stdout.readline())
+
+    def close(self) -> None:
+        assert self.popen.stdin is not None
+        self.popen.stdin.close()
+        self.popen.wait(timeout=60)
+
+
+class ForkedWorker(WorkerProcess):
+    """A worker forked by the zygote (a grandchild: alive while not a zombie in /proc)."""
+
+    def __init__(self, zygote: Zygote, faults: str, tmp: Path, number: int) -> None:
+        self.notify_path = tmp / f"notify-{number}"
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(str(self.notify_path))
+        self.notify.setblocking(False)
+        self.faults = faults
+        self.pid = zygote.spawn(faults, self.notify_path)
+        self.is_ready = False
+        self.popen = None  # type: ignore[assignment]
+
+    def alive(self) -> bool:
+        try:
+            with open(f"/proc/{self.pid}/stat") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state not in ("Z", "X")
+
+    def kill(self) -> str:
+        kind = "random" if self.alive() else "died itself"
+        if kind == "random":
+            os.kill(self.pid, signal.SIGKILL)
+            wait_until(lambda: not self.alive(), 10)
+        self.close()
+        return kind
+
+    def terminate(self) -> None:
+        if self.alive():
+            os.kill(self.pid, signal.SIGTERM)
+            if not wait_until(lambda: not self.alive(), 60):
+                os.kill(self.pid, signal.SIGKILL)
+        self.close()
+
+
+def zygote_main(config: str) -> None:
+    """--zygote: build once, then fork a worker per request line "FAULTS<TAB>NOTIFY_SOCKET"."""
+    import multiprocessing
+
+    from intake.config import load_settings
+    from intake.daemon import Worker
+    from intake.logs import setup_logging
+    from intake.triage import TriagePipeline
+
+    settings = load_settings(config)
+    pipeline = TriagePipeline.from_settings(settings)
+    context = multiprocessing.get_context("fork")
+
+    def child(faults: str, notify: str) -> None:
+        os.environ["INTAKE_FAULTS"], os.environ["NOTIFY_SOCKET"] = faults, notify
+        os.dup2(2, 1)  # stdout is the zygote's answer channel
+        setup_logging()
+        Worker(settings, pipeline=pipeline).run_forever()
+
+    print("ready", flush=True)
+    for line in sys.stdin:
+        multiprocessing.active_children()  # reap the dead
+        faults, notify = line.rstrip("\n").split("\t")
+        process = context.Process(target=child, args=(faults, notify))
+        process.start()
+        print(process.pid, flush=True)
 
 
 def wait_until(condition, limit: float) -> bool:
@@ -212,9 +319,9 @@ def wait_until(condition, limit: float) -> bool:
     return condition()
 
 
-def one_run(db: str, n: int, kills: int, seed: int, standby: bool) -> Run:
-    """One backlog, `kills` deaths. standby: two workers run at all times (the survivor takes
-    over, the restarted one becomes the standby); else one worker, restarted cold."""
+def one_run(db: str, n: int, kills: int, seed: int, cold: bool) -> Run:
+    """One backlog, `kills` deaths. Two workers run at all times (forked by the zygote; the
+    survivor takes over, the restarted one stands by); cold: one `intake run`, restarted."""
     rng = random.Random(seed)
     run = Run(db)
     mails, senders = requests(n, seed)
@@ -233,13 +340,16 @@ def one_run(db: str, n: int, kills: int, seed: int, standby: bool) -> Run:
         watch = Watch(db_url)
         log = open(tmp / "worker.log", "ab")  # noqa: SIM115
         count = [0]
+        zygote = None if cold else Zygote(config, log)
 
         def spawn() -> WorkerProcess:
             count[0] += 1
             faults = rng.choice(FAULTS) if run.kills < kills else ""
+            if zygote is not None:
+                return ForkedWorker(zygote, faults, tmp, count[0])
             return WorkerProcess(config, faults, tmp, count[0], log)
 
-        procs = [spawn() for _ in range(2 if standby else 1)]
+        procs = [spawn() for _ in range(1 if cold else 2)]
         wait_until(lambda: all(p.ready() for p in procs), 120)
         while run.kills < kills:
             # A random moment, unless a worker kills itself at a fault point first.
@@ -278,7 +388,7 @@ def one_run(db: str, n: int, kills: int, seed: int, standby: bool) -> Run:
                 folder_times.append(time.monotonic() - died)
             if work and wait_until(lambda b=before: watch.progress() != b, 120):
                 progress_times.append(time.monotonic() - died)
-            if not standby:
+            if cold:
                 wait_until(lambda ps=procs: all(p.ready() or not p.alive() for p in ps), 120)
         for chunk in chunks:
             load(server, chunk)
@@ -292,15 +402,11 @@ def one_run(db: str, n: int, kills: int, seed: int, standby: bool) -> Run:
             time.sleep(0.2)
         time.sleep(2.0)  # a last outbox interval
         for p in procs:
-            p.popen.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.popen.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                p.popen.kill()
-                p.popen.wait()
-            p.close()
+            p.terminate()
+        if zygote is not None:
+            zygote.close()
         log.close()
+        run.crashes = (tmp / "worker.log").read_text(errors="replace").count("Traceback")
         run.figures = check(watch, server, smtp, senders)
         watch.engine.dispose()
     run.seconds = time.monotonic() - started
@@ -365,17 +471,22 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=400, help="requests in the backlog")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cold", action="store_true",
-                        help="one worker, restarted after each death (start-up counted), "
-                        "instead of two (the survivor takes over, the restarted one waits)")
+                        help="one `intake run`, restarted after each death (start-up counted), "
+                        "instead of two forked workers (the survivor takes over)")
+    parser.add_argument("--zygote", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.zygote:
+        zygote_main(args.zygote)
+        return 0
     dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     results: list[Run] = []
     for db in dbs:
         for number in range(args.runs):
-            run = one_run(db, args.n, args.kills, args.seed + number, not args.cold)
+            run = one_run(db, args.n, args.kills, args.seed + number, args.cold)
             results.append(run)
             print(f"\n{db} run {number + 1}: {run.kills} kills ({dict(run.fault_kills)}; "
-                  f"{run.kills_with_work_left} with work left), {run.seconds:.0f} s")
+                  f"{run.kills_with_work_left} with work left), {run.seconds:.0f} s, "
+                  f"{run.crashes} tracebacks in the workers' log")
             print("  " + ", ".join(f"{k}: {v}" for k, v in run.figures.items()))
             print(f"  death -> successor holds the folder: {_fmt(run.to_folder)}")
             print(f"  death -> successor's first commit:   {_fmt(run.to_progress)}")
