@@ -1,4 +1,4 @@
-"""Mailbox folder locks between real processes: exclusive while alive, free at once after kill -9."""
+"""Folder locks between real processes: exclusive while alive, free at once after kill -9."""
 
 from __future__ import annotations
 
