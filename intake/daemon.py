@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake import faults
 from intake.classify.reload import RulesReloader
 from intake.config import MailboxSettings, Settings
-from intake.outbound.outbox import FlushStats, Transport, flush_outbox
+from intake.outbound.outbox import DeliveryJournal, FlushStats, Transport, flush_outbox
 from intake.outbound.transport import open_transport
 from intake.processor import LeaseHeld, PassStats, Processor
 from intake.source import open_source
@@ -65,6 +65,8 @@ class Worker:
         options = {"worker_id": f"{socket.gethostname()}:{os.getpid()}", **(processor_kwargs or {})}
         options.setdefault("fault_hook", faults.processor_hook())  # None unless INTAKE_FAULTS
         self.processor = Processor(settings, self.sessions, self.pipeline, **options)
+        # The outbox's note of what the SMTP server accepted, on this host (see outbox.py).
+        self.journal = DeliveryJournal(settings.run.state_dir, settings.database.url)
 
     def poll(self, mailbox: MailboxSettings) -> PassStats:
         """One pass over one mailbox; a source failure or a held lease is logged, then raised."""
@@ -89,7 +91,7 @@ class Worker:
     def flush(self) -> FlushStats:
         stats = flush_outbox(
             self.sessions, self._transport, self.settings.smtp.max_attempts, stop=self.stop,
-            fault_hook=faults.outbox_hook(),
+            fault_hook=faults.outbox_hook(), journal=self.journal,
         )
         if stats.sent or stats.retried or stats.failed or stats.uncertain:
             log.info("outbox flushed", extra=vars(stats))

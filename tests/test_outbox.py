@@ -9,7 +9,13 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from intake.outbound.outbox import FAULT_POINTS, backoff, flush_outbox, resolve_uncertain
+from intake.outbound.outbox import (
+    FAULT_POINTS,
+    DeliveryJournal,
+    backoff,
+    flush_outbox,
+    resolve_uncertain,
+)
 from intake.outbound.sentcheck import ImapSentLookup
 from intake.outbound.transport import open_transport
 from intake.store.locks import locks_for_sessions
@@ -175,6 +181,30 @@ def test_sender_dies_mid_queue_nothing_lost_nothing_twice(point, db, smtp_server
     # Later flushes change nothing: uncertain is never resent automatically.
     flush(db, smtp_server.settings(), T0 + timedelta(days=1))
     assert len(smtp_server.received) == received
+
+
+def test_server_answer_in_the_journal_resolves_the_reply(db, smtp_server, tmp_path):
+    """Killed after the server's 250 but before the database heard of it: the delivery journal
+    on this host says it went out, so the successor records it as sent, not uncertain."""
+    ids = queue(db, "persoon@example.be", 3)
+    journal = DeliveryJournal(tmp_path / "state", db.url)
+    with pytest.raises(Died):
+        flush(db, smtp_server.settings(), T0, journal=journal, fault_hook=die_at("after_data", 2))
+    assert item(db, ids[1]).status == "in_smtp"
+    assert set(journal.entries()) == {ids[0], ids[1]}
+    stats = flush(db, smtp_server.settings(), T0, journal=journal)
+    assert (stats.uncertain, stats.sent) == (0, 1)
+    assert statuses(db, ids) == ["sent", "sent", "sent"]
+    assert "delivery journal" in item(db, ids[1]).result
+    assert len(smtp_server.received) == 3
+    assert set(journal.entries()) == {ids[2]}  # emptied, then the new send noted
+    # An entry whose Message-ID is not this row's (another database's reply) resolves nothing.
+    [other] = queue(db, "ander@example.be")
+    with db.sessions() as s, s.begin():
+        s.get(OutboxItem, other).status = "in_smtp"
+    journal.accepted(other, "<someone.else@example.be>", "250 ok")
+    assert flush(db, smtp_server.settings(), T0, journal=journal).uncertain == 1
+    assert item(db, other).status == "uncertain"
 
 
 def test_live_sender_keeps_its_claims(db, smtp_server):

@@ -12,12 +12,16 @@ its Message-ID is found (e.g. in the Sent folder), otherwise left for staff
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import select, update
@@ -79,6 +83,48 @@ def pending_item(
         created_at=now,
     )
 
+class DeliveryJournal:
+    """A local file noting each reply the server accepted, fsynced before the database hears
+    of it: a sender killed between the server's "250" and the database commit leaves its
+    successor on this host the answer, so the reply is resolved to sent, not uncertain.
+    One file per database; emptied by the next sender once it has used it."""
+
+    def __init__(self, directory: str | os.PathLike[str], database_url: str) -> None:
+        tag = hashlib.blake2b(database_url.encode(), digest_size=6).hexdigest()
+        self.path = Path(directory) / f"outbox-{tag}.journal"
+
+    def accepted(self, item_id: int, message_id: str, reply: str) -> None:
+        line = json.dumps({"id": item_id, "message_id": message_id, "reply": reply[:200]})
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, line.encode() + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def entries(self) -> dict[int, tuple[str, str]]:
+        """outbox id -> (Message-ID, the server's reply); a torn last line is skipped."""
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return {}
+        found: dict[int, tuple[str, str]] = {}
+        for line in text.splitlines():
+            try:
+                entry = json.loads(line)
+                found[int(entry["id"])] = (str(entry["message_id"]), str(entry["reply"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return found
+
+    def clear(self) -> None:
+        if self.path.exists():
+            with open(self.path, "r+b") as handle:
+                handle.truncate(0)
+                os.fsync(handle.fileno())
+
+
 @dataclass
 class FlushStats:
     sent: int = 0
@@ -113,6 +159,7 @@ def flush_outbox(
     limit: int = 500,
     resolver: SentLookup | None = None,
     fault_hook: FaultHook | None = None,
+    journal: DeliveryJournal | None = None,
 ) -> FlushStats:
     """Deliver every due reply, one claim and one commit each, over one transport connection.
 
@@ -124,7 +171,7 @@ def flush_outbox(
         stats.busy = True
         return stats
     try:
-        stats.requeued, stats.uncertain = recover(sessions, now(), resolver)
+        stats.requeued, stats.uncertain = recover(sessions, now(), resolver, journal)
         done: set[int] = set()
         with open_transport() as transport:  # connects at the first send, if any
             while not _stopped(stop) and stats.transport_error is None:
@@ -136,7 +183,7 @@ def flush_outbox(
                         break
                     done.add(item_id)
                     _deliver_one(sessions, transport, item_id, max_attempts, now, stats,
-                                 fault_hook)
+                                 fault_hook, journal)
     finally:
         lock.release()
     if stats.sent or stats.retried or stats.failed:
@@ -171,6 +218,7 @@ def _deliver_one(
     now: Callable[[], datetime],
     stats: FlushStats,
     fault_hook: FaultHook | None,
+    journal: DeliveryJournal | None,
 ) -> None:
     item = _claim(sessions, item_id, now())
     if item is None:
@@ -196,6 +244,8 @@ def _deliver_one(
             _release(sessions, item_id, exc, now())
             return
         outcome = exc
+    if journal is not None and isinstance(outcome, str):
+        journal.accepted(item_id, item.message_id, outcome)
     _fault(fault_hook, "after_data", item_id)
     if isinstance(outcome, TransportError) and reached_data and outcome.code is None:
         # The connection broke during DATA without an answer: the server may have the message.
@@ -327,13 +377,16 @@ def _mark_uncertain(
 
 
 def recover(
-    sessions: sessionmaker[Session], at: datetime, resolver: SentLookup | None = None
+    sessions: sessionmaker[Session],
+    at: datetime,
+    resolver: SentLookup | None = None,
+    journal: DeliveryJournal | None = None,
 ) -> tuple[int, int]:
     """What a dead sender left, seen by the one holding the sender lock now.
 
     "claimed" (DATA never started) goes back to pending, its attempt given back; "in_smtp" (or
-    the older "sending") becomes "uncertain", then "sent" if the resolver finds it. Returns
-    (requeued, left uncertain).
+    the older "sending") becomes "uncertain", then "sent" if this host's delivery journal says
+    the server accepted it, or the resolver finds it. Returns (requeued, left uncertain).
     """
     with sessions() as session, session.begin():
         requeued = session.execute(
@@ -352,14 +405,49 @@ def recover(
             "the sender stopped during the SMTP transaction (DATA may have reached the server); "
             "check before resending", at,
         )
+    resolved = 0
+    if journal is not None:
+        accepted = journal.entries()
+        if accepted:
+            resolved = _resolve_from_journal(sessions, accepted, at)
+        journal.clear()  # every entry is in the database now, one way or the other
     if stranded and resolver is not None:
-        uncertain = len(stranded) - resolve_uncertain(sessions, resolver, at, stranded)
-    else:
-        uncertain = len(stranded)
+        resolved += resolve_uncertain(sessions, resolver, at, stranded)
+    uncertain = max(len(stranded) - resolved, 0)
     if requeued or stranded:
         log.warning("outbox recovered after a sender stopped",
                     extra={"requeued": requeued, "uncertain": uncertain})
     return requeued or 0, uncertain
+
+
+def _resolve_from_journal(
+    sessions: sessionmaker[Session], accepted: dict[int, tuple[str, str]], at: datetime
+) -> int:
+    resolved = 0
+    with sessions() as session, session.begin():
+        rows = session.scalars(
+            select(OutboxItem).where(
+                OutboxItem.id.in_(list(accepted)), OutboxItem.status == "uncertain"
+            )
+        ).all()
+        for item in rows:
+            message_id, reply = accepted[item.id]
+            if message_id != item.message_id:
+                continue  # not this database's reply
+            item.status, item.sent_at, item.last_error = "sent", at, None
+            item.result = f"{reply} (from the delivery journal after the sender stopped)"[:500]
+            session.add(
+                Event(
+                    case_id=item.case_id,
+                    actor="intake",
+                    type=f"{item.purpose}_sent",
+                    reason=f"delivered to {item.recipient}: {reply[:200]} (the server's answer "
+                    "was noted before the sender stopped)",
+                    data={"outbox_id": item.id, "message_id": item.message_id},
+                )
+            )
+            resolved += 1
+    return resolved
 
 
 def resolve_uncertain(
