@@ -478,6 +478,8 @@ def main() -> int:
     if args.zygote:
         zygote_main(args.zygote)
         return 0
+    # SIGTERM: stop like Ctrl-C, so the servers, workers and schemas are cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     results: list[Run] = []
     for db in dbs:
