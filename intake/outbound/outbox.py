@@ -57,6 +57,7 @@ class Transport(Protocol):
 # Sent folder), False when not found; raises when it cannot tell (server unreachable).
 SentLookup = Callable[[str, str], bool]
 FaultHook = Callable[[str, int], None]
+Carry = Callable[[Session], None]  # a reply's result, to commit with the next claim
 
 
 def pending_item(
@@ -84,10 +85,13 @@ def pending_item(
     )
 
 class DeliveryJournal:
-    """A local file noting each reply the server accepted, fsynced before the database hears
+    """A local file noting each reply the server accepted, written before the database hears
     of it: a sender killed between the server's "250" and the database commit leaves its
     successor on this host the answer, so the reply is resolved to sent, not uncertain.
-    One file per database; emptied by the next sender once it has used it."""
+    One file per database; emptied by the next sender once it has used it.
+
+    Not fsynced: the kernel keeps a dead process's writes, which is what this is for; after a
+    power cut a missing line only means "uncertain" (the safe side), as without a journal."""
 
     def __init__(self, directory: str | os.PathLike[str], database_url: str) -> None:
         tag = hashlib.blake2b(database_url.encode(), digest_size=6).hexdigest()
@@ -99,7 +103,6 @@ class DeliveryJournal:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             os.write(fd, line.encode() + b"\n")
-            os.fsync(fd)
         finally:
             os.close(fd)
 
@@ -173,6 +176,9 @@ def flush_outbox(
     try:
         stats.requeued, stats.uncertain = recover(sessions, now(), resolver, journal)
         done: set[int] = set()
+        # With a journal, a reply's result is committed together with the next claim (one
+        # commit per reply instead of two); the journal covers a death in between.
+        carry: Carry | None = None
         with open_transport() as transport:  # connects at the first send, if any
             while not _stopped(stop) and stats.transport_error is None:
                 due = _due(sessions, now(), limit, done)
@@ -182,8 +188,11 @@ def flush_outbox(
                     if _stopped(stop) or stats.transport_error is not None:
                         break
                     done.add(item_id)
-                    _deliver_one(sessions, transport, item_id, max_attempts, now, stats,
-                                 fault_hook, journal)
+                    carry = _deliver_one(sessions, transport, item_id, max_attempts, now,
+                                         stats, fault_hook, journal, carry)
+            if carry is not None:
+                with sessions() as session, session.begin():
+                    carry(session)
     finally:
         lock.release()
     if stats.sent or stats.retried or stats.failed:
@@ -219,10 +228,13 @@ def _deliver_one(
     stats: FlushStats,
     fault_hook: FaultHook | None,
     journal: DeliveryJournal | None,
-) -> None:
-    item = _claim(sessions, item_id, now())
+    carry: Carry | None,
+) -> Carry | None:
+    """Claim and send one reply; returns its result still to be committed (with a journal),
+    or None when it is committed already."""
+    item = _claim(sessions, item_id, now(), carry)
     if item is None:
-        return  # no longer pending (staff changed it meanwhile)
+        return None  # no longer pending (staff changed it meanwhile)
     _fault(fault_hook, "after_claim", item_id)
     reached_data: list[bool] = []
 
@@ -242,18 +254,26 @@ def _deliver_one(
             stats.transport_error = str(exc)
             log.error("mail server unusable", extra={"stage": exc.stage, "error": str(exc)})
             _release(sessions, item_id, exc, now())
-            return
+            return None
         outcome = exc
     if journal is not None and isinstance(outcome, str):
         journal.accepted(item_id, item.message_id, outcome)
     _fault(fault_hook, "after_data", item_id)
+    later: Carry | None = None
     if isinstance(outcome, TransportError) and reached_data and outcome.code is None:
         # The connection broke during DATA without an answer: the server may have the message.
         _mark_uncertain(sessions, item_id, f"no answer to DATA: {outcome}"[:500], now())
         stats.uncertain += 1
+    elif journal is not None and isinstance(outcome, str):
+        at, result = now(), outcome
+
+        def later(session: Session) -> None:
+            _record_in(session, item_id, result, max_attempts, at, stats)
+
     else:
         _record(sessions, item_id, outcome, max_attempts, now(), stats)
     _fault(fault_hook, "after_record", item_id)
+    return later
 
 
 def _fault(hook: FaultHook | None, point: str, item_id: int) -> None:
@@ -261,9 +281,14 @@ def _fault(hook: FaultHook | None, point: str, item_id: int) -> None:
         hook(point, item_id)
 
 
-def _claim(sessions: sessionmaker[Session], item_id: int, at: datetime) -> OutboxItem | None:
-    """Mark this row "claimed" if it is still pending, and return it (committed)."""
+def _claim(
+    sessions: sessionmaker[Session], item_id: int, at: datetime, carry: Carry | None = None
+) -> OutboxItem | None:
+    """Mark this row "claimed" if it is still pending, and return it (committed), in one
+    transaction with the previous reply's result (carry)."""
     with sessions() as session, session.begin():
+        if carry is not None:
+            carry(session)
         claimed = session.scalars(
             update(OutboxItem)
             .where(OutboxItem.id == item_id, OutboxItem.status == "pending")
@@ -310,51 +335,63 @@ def _record(
 ) -> None:
     """Write the result of one send, in its own transaction."""
     with sessions() as session, session.begin():
-        item = session.get(OutboxItem, item_id)
-        assert item is not None
-        if isinstance(outcome, str):
-            item.status, item.sent_at, item.result, item.last_error = (
-                "sent",
-                at,
-                outcome[:500],
-                None,
-            )
-            stats.sent += 1
-            session.add(
-                Event(
-                    case_id=item.case_id,
-                    actor="intake",
-                    type=f"{item.purpose}_sent",
-                    reason=f"delivered to {item.recipient}: {outcome[:200]}",
-                    data={"outbox_id": item.id, "message_id": item.message_id},
-                )
-            )
-            return
-        item.last_error = str(outcome)[:500]
-        if outcome.permanent or item.attempts >= max_attempts:
-            item.status = "failed"
-            stats.failed += 1
-            session.add(
-                Event(
-                    case_id=item.case_id,
-                    actor="intake",
-                    type=f"{item.purpose}_failed",
-                    reason=item.last_error,
-                    data={"outbox_id": item.id},
-                )
-            )
-        else:
-            item.status, item.next_attempt_at = "pending", at + backoff(item.attempts)
-            stats.retried += 1
-        log.warning(
-            "reply not delivered",
-            extra={
-                "outbox_id": item.id,
-                "attempts": item.attempts,
-                "status": item.status,
-                "error": item.last_error[:200],
-            },
+        _record_in(session, item_id, outcome, max_attempts, at, stats)
+
+
+def _record_in(
+    session: Session,
+    item_id: int,
+    outcome: str | TransportError,
+    max_attempts: int,
+    at: datetime,
+    stats: FlushStats,
+) -> None:
+    """Write the result of one send in this session's transaction."""
+    item = session.get(OutboxItem, item_id)
+    assert item is not None
+    if isinstance(outcome, str):
+        item.status, item.sent_at, item.result, item.last_error = (
+            "sent",
+            at,
+            outcome[:500],
+            None,
         )
+        stats.sent += 1
+        session.add(
+            Event(
+                case_id=item.case_id,
+                actor="intake",
+                type=f"{item.purpose}_sent",
+                reason=f"delivered to {item.recipient}: {outcome[:200]}",
+                data={"outbox_id": item.id, "message_id": item.message_id},
+            )
+        )
+        return
+    item.last_error = str(outcome)[:500]
+    if outcome.permanent or item.attempts >= max_attempts:
+        item.status = "failed"
+        stats.failed += 1
+        session.add(
+            Event(
+                case_id=item.case_id,
+                actor="intake",
+                type=f"{item.purpose}_failed",
+                reason=item.last_error,
+                data={"outbox_id": item.id},
+            )
+        )
+    else:
+        item.status, item.next_attempt_at = "pending", at + backoff(item.attempts)
+        stats.retried += 1
+    log.warning(
+        "reply not delivered",
+        extra={
+            "outbox_id": item.id,
+            "attempts": item.attempts,
+            "status": item.status,
+            "error": item.last_error[:200],
+        },
+    )
 
 
 def _mark_uncertain(
