@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake import faults
 from intake.classify.reload import RulesReloader
 from intake.config import MailboxSettings, Settings
 from intake.health import record_pass
 from intake.metrics import Metrics
-from intake.outbound.outbox import FlushStats, Transport, flush_outbox
+from intake.outbound.outbox import DeliveryJournal, FlushStats, Transport, flush_outbox
 from intake.outbound.transport import open_transport
 from intake.processor import LeaseHeld, PassStats, Processor
 from intake.service import Watchdog, sd_notify, watchdog_interval
@@ -79,6 +80,7 @@ class Worker:
             "triage_deadline": settings.run.triage_deadline_seconds or None,
             **(processor_kwargs or {}),
         }
+        options.setdefault("fault_hook", faults.processor_hook())  # None unless INTAKE_FAULTS
         self.processor = Processor(settings, self.sessions, self.pipeline, **options)
         self.metrics = Metrics()
         self.metrics.watch_database(settings, self.sessions)
@@ -88,6 +90,8 @@ class Worker:
         self._wanted_events: dict[str, threading.Event] = {}
         self._wanted_lock = threading.Lock()
         self.idle_watchers: list[Any] = []
+        # The outbox's note of what the SMTP server accepted, on this host (see outbox.py).
+        self.journal = DeliveryJournal(settings.run.state_dir, settings.database.url)
 
     def poll(self, mailbox: MailboxSettings) -> PassStats:
         """One pass over one mailbox; a source failure or a held lease is logged, then raised.
@@ -135,7 +139,8 @@ class Worker:
 
     def flush(self) -> FlushStats:
         stats = flush_outbox(
-            self.sessions, self._transport, self.settings.smtp.max_attempts, stop=self.stop
+            self.sessions, self._transport, self.settings.smtp.max_attempts, stop=self.stop,
+            fault_hook=faults.outbox_hook(), journal=self.journal,
         )
         self.metrics.observe_flush(stats.sent, stats.failed, stats.uncertain, stats.retried)
         if stats.sent or stats.retried or stats.failed or stats.uncertain:

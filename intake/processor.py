@@ -26,13 +26,14 @@ from intake.cases.workflow import record_event
 from intake.config import MailboxSettings, Settings
 from intake.message import MessageParseError, ParsedMessage, content_hash, parse_message
 from intake.source.base import FetchedMessage, MessageSource
+from intake.store.locks import HeldLock, locks_for_sessions
 from intake.store.models import Event, MailboxState, Message
 from intake.triage import TriagePipeline, TriageResult
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 50  # messages per transaction and per server round trip
-# A worker holds a mailbox folder for this long and renews it with every batch, so a worker
-# that died frees the folder for its successor within minutes.
+# A folder is locked by a lock that dies with its holder (intake.store.locks); lease_until is
+# only informative, renewed this often / 4 while the lock's connection is also checked.
 LEASE = timedelta(minutes=2)
 
 # Points where tests interrupt processing to prove that nothing is lost or handled twice.
@@ -95,6 +96,7 @@ class Processor:
         # When we last set each lease we hold: (mailbox key, folder) -> time. Mailboxes are
         # polled by concurrent jobs, each touching only its own key.
         self._lease_set_at: dict[tuple[str, str], datetime] = {}
+        self._locks_held: dict[tuple[str, str], HeldLock] = {}  # the folder locks we hold
         self.now = now
         # Told the wall time and review flag of each triage (the worker's metrics), if set.
         self.observe_triage: Callable[[float, bool], None] | None = None
@@ -358,20 +360,32 @@ class Processor:
             self._lease_set_at[(state.mailbox_key, state.folder)] = now
 
     def _take_lease(self, mailbox_key: str, folder: str, uidvalidity: int) -> None:
+        """Lock the folder for this worker, or LeaseHeld at once when a live worker has it.
+
+        The lock dies with its holder (PostgreSQL session advisory lock, or flock next to the
+        SQLite file), so a killed worker's successor never waits; lease_holder only says who.
+        """
+        lock = locks_for_sessions(self.sessions).try_acquire(f"mailbox:{mailbox_key}/{folder}")
+        if lock is None:
+            with self.sessions() as session:
+                state = session.get(MailboxState, (mailbox_key, folder))
+                holder = state.lease_holder if state is not None else None
+            who = holder or "another worker"
+            raise LeaseHeld(f"{mailbox_key}/{folder} is being processed by {who}")
+        try:
+            self._record_lease(mailbox_key, folder, uidvalidity)
+        except BaseException:
+            lock.release()
+            raise
+        self._locks_held[(mailbox_key, folder)] = lock
+
+    def _record_lease(self, mailbox_key: str, folder: str, uidvalidity: int) -> None:
         now = self.now()
         with self.sessions() as session, session.begin():
             state = session.get(MailboxState, (mailbox_key, folder), with_for_update=True)
             if state is None:
                 state = MailboxState(mailbox_key=mailbox_key, folder=folder, last_uid=0)
                 session.add(state)
-            elif (
-                state.lease_holder not in (None, self.worker_id)
-                and state.lease_until is not None
-                and state.lease_until > now
-            ):
-                raise LeaseHeld(
-                    f"{mailbox_key}/{folder} is being processed by {state.lease_holder}"
-                )
             if state.uidvalidity is not None and state.uidvalidity != uidvalidity:
                 # The server renumbered the folder: positions are meaningless now, so recognition
                 # falls back to Message-ID / content hash for every message there.
@@ -401,11 +415,15 @@ class Processor:
         self._lease_set_at[(mailbox_key, folder)] = now
 
     def _keep_lease(self, mailbox_key: str, folder: str) -> None:
-        """Renew our lease when a quarter of it has passed since it was last set."""
+        """Every quarter LEASE: check that our lock still stands (its database session may have
+        ended with a database restart) and note the time in lease_until, for people to see."""
         now = self.now()
         last = self._lease_set_at.get((mailbox_key, folder))
         if last is not None and now < last + LEASE / 4:
             return
+        lock = self._locks_held.get((mailbox_key, folder))
+        if lock is not None and not lock.alive():
+            raise LeaseHeld(f"{mailbox_key}/{folder}: the lock was lost (database connection)")
         with self.sessions() as session, session.begin():
             state = session.get(MailboxState, (mailbox_key, folder))
             if state is not None and state.lease_holder == self.worker_id:
@@ -413,10 +431,15 @@ class Processor:
         self._lease_set_at[(mailbox_key, folder)] = now
 
     def _release_lease(self, mailbox_key: str, folder: str) -> None:
-        with self.sessions() as session, session.begin():
-            state = session.get(MailboxState, (mailbox_key, folder))
-            if state is not None and state.lease_holder == self.worker_id:
-                state.lease_holder, state.lease_until = None, None
+        lock = self._locks_held.pop((mailbox_key, folder), None)
+        try:
+            with self.sessions() as session, session.begin():
+                state = session.get(MailboxState, (mailbox_key, folder))
+                if state is not None and state.lease_holder == self.worker_id:
+                    state.lease_holder, state.lease_until = None, None
+        finally:
+            if lock is not None:
+                lock.release()
 
     def _fault(self, point: str, batch: list[FetchedMessage]) -> None:
         if self.fault_hook is not None:

@@ -256,6 +256,32 @@ def reopen(session: Session, case: Case, reason: str, actor: str) -> None:
     record_event(session, case, "reopened", reason, actor, {"before": before})
 
 
+RESENDABLE = ("uncertain", "failed")
+
+
+def resend(session: Session, case: Case, actor: str, now: datetime, reason: str = "",
+           outbox_id: int | None = None) -> list[tuple[OutboxItem, str]]:
+    """Queue again the case's replies whose delivery is uncertain or failed (or the one with
+    this outbox id), after staff checked that they did not arrive. The same Message-ID goes
+    out again, so a copy that did arrive after all is recognisable as the same message."""
+    query = select(OutboxItem).where(OutboxItem.case_id == case.id).order_by(OutboxItem.id)
+    if outbox_id is not None:
+        query = query.where(OutboxItem.id == outbox_id)
+    rows = [row for row in session.scalars(query) if row.status in RESENDABLE]
+    if not rows:
+        which = f"reply {outbox_id}" if outbox_id is not None else "reply"
+        raise WorkflowError(f"{case.reference} has no uncertain or failed {which} to resend")
+    reason = staff_text(reason) or "resent by staff: it had not arrived"
+    done = []
+    for row in rows:
+        before = row.status
+        row.status, row.next_attempt_at, row.attempts, row.claimed_at = "pending", now, 0, None
+        record_event(session, case, f"{row.purpose}_resend", reason, actor,
+                     {"outbox_id": row.id, "message_id": row.message_id, "before": before})
+        done.append((row, before))
+    return done
+
+
 def _queue(session: Session, purpose: str, case: Case, mailbox: MailboxSettings,
            reply_to: Message | None, values: dict, now: datetime,
            auto_submitted: str) -> OutboxItem:

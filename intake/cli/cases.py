@@ -108,6 +108,10 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
                 _run_quarantine, changes=False, reference=False)
     qu.add_argument("--mailbox", metavar="KEY")
     qu.add_argument("--json", action="store_true")
+    rs = action("resend", "send again the case's replies whose delivery is uncertain or failed "
+                "(check first that they did not arrive)", run_resend)
+    rs.add_argument("--outbox", type=int, metavar="ID", help="only this reply (see `cases show`)")
+    rs.add_argument("--reason", default="", help="what was checked (optional)")
 
     ex = action("export", "the register of requests (no personal data), for Art. 5(2)",
                 run_export, changes=False, reference=False)
@@ -438,6 +442,17 @@ def run_reopen(args: argparse.Namespace) -> int:
     def op(session, case, _mailbox, actor, _now) -> str:
         reopen(session, case, args.reason, actor)
         return f"reopened ({case.status})"
+
+    return _change(args, op)
+
+
+def run_resend(args: argparse.Namespace) -> int:
+    from intake.cases.operations import resend
+
+    def op(session, case, _mailbox, actor, now) -> str:
+        rows = resend(session, case, actor, now, args.reason, args.outbox)
+        listed = ", ".join(f"{r.purpose} {r.id} (was {before})" for r, before in rows)
+        return f"queued again: {listed}; the worker sends it at its next outbox run"
 
     return _change(args, op)
 

@@ -109,5 +109,6 @@ def _send(sessions, settings, mailbox: str | None, now: datetime, force: bool) -
         stats = flush_outbox(sessions, lambda: open_transport(settings.smtp),
                              settings.smtp.max_attempts)
         print(f"outbox: {stats.sent} sent, {stats.retried} to retry, {stats.failed} failed"
-              + (f"; mail server: {stats.transport_error}" if stats.transport_error else ""))
+              + (f"; mail server: {stats.transport_error}" if stats.transport_error else "")
+              + ("; the running worker's sender delivers it" if stats.busy else ""))
     return 1 if any(o.status == "no_recipients" for o in outcomes) else 0

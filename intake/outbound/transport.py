@@ -9,7 +9,7 @@ import smtplib
 import ssl
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -80,27 +80,42 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError):
             smtp.close()
 
-    def send(self, mail_from: str, recipients: Sequence[str], data: bytes) -> str:
+    def send(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        data: bytes,
+        before_data: Callable[[], None] | None = None,
+    ) -> str:
         """Deliver one message; returns the server's final reply, e.g. "250 2.0.0 Ok queued".
 
         Raises TransportError. When some (not all) recipients are refused the message is sent
-        to the others and the refusals are named in the result.
+        to the others and the refusals are named in the result. `before_data` is called once
+        the envelope is accepted, just before DATA: from there on the server may take the
+        message even if we never see its answer.
         """
         _check_envelope(mail_from, recipients)
+        started: list[bool] = []
+
+        def data_starts() -> None:
+            started.append(True)
+            if before_data is not None:
+                before_data()
+
         try:
             reused = self._smtp is not None
             self.open()
             try:
-                return self._transaction(mail_from, recipients, data)
+                return self._transaction(mail_from, recipients, data, data_starts)
             except smtplib.SMTPServerDisconnected:
-                if not reused:
+                if not reused or started:
                     raise
                 # An idle connection of the batch was closed by the server before MAIL: nothing
                 # was sent yet, so a fresh connection is safe.
                 log.info("smtp connection to %s was closed; reconnecting", self.settings.host)
                 self._drop()
                 self.open()
-                return self._transaction(mail_from, recipients, data)
+                return self._transaction(mail_from, recipients, data, data_starts)
         except TransportError:
             raise
         except smtplib.SMTPResponseException as exc:
@@ -113,7 +128,13 @@ class SmtpTransport:
             if not self._batch:
                 self.close()
 
-    def _transaction(self, mail_from: str, recipients: Sequence[str], data: bytes) -> str:
+    def _transaction(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        data: bytes,
+        before_data: Callable[[], None],
+    ) -> str:
         smtp = self._smtp
         assert smtp is not None
         mail_from = _ascii_domain(mail_from)
@@ -143,6 +164,7 @@ class SmtpTransport:
             permanent = all(500 <= answer[0] < 600 for answer in answers)
             code, reply = next((a for a in answers if not 500 <= a[0] < 600), answers[0])
             raise _from_reply(code, reply, "recipient", permanent=permanent)
+        before_data()
         code, reply = smtp.data(data)  # raises only when DATA itself is refused, not the message
         if code != 250:
             self._reset()
@@ -294,9 +316,17 @@ class FileTransport:
     def close(self) -> None:
         """Nothing to release; present so both transports are used the same way."""
 
-    def send(self, mail_from: str, recipients: Sequence[str], data: bytes) -> str:
+    def send(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        data: bytes,
+        before_data: Callable[[], None] | None = None,
+    ) -> str:
         """Write the message (with Return-Path and Delivered-To lines); returns the file's path."""
         _check_envelope(mail_from, recipients)
+        if before_data is not None:
+            before_data()
         newline = b"\r\n" if b"\r\n" in data[:2000] else b"\n"
         trace = [f"Return-Path: <{mail_from}>".encode()]
         trace += [f"Delivered-To: {rcpt}".encode() for rcpt in recipients]

@@ -1,0 +1,518 @@
+"""Chaos run: kill -9 the real worker (`intake run`) at random moments during a backlog.
+
+    .venv/bin/python bench/chaos.py [--db sqlite|postgresql|both] [--runs 3] [--kills 40] [-n 400]
+
+Starts the test suite's private Dovecot and SMTP server (bench/backlog.py's services()), loads n
+fictional requests (one per requester, tests/mailgen.py) into two mailboxes, and runs
+`intake run` as a subprocess. Each life of the worker ends by SIGKILL: from outside, at a
+random moment after it made progress, or from inside at a fault point (INTAKE_FAULTS,
+intake/faults.py): between the commit of a batch and its server flag, and in the outbox after
+the claim, just before DATA and after DATA. A successor starts at once. After `--kills` deaths a
+last worker finishes the backlog. Then the checks, from the SMTP server's received list, the
+IMAP server and the database:
+  lost: requesters whose acknowledgement never arrived and whose reply is not flagged uncertain
+  duplicate: acknowledgements received more than once (by Message-ID or by requester)
+  uncertain: replies flagged for staff (the one window: killed while DATA was under way),
+             with how many of them did arrive
+  duplicate cases, unflagged messages, reference gaps, and the time from a death to the
+  successor (a) holding the mailbox folder, (b) committing its first progress.
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, func, select  # noqa: E402
+
+from bench.backlog import load, services  # noqa: E402
+from intake.source.base import PROCESSED_KEYWORD, QUARANTINE_KEYWORD  # noqa: E402
+from intake.store.db import make_engine, upgrade  # noqa: E402
+from intake.store.models import Case, MailboxState, Message, OutboxItem  # noqa: E402
+from tests import mailgen  # noqa: E402
+from tests.fixtures import smtp as smtp_fixture  # noqa: E402
+
+ADDRESSES = {"ago": "dpo.ago@vlaanderen.be", "wse": "dpo.wse@vlaanderen.be"}
+RIGHTS = ["access", "erasure", "objection", "rectification", "portability"]
+# Fault sets a worker life may get (one per life, chosen at random; most lives get none).
+FAULTS = [
+    "",
+    "",
+    "processor.after_commit=0.5",
+    "outbox.after_claim=0.05",
+    "outbox.after_data=0.03",
+    "outbox.before_data=0.01",
+]
+
+
+@dataclass
+class Run:
+    db: str
+    kills: int = 0
+    fault_kills: Counter[str] = field(default_factory=Counter)
+    kills_with_work_left: int = 0
+    to_folder: list[float] = field(default_factory=list)  # death -> successor holds the folder
+    to_progress: list[float] = field(default_factory=list)  # death -> successor's first commit
+    # The same when no ready worker survived (the successor was still starting: start-up counts)
+    cold_folder: list[float] = field(default_factory=list)
+    cold_progress: list[float] = field(default_factory=list)
+    figures: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    crashes: int = 0  # tracebacks in the workers' log
+
+
+def requests(n: int, seed: int) -> tuple[list[bytes], list[str]]:
+    mails, senders = [], []
+    for i in range(n):
+        key = "ago" if i % 2 == 0 else "wse"
+        sender = f"aanvrager{seed}x{i}@example.be"
+        mails.append(mailgen.request(RIGHTS[i % len(RIGHTS)], "nl", to=ADDRESSES[key],
+                                     seed=seed * 100_000 + i, sender=(f"Persoon {i}", sender)))
+        senders.append(sender)
+    return mails, senders
+
+
+def write_config(path: Path, db_url: str, server, smtp) -> None:
+    imap = server.imap_settings()
+    boxes = []
+    for key, folder, prefix in (("ago", "INBOX", "DPO-AGO"), ("wse", "WSE", "DPO-WSE")):
+        boxes.append(f"""
+[[mailbox]]
+key = "{key}"
+controller = "Chaos {key}"
+address = "{ADDRESSES[key]}"
+reference_prefix = "{prefix}"
+[mailbox.imap]
+host = "{imap.host}"
+port = {imap.port}
+tls = "implicit"
+ca_file = "{imap.ca_file}"
+username = "{imap.username}"
+password_env = "{imap.password.env}"
+folder = "{folder}"
+""")
+    path.write_text(f"""
+[database]
+url = "{db_url}"
+[smtp]
+transport = "smtp"
+host = "{smtp.host}"
+port = {smtp.port}
+tls = "starttls"
+ca_file = "{smtp.ca_file}"
+username = "{smtp.username}"
+password_env = "{smtp_fixture.PASSWORD_ENV}"
+timeout = 10
+replies_per_sender_per_day = 100000
+[identity]
+ocr = false
+[run]
+poll_seconds = 1
+outbox_seconds = 1
+""" + "".join(boxes), encoding="utf-8")
+
+
+class Watch:
+    """Reads progress from the database with a plain engine (no write lock taken)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+
+    def progress(self) -> tuple[int, int]:
+        with self.engine.connect() as c:
+            messages = c.scalar(select(func.count()).select_from(Message)) or 0
+            done = c.scalar(select(func.count()).select_from(OutboxItem).where(
+                OutboxItem.status.in_(("sent", "failed", "uncertain")))) or 0
+        return messages, done
+
+    def holders(self) -> set[str]:
+        return {h for h in self.held_folders().values() if h}
+
+    def held_folders(self) -> dict[str, str]:
+        """Folder -> the worker named as holding it (the lease row; the lock is the truth)."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(MailboxState.mailbox_key, MailboxState.folder,
+                                    MailboxState.lease_holder)).all()
+        return {f"{k}/{f}": h for k, f, h in rows if h}
+
+    def work_left(self, n: int) -> bool:
+        with self.engine.connect() as c:
+            messages = c.scalar(select(func.count()).select_from(Message)) or 0
+            open_rows = c.scalar(select(func.count()).select_from(OutboxItem).where(
+                OutboxItem.status.in_(("pending", "claimed", "in_smtp")))) or 0
+        return messages < n or open_rows > 0
+
+
+class WorkerProcess:
+    """One `intake run`, with its own sd_notify socket to know when it is ready (READY=1)."""
+
+    def __init__(self, config: Path, faults: str, tmp: Path, number: int, log) -> None:
+        self.notify_path = tmp / f"notify-{number}"
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(str(self.notify_path))
+        self.notify.setblocking(False)
+        self.faults = faults
+        env = {**os.environ, "INTAKE_FAULTS": faults, "OMP_THREAD_LIMIT": "1",
+               "NOTIFY_SOCKET": str(self.notify_path)}
+        self.popen = subprocess.Popen(
+            [str(ROOT / ".venv/bin/intake"), "run", "--config", str(config)],
+            env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+        )
+        self.pid = self.popen.pid
+        self.is_ready = False
+
+    def ready(self) -> bool:
+        while not self.is_ready:
+            try:
+                self.is_ready = b"READY=1" in self.notify.recv(4096)
+            except BlockingIOError:
+                break
+        return self.is_ready
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill(self) -> str:
+        """SIGKILL it (unless it already died at a fault point); how it died."""
+        if self.alive():
+            self.popen.send_signal(signal.SIGKILL)
+            kind = "random"
+        else:
+            kind = "fault" if self.popen.returncode == -signal.SIGKILL else "other exit"
+        self.popen.wait()
+        self.close()
+        return kind
+
+    def terminate(self) -> None:
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+        self.close()
+
+    def close(self) -> None:
+        self.notify.close()
+        self.notify_path.unlink(missing_ok=True)
+
+
+class Zygote:
+    """A process that built the triage pipeline once and forks workers on request.
+
+    Each fork runs what `intake run` runs after its start-up, Worker(...).run_forever(), in a
+    process of its own (its own database connections, locks and IMAP/SMTP sessions), so a
+    kill -9 of it is a real worker death; only the ~10 s of loading the classifier per restart
+    is saved, which would otherwise dominate a 40-kill run on a shared machine. --cold runs
+    `intake run` itself each time.
+    """
+
+    def __init__(self, config: Path, log) -> None:
+        self.popen = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--zygote", str(config)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+        )
+        assert self.popen.stdout is not None and self.popen.stdin is not None
+        if self.popen.stdout.readline().strip() != "ready":
+            raise RuntimeError("the zygote did not start")
+
+    def spawn(self, faults: str, notify: Path) -> int:
+        assert self.popen.stdout is not None and self.popen.stdin is not None
+        self.popen.stdin.write(f"{faults}\t{notify}\n")
+        self.popen.stdin.flush()
+        return int(self.popen.stdout.readline())
+
+    def close(self) -> None:
+        assert self.popen.stdin is not None
+        self.popen.stdin.close()
+        self.popen.wait(timeout=60)
+
+
+class ForkedWorker(WorkerProcess):
+    """A worker forked by the zygote (a grandchild: alive while not a zombie in /proc)."""
+
+    def __init__(self, zygote: Zygote, faults: str, tmp: Path, number: int) -> None:
+        self.notify_path = tmp / f"notify-{number}"
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(str(self.notify_path))
+        self.notify.setblocking(False)
+        self.faults = faults
+        self.pid = zygote.spawn(faults, self.notify_path)
+        self.is_ready = False
+        self.popen = None  # type: ignore[assignment]
+
+    def alive(self) -> bool:
+        try:
+            with open(f"/proc/{self.pid}/stat") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state not in ("Z", "X")
+
+    def kill(self) -> str:
+        kind = "random" if self.alive() else "died itself"
+        if kind == "random":
+            os.kill(self.pid, signal.SIGKILL)
+            wait_until(lambda: not self.alive(), 10)
+        self.close()
+        return kind
+
+    def terminate(self) -> None:
+        if self.alive():
+            os.kill(self.pid, signal.SIGTERM)
+            if not wait_until(lambda: not self.alive(), 60):
+                os.kill(self.pid, signal.SIGKILL)
+        self.close()
+
+
+def zygote_main(config: str) -> None:
+    """--zygote: build once, then fork a worker per request line "FAULTS<TAB>NOTIFY_SOCKET"."""
+    import multiprocessing
+
+    from intake.config import load_settings
+    from intake.daemon import Worker
+    from intake.logs import setup_logging
+    from intake.triage import TriagePipeline
+
+    settings = load_settings(config)
+    pipeline = TriagePipeline.from_settings(settings)
+    context = multiprocessing.get_context("fork")
+
+    def child(faults: str, notify: str) -> None:
+        os.environ["INTAKE_FAULTS"], os.environ["NOTIFY_SOCKET"] = faults, notify
+        os.dup2(2, 1)  # stdout is the zygote's answer channel
+        setup_logging()
+        Worker(settings, pipeline=pipeline).run_forever()
+
+    print("ready", flush=True)
+    for line in sys.stdin:
+        multiprocessing.active_children()  # reap the dead
+        faults, notify = line.rstrip("\n").split("\t")
+        process = context.Process(target=child, args=(faults, notify))
+        process.start()
+        print(process.pid, flush=True)
+
+
+def wait_until(condition, limit: float) -> bool:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def one_run(db: str, n: int, kills: int, seed: int, cold: bool) -> Run:
+    """One backlog, `kills` deaths. Two workers run at all times (forked by the zygote; the
+    survivor takes over, the restarted one stands by); cold: one `intake run`, restarted."""
+    rng = random.Random(seed)
+    run = Run(db)
+    mails, senders = requests(n, seed)
+    first = n // 4
+    chunks = [mails[first + i::kills] for i in range(kills)]  # new mail after each death
+    started = time.monotonic()
+    with services(db, "chaos-") as (server, smtp, db_url), \
+            tempfile.TemporaryDirectory(prefix="chaos-") as tmp_name:
+        tmp = Path(tmp_name)
+        engine = make_engine(db_url)
+        upgrade(engine)
+        engine.dispose()
+        load(server, mails[:first])
+        config = tmp / "intake.toml"
+        write_config(config, db_url, server, smtp)
+        watch = Watch(db_url)
+        log = open(tmp / "worker.log", "ab")  # noqa: SIM115
+        count = [0]
+        zygote = None if cold else Zygote(config, log)
+
+        def spawn() -> WorkerProcess:
+            count[0] += 1
+            faults = rng.choice(FAULTS) if run.kills < kills else ""
+            if zygote is not None:
+                return ForkedWorker(zygote, faults, tmp, count[0])
+            return WorkerProcess(config, faults, tmp, count[0], log)
+
+        procs = [spawn() for _ in range(1 if cold else 2)]
+        wait_until(lambda: all(p.ready() for p in procs), 120)
+        while run.kills < kills:
+            # A random moment, unless a worker kills itself at a fault point first.
+            deadline = time.monotonic() + rng.uniform(0.2, 4.0)
+            while time.monotonic() < deadline and all(p.alive() for p in procs):
+                time.sleep(0.01)
+            holders = watch.holders()
+            dead = [p for p in procs if not p.alive()]
+            if not dead:
+                ready = [p for p in procs if p.ready()] or procs
+                holding = [p for p in ready if any(h.endswith(f":{p.pid}") for h in holders)]
+                dead = [rng.choice(holding or ready)]
+            held = {f for f, h in watch.held_folders().items()
+                    if any(h.endswith(f":{d.pid}") for d in dead)}
+            work = watch.work_left(n)
+            for victim in dead:
+                run.fault_kills[victim.kill()] += 1
+                run.kills += 1
+                run.kills_with_work_left += int(work)
+            died = time.monotonic()
+            before = watch.progress()
+            if chunks:
+                load(server, chunks.pop(0))
+            survivors = [p for p in procs if p not in dead]
+            warm = any(p.ready() for p in survivors)
+            procs = survivors + [spawn() for _ in dead]
+            live = {f":{p.pid}" for p in procs}
+
+            def taken_over(held: set[str] = held, live: set[str] = live) -> bool:
+                now = watch.held_folders()
+                return all(any(now.get(f, "").endswith(x) for x in live) for f in held)
+
+            folder_times = run.to_folder if warm else run.cold_folder
+            progress_times = run.to_progress if warm else run.cold_progress
+            if held and wait_until(taken_over, 120):
+                folder_times.append(time.monotonic() - died)
+            if work and wait_until(lambda b=before: watch.progress() != b, 120):
+                progress_times.append(time.monotonic() - died)
+            if cold:
+                wait_until(lambda ps=procs: all(p.ready() or not p.alive() for p in ps), 120)
+        for chunk in chunks:
+            load(server, chunk)
+        for p in [p for p in procs if not p.alive()]:
+            p.kill()  # died at a fault point meanwhile
+            procs.remove(p)
+        finish = time.monotonic() + 600
+        while time.monotonic() < finish and (watch.work_left(n) or not procs):
+            if not procs:
+                procs = [spawn()]
+            time.sleep(0.2)
+        time.sleep(2.0)  # a last outbox interval
+        for p in procs:
+            p.terminate()
+        if zygote is not None:
+            zygote.close()
+        log.close()
+        run.crashes = (tmp / "worker.log").read_text(errors="replace").count("Traceback")
+        run.figures = check(watch, server, smtp, senders)
+        watch.engine.dispose()
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def check(watch: Watch, server, smtp, senders: list[str]) -> dict[str, int]:
+    received = smtp.received
+    by_id = Counter(email.message_from_bytes(m.data)["Message-ID"] for m in received)
+    by_rcpt = Counter(r.lower() for m in received for r in m.rcpt_tos)
+    with watch.engine.connect() as c:
+        rows = c.execute(select(OutboxItem.recipient, OutboxItem.status, OutboxItem.message_id)
+                         .where(OutboxItem.purpose == "acknowledgement")).all()
+        cases = c.execute(select(Case.mailbox_key, Case.year, Case.seq)).all()
+        requesters = Counter(r.lower() for r in c.scalars(select(Case.requester_address)))
+        messages = c.scalar(select(func.count()).select_from(Message)) or 0
+    uncertain = {r.recipient.lower(): r for r in rows if r.status == "uncertain"}
+    lost = [s for s in senders if by_rcpt[s.lower()] == 0 and s.lower() not in uncertain]
+    gaps = 0
+    for key, year in {(k, y) for k, y, _s in cases}:
+        seqs = sorted(s for k, y, s in cases if (k, y) == (key, year))
+        gaps += seqs[-1] - len(set(seqs))  # numbers 1..max never used
+    unflagged = 0
+    with server.client() as client:
+        for folder in ("INBOX", "WSE"):
+            client.select_folder(folder, readonly=True)
+            unflagged += len(client.search(
+                ["NOT", "KEYWORD", PROCESSED_KEYWORD, "NOT", "KEYWORD", QUARANTINE_KEYWORD]))
+    return {
+        "requests": len(senders),
+        "messages recorded": messages,
+        "cases": len(cases),
+        "duplicate cases": sum(v - 1 for v in requesters.values() if v > 1),
+        "requesters without a case": sum(requesters[s.lower()] == 0 for s in senders),
+        "acknowledgements received": len(received),
+        "lost": len(lost),
+        "duplicate (Message-ID)": sum(v - 1 for v in by_id.values() if v > 1),
+        "duplicate (requester)": sum(v - 1 for v in by_rcpt.values() if v > 1),
+        "uncertain": len(uncertain),
+        "uncertain, arrived": sum(by_id[r.message_id] > 0 for r in uncertain.values()),
+        "unsent (pending/failed)": sum(r.status in ("pending", "claimed", "failed")
+                                       for r in rows),
+        "unflagged": unflagged,
+        "reference gaps": gaps,
+    }
+
+
+def _fmt(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return (f"median {statistics.median(ordered):.2f} s, p95 {p95:.2f} s, "
+            f"max {ordered[-1]:.2f} s (n={len(ordered)})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--kills", type=int, default=40)
+    parser.add_argument("-n", type=int, default=400, help="requests in the backlog")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cold", action="store_true",
+                        help="one `intake run`, restarted after each death (start-up counted), "
+                        "instead of two forked workers (the survivor takes over)")
+    parser.add_argument("--zygote", metavar="CONFIG", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.zygote:
+        zygote_main(args.zygote)
+        return 0
+    # SIGTERM: stop like Ctrl-C, so the servers, workers and schemas are cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    results: list[Run] = []
+    for db in dbs:
+        for number in range(args.runs):
+            run = one_run(db, args.n, args.kills, args.seed + number, args.cold)
+            results.append(run)
+            print(f"\n{db} run {number + 1}: {run.kills} kills ({dict(run.fault_kills)}; "
+                  f"{run.kills_with_work_left} with work left), {run.seconds:.0f} s, "
+                  f"{run.crashes} tracebacks in the workers' log")
+            print("  " + ", ".join(f"{k}: {v}" for k, v in run.figures.items()))
+            print(f"  death -> successor holds the folder: {_fmt(run.to_folder)}")
+            print(f"  death -> successor's first commit:   {_fmt(run.to_progress)}")
+            print(f"  no ready survivor (start-up counted): folder {_fmt(run.cold_folder)}; "
+                  f"first commit {_fmt(run.cold_progress)}")
+            sys.stdout.flush()
+    print("\nsummary")
+    for db in dbs:
+        runs = [r for r in results if r.db == db]
+        totals = Counter()
+        for r in runs:
+            totals.update(r.figures)
+        folder = [t for r in runs for t in r.to_folder]
+        progress = [t for r in runs for t in r.to_progress]
+        print(f"{db}: {len(runs)} runs, {sum(r.kills for r in runs)} kills "
+              f"({sum(r.kills_with_work_left for r in runs)} with work left); "
+              + ", ".join(f"{k}: {v}" for k, v in totals.items()))
+        print(f"  ready survivor: death -> folder held: {_fmt(folder)}; "
+              f"death -> first commit: {_fmt(progress)}")
+        print(f"  successor still starting: death -> folder held: "
+              f"{_fmt([t for r in runs for t in r.cold_folder])}; death -> first commit: "
+              f"{_fmt([t for r in runs for t in r.cold_progress])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
