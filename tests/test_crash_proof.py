@@ -27,13 +27,6 @@ def run_once(settings: str) -> subprocess.CompletedProcess:
     )
 
 
-def lease_ran_out(db: sqlite3.Connection) -> None:
-    """The dead worker's mailbox lease is let go, as it would be when it runs out (i13o makes a
-    dead holder's lease free at once; this test is about the messages, not the lease)."""
-    db.execute("update mailbox_state set lease_holder = null, lease_until = null")
-    db.commit()
-
-
 def intake(*args: str) -> str:
     return subprocess.run([sys.executable, "-m", "intake.cli", *args], capture_output=True,
                           text=True, cwd=ROOT, timeout=120, check=True).stdout
@@ -64,7 +57,6 @@ def test_a_message_that_kills_the_worker_is_quarantined_and_the_others_get_their
 
     # First restart: the suspects are read one at a time; the first request is recorded, then
     # the poison kills the worker again.
-    lease_ran_out(db)
     second = run_once(settings)
     assert second.returncode == -signal.SIGABRT
     assert db.execute("select count(*) from message where status='processed'").fetchone() == (1,)
@@ -72,7 +64,6 @@ def test_a_message_that_kills_the_worker_is_quarantined_and_the_others_get_their
                       (poison,)).fetchone() == (2,)
 
     # Second restart: the poison message is quarantined unread, the others get their case.
-    lease_ran_out(db)
     third = run_once(settings)
     assert third.returncode == 0, third.stderr[-2000:]
     report = json.loads(third.stdout)["mailboxes"][0]
@@ -128,7 +119,6 @@ def test_a_triage_that_hangs_past_its_deadline_ends_the_worker_and_is_counted(
             [sys.executable, "-m", "intake.cli", "run", "--once", "--json", "--config", settings],
             capture_output=True, text=True, cwd=ROOT, timeout=180, env=env)
         codes.append(done.returncode)
-        lease_ran_out(db)
     assert codes == [70, 70, 0]
     rows = dict(db.execute("select uid, coalesce(quarantine_reason, status) from message"))
     assert rows == {normal: "processed", hanging: WORKER_DIED}
