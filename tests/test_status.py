@@ -16,7 +16,7 @@ from intake.daemon import Worker
 from intake.source.base import SourceError
 from intake.store.db import make_engine, upgrade
 from tests import mailgen
-from tests.fixtures.dovecot import PASSWORD_ENV, start_dovecot, stop_dovecot
+from tests.fixtures.dovecot import running_dovecot
 from tests.fixtures.smtp import free_port
 from tests.test_cli_run import write_settings
 
@@ -45,17 +45,8 @@ def metric(text: str, name: str) -> float:
 @pytest.fixture
 def private_imap():
     """A Dovecot of this test's own: stopping it leaves the session's server alone."""
-    server = start_dovecot()
-    previous = os.environ.get(PASSWORD_ENV)
-    os.environ[PASSWORD_ENV] = server.password
-    try:
+    with running_dovecot() as server:
         yield server
-    finally:
-        if previous is None:
-            os.environ.pop(PASSWORD_ENV, None)
-        else:
-            os.environ[PASSWORD_ENV] = previous
-        stop_dovecot(server)
 
 
 def test_status_and_metrics_follow_an_imap_outage(tmp_path, private_imap, smtp_server):
