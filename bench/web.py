@@ -3,9 +3,11 @@
     .venv/bin/python bench/web.py [-n 10000] [--open-share 0.3] [--db postgresql|sqlite]
 
 Generates N fictional cases (two mailboxes, two years, a share of them open, one message and
-three events each, plus listed mail) in a private PostgreSQL schema, serves the console with
-uvicorn on a free 127.0.0.1 port (demo sign-in as admin, the clock fixed at 9 June 2026) and
-times each page over HTTP: median, 95th percentile and max of R requests after a warm-up.
+three events each, plus listed mail, plus one busy case with BUSY events, 25 messages and 10
+replies) in a private PostgreSQL schema, serves the console with uvicorn on a free 127.0.0.1
+port (demo sign-in as admin, the clock fixed at 9 June 2026) and times each page over HTTP:
+median, 95th percentile and max of R requests after a warm-up. The digest page is timed twice:
+as served (kept 30 s) and with that cache off, so every request collects the digest anew.
 Prints figures; asserts nothing (target: every page <= 200 ms).
 """
 
@@ -30,8 +32,9 @@ import httpx  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from intake.store.db import make_engine, upgrade  # noqa: E402
-from intake.store.models import Case, CaseRight, Event, Message  # noqa: E402
+from intake.store.models import Case, CaseRight, Event, Message, OutboxItem  # noqa: E402
 from intake.store.timezone import BRUSSELS  # noqa: E402
+from intake.web import pages as pages_module  # noqa: E402
 from tests.casefactory import NOW  # noqa: E402
 from tests.fixtures.database import PG_URL  # noqa: E402
 from tests.fixtures.webapp import console_settings, serve  # noqa: E402
@@ -41,8 +44,9 @@ NAMES = ("Jan Peeters", "Els Janssens", "Pieter Claes", "Sofie Maes", "Lucas Wou
          "Nora Peeters", "Tom Jacobs", "Hanne Willems", "Ines Lambert", "Marie Dubois")
 
 
-def generate(url: str, n: int, open_share: float) -> tuple[str, int]:
-    """N cases; returns one open case's reference and one message id."""
+def generate(url: str, n: int, open_share: float, busy: int = 1000) -> tuple[str, int, str]:
+    """N cases; returns one open case's reference, one message id and the busy case's
+    reference."""
     rng = random.Random(16)
     engine = make_engine(url)
     upgrade(engine)
@@ -106,19 +110,55 @@ def generate(url: str, n: int, open_share: float) -> tuple[str, int]:
             "triage": {"explanation": ["no case: invoice"]}, "body_text": "Factuur",
             "created_at": received,
         })
+    busy_case = next(c for c in reversed(cases) if c["status"] == "open")
+    outbox = _busy_case(busy_case, busy, messages, events)
     with engine.begin() as conn:
         for table, rows in ((Case, cases), (CaseRight, rights), (Message, messages),
-                            (Event, events)):
+                            (Event, events), (OutboxItem, outbox)):
             for k in range(0, len(rows), 2000):
                 conn.execute(insert(table), rows[k:k + 2000])
         if engine.dialect.name == "postgresql":
-            for table in ("case", "message", "event"):
+            for table in ("case", "message", "event", "outbox"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                                   f"(SELECT max(id) FROM \"{table}\"))"))
             conn.execute(text("ANALYZE"))
     engine.dispose()
     first_open = next(c for c in cases if c["status"] == "open")
-    return first_open["reference"], first_open["id"]
+    return first_open["reference"], first_open["id"], busy_case["reference"]
+
+
+def _busy_case(case: dict, busy: int, messages: list[dict], events: list[dict]) -> list[dict]:
+    """A case with a long history: `busy` events, 25 more messages and 10 replies (outbox)."""
+    start, first_id = case["received_at"], len(messages) + 1
+    for k in range(25):
+        messages.append({
+            **messages[case["id"] - 1], "id": first_id + k, "uid": first_id + k,
+            "message_id": f"<b{k}@example.be>", "content_hash": f"b{k:063x}",
+            "received_at": start + timedelta(days=k % 20, hours=k), "kind": "followup",
+            "disposition": "followup", "created_at": start + timedelta(days=k % 20, hours=k),
+        })
+    types = ("note", "assigned", "reminder_queued", "clock_suspended", "clock_resumed")
+    for k in range(busy):
+        type_ = types[k % len(types)]
+        day = (start + timedelta(hours=k)).astimezone(BRUSSELS).date().isoformat()
+        events.append({"case_id": case["id"], "at": start + timedelta(hours=k), "actor":
+                       "Demo Behandelaar <behandelaar@demo.invalid>", "type": type_,
+                       "reason": f"{type_} {k}: " + "toelichting " * 5,
+                       "data": {"on": day} if type_.startswith("clock") else None})
+    outbox = []
+    for k in range(10):
+        raw = (f"From: dpo@ago.example.be\r\nTo: {case['requester_address']}\r\n"
+               f"Subject: Uw verzoek {case['reference']} ({k})\r\n"
+               "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+               + "Geachte, wij hebben uw verzoek goed ontvangen.\r\n" * 30)
+        outbox.append({
+            "case_id": case["id"], "purpose": f"reply_{k}", "message_id": f"<r{k}@example.be>",
+            "mail_from": "dpo@ago.example.be", "recipient": case["requester_address"],
+            "raw": raw.encode(), "status": "sent" if k < 8 else "pending", "attempts": 1,
+            "next_attempt_at": start, "created_at": start + timedelta(days=k),
+            "sent_at": start + timedelta(days=k, minutes=1) if k < 8 else None,
+        })
+    return outbox
 
 
 def measure(client: httpx.Client, path: str,
@@ -139,12 +179,19 @@ def measure(client: httpx.Client, path: str,
     return first, statistics.median(times), p95, times[-1], answer.status_code
 
 
+def report(label: str, figures: tuple[float, float, float, float, int]) -> None:
+    first, median, p95, worst, status = figures
+    print(f"{label[:56]:<56} {first:7.1f}ms {median:7.1f}ms {p95:7.1f}ms {worst:7.1f}ms  "
+          f"{status}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=10_000)
     parser.add_argument("--open-share", type=float, default=0.3)
     parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("-r", "--rounds", type=int, default=10)
+    parser.add_argument("--busy", type=int, default=1000, help="events of the busy case")
     args = parser.parse_args()
     schema = None
     if args.db == "postgresql":
@@ -157,22 +204,30 @@ def main() -> int:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-web-')}/intake.db"
     try:
         started = time.perf_counter()
-        reference, message_id = generate(url, args.n, args.open_share)
+        reference, message_id, busy = generate(url, args.n, args.open_share, args.busy)
         print(f"{args.n} cases ({args.open_share:.0%} open) in {args.db}: generated in "
               f"{time.perf_counter() - started:.1f} s")
         pages = ["/", "/?q=peeters", "/?mailbox=wse&right=access", "/?needs_review=1",
-                 "/?page=5", f"/cases/{reference}", f"/messages/{message_id}", "/listed",
-                 "/new", "/register", "/register.csv", "/digest", "/settings"]
+                 "/?page=5", "/?status=awaiting_identity&assignee=maes&due_before=2026-07-01",
+                 "/?mailbox=ago&right=erasure&q=jan&page=2", f"/cases/{reference}",
+                 f"/cases/{busy}", f"/messages/{message_id}", "/listed", "/new", "/register",
+                 "/register?page=20", "/register?mailbox=wse&from=2025-01-01&to=2025-12-31",
+                 "/register.csv", "/register.csv?mailbox=wse", "/digest", "/digest?scope=wse",
+                 "/settings"]
         for base in serve(console_settings(url, None), demo=True):
             with httpx.Client(base_url=base, timeout=60) as client:
                 login = client.get("/login")
                 token = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
                 client.post("/login/demo", data={"csrf": token, "who": "beheerder"})
-                print(f"{'page':<32} {'first':>8} {'median':>8} {'p95':>8} {'max':>8}  status")
+                print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+                digest_seconds = pages_module.DIGEST_SECONDS
+                print(f"{'page':<56} {'first':>8} {'median':>8} {'p95':>8} {'max':>8}  status")
+                pages_module.DIGEST_SECONDS = 0  # first the digest collected at every request
+                for path in ("/digest", "/digest?scope=wse"):
+                    report(f"{path} (uncached)", measure(client, path, args.rounds))
+                pages_module.DIGEST_SECONDS = digest_seconds
                 for path in pages:
-                    first, median, p95, worst, status = measure(client, path, args.rounds)
-                    print(f"{path:<32} {first:7.1f}ms {median:7.1f}ms {p95:7.1f}ms "
-                          f"{worst:7.1f}ms  {status}")
+                    report(path, measure(client, path, args.rounds))
                 print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
                       f"on {os.cpu_count()} CPUs")
     finally:

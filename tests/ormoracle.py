@@ -15,16 +15,17 @@ from intake.cases.urgency import calendar_of, is_running, working_days_until
 from intake.config import Settings
 from intake.digest.collect import (
     FIRST_LOOKBACK,
+    MAX_LINES,
     QUESTION_GROUP,
     SECTIONS,
     Digest,
     DigestLine,
     Group,
     Reason,
+    Section,
     _failure_lines,
     _listed_groups,
     _mailbox_lines,
-    _section,
     previous_digest,
     scope_mailboxes,
 )
@@ -189,3 +190,14 @@ def _by_right(cases: Sequence[Case]) -> list[Group]:
     order = [*RIGHTS, QUESTION_GROUP]
     return [Group(key, tuple(groups[key]))
             for key in sorted(groups, key=lambda k: order.index(k) if k in order else len(order))]
+
+
+def _section(key: str, groups: list[Group]) -> Section:
+    """Keep at most MAX_LINES lines, counting the rest."""
+    total, room, kept = sum(len(g.lines) for g in groups), MAX_LINES, []
+    for group in groups:
+        if room <= 0:
+            break
+        kept.append(Group(group.key, group.lines[:room]))
+        room -= len(kept[-1].lines)
+    return Section(key, tuple(kept), total)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, TextIO
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from intake.cases.columns import cases_with_rights
 from intake.config import Settings
 from intake.store.models import Case
 from intake.store.timezone import BRUSSELS
@@ -24,6 +24,8 @@ from intake.store.timezone import BRUSSELS
 COLUMNS = ("reference", "controller", "mailbox", "kind", "rights", "received", "due",
            "extended", "closed", "outcome", "on_time")
 FORMATS = ("csv", "jsonl")
+COLUMNS_READ = (Case.reference, Case.mailbox_key, Case.kind, Case.received_at, Case.due_date,
+                Case.extended, Case.answered_on, Case.outcome, Case.on_time)
 
 
 def register_rows(
@@ -32,29 +34,39 @@ def register_rows(
     date_from: date | None = None,
     date_to: date | None = None,
     mailbox: str | None = None,
+    *,
+    mailboxes: Sequence[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Cases received from `date_from` to `date_to` (Brussels dates, inclusive), oldest first."""
+    """Cases received from `date_from` to `date_to` (Brussels dates, inclusive), oldest first.
+
+    `mailbox` keeps one mailbox's cases, `mailboxes` those of several (the console's people see
+    only theirs). One streamed column query (cases.columns), so 10,000 rows take a blink.
+    """
     controllers = {m.key: m.controller for m in settings.mailboxes}
-    query = select(Case).options(selectinload(Case.rights)).order_by(Case.received_at, Case.id)
+    where = []
     if mailbox:
-        query = query.where(Case.mailbox_key == mailbox)
+        where.append(Case.mailbox_key == mailbox)
+    if mailboxes is not None:
+        where.append(Case.mailbox_key.in_(list(mailboxes)))
     if date_from:
-        query = query.where(Case.received_at >= _midnight(date_from))
+        where.append(Case.received_at >= _midnight(date_from))
     if date_to:
-        query = query.where(Case.received_at < _midnight(date_to + timedelta(days=1)))
-    for case in session.scalars(query.execution_options(yield_per=500)):
+        where.append(Case.received_at < _midnight(date_to + timedelta(days=1)))
+    for row, rights in cases_with_rights(session, COLUMNS_READ, where):
+        (_id, reference, mailbox_key, kind, received, due, extended, answered, outcome, on_time,
+         _right) = row
         yield {
-            "reference": case.reference,
-            "controller": controllers.get(case.mailbox_key, case.mailbox_key),
-            "mailbox": case.mailbox_key,
-            "kind": case.kind,
-            "rights": list(case.right_names),
-            "received": case.received_at.astimezone(BRUSSELS).date().isoformat(),
-            "due": _iso(case.due_date),  # the legal due date; questions have none
-            "extended": case.extended,
-            "closed": _iso(case.answered_on),
-            "outcome": case.outcome,
-            "on_time": case.on_time,
+            "reference": reference,
+            "controller": controllers.get(mailbox_key, mailbox_key),
+            "mailbox": mailbox_key,
+            "kind": kind,
+            "rights": list(rights),
+            "received": received.astimezone(BRUSSELS).date().isoformat(),
+            "due": _iso(due),  # the legal due date; questions have none
+            "extended": extended,
+            "closed": _iso(answered),
+            "outcome": outcome,
+            "on_time": on_time,
         }
 
 
@@ -63,15 +75,19 @@ def write_register(rows: Iterable[dict[str, Any]], out: TextIO, fmt: str) -> int
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     count = 0
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n") if fmt == "csv" else None
-    if writer:
-        writer.writeheader()
-    for row in rows:
-        if writer:
-            writer.writerow({**row, "rights": ";".join(row["rights"]),
-                             **{k: _csv_value(row[k]) for k in ("extended", "on_time")}})
-        else:
+    if fmt == "jsonl":
+        for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([
+            ";".join(row["rights"]) if k == "rights" else
+            _csv_value(row[k]) if k in ("extended", "on_time") else row[k]
+            for k in COLUMNS
+        ])
         count += 1
     return count
 

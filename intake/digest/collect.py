@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
 
+from intake.cases.columns import cases_with_rights
+from intake.cases.deadlines import Calendar
 from intake.cases.urgency import calendar_of, is_running, working_days_until
 from intake.config import MailboxSettings, Settings
 from intake.outbound.stafftemplates import requester_text, safe_text
@@ -96,48 +99,76 @@ class Digest:
         return next(s for s in self.sections if s.key == key)
 
 
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """The columns of a case a digest line reads (a column query: no ORM object, no lazy load)."""
+
+    reference: str
+    mailbox_key: str
+    kind: str
+    status: str
+    requester_name: str
+    requester_address: str
+    received_at: datetime
+    due_date: date | None
+    target_date: date | None
+    clock_suspended_on: date | None
+    suspended_days_left: int | None
+    extended: bool
+    assignee: str | None
+    review_reason: str | None
+    right_names: tuple[str, ...] = ()
+
+
+FACT_COLUMNS = (Case.reference, Case.mailbox_key, Case.kind, Case.status, Case.requester_name,
+                Case.requester_address, Case.received_at, Case.due_date, Case.target_date,
+                Case.clock_suspended_on, Case.suspended_days_left, Case.extended, Case.assignee,
+                Case.review_reason)
+
+
+def case_facts(session: Session, *where: ColumnElement[bool]) -> list[CaseFacts]:
+    """The cases matching `where` with their rights, oldest first (received, id)."""
+    return [CaseFacts(*row[1:-1], right_names=rights)
+            for row, rights in cases_with_rights(session, FACT_COLUMNS, where)]
+
+
 def scope_mailboxes(settings: Settings, scope: str) -> tuple[MailboxSettings, ...]:
     """The mailboxes a scope covers: all of them for "all", else the one named (or ConfigError)."""
     return settings.mailboxes if scope == ALL else (settings.mailbox(scope),)
 
 
 def collect_digest(session: Session, settings: Settings, scope: str, now: datetime) -> Digest:
-    """The digest of `scope` as of `now`; reads only."""
+    """The digest of `scope` as of `now`; reads only.
+
+    Cases are read as columns (case_facts) and a case's line is written only when its section
+    shows it (MAX_LINES each); the others are counted.
+    """
     mailboxes = scope_mailboxes(settings, scope)
     keys = [m.key for m in mailboxes]
     today = now.astimezone(BRUSSELS).date()
     since = previous_digest(session, scope, now) or now - FIRST_LOOKBACK
-    open_cases = session.scalars(
-        select(Case).options(selectinload(Case.rights))
-        .where(Case.mailbox_key.in_(keys), Case.status != "closed")
-        .order_by(Case.received_at, Case.id)
-    ).all()
-    lines: dict[str, list[DigestLine]] = {key: [] for key in SECTIONS}
+    open_cases = case_facts(session, Case.mailbox_key.in_(keys), Case.status != "closed")
+    lines: dict[str, list[Item]] = {key: [] for key in SECTIONS}
     for case in open_cases:
         _clock_lines(case, today, settings, lines)
     for key in ("overdue", "due_soon", "extension"):
-        lines[key].sort(key=lambda line: line.due or date.max)  # the earliest due date first
-    lines["identity"].sort(key=lambda line: line.reason.params["since"] if line.reason else today)
+        lines[key].sort(key=lambda item: _due(item) or date.max)  # the earliest due date first
+    lines["identity"].sort(key=lambda item: _reason(item).params["since"])
     # Fail-safe cases first: each may be a request whose legal clock already runs.
     lines["to_classify"] = sorted(
-        (case_line(c, Reason("to_classify")) for c in open_cases
-         if c.kind == CaseKind.TO_CLASSIFY),
-        key=lambda line: (line.due or date.max, line.received))
+        ((c, Reason("to_classify")) for c in open_cases if c.kind == CaseKind.TO_CLASSIFY),
+        key=lambda item: (_due(item) or date.max, _received(item)))
     lines["review"] = _review_lines(session, keys, today)
     lines["failures"] = [*_mailbox_lines(session, settings, keys),
                          *_failure_lines(session, settings, mailboxes, scope)]
-    new = session.scalars(
-        select(Case).options(selectinload(Case.rights))
-        .where(Case.mailbox_key.in_(keys), Case.created_at > since, Case.created_at <= now,
-               Case.kind != CaseKind.TO_CLASSIFY)
-        .order_by(Case.received_at, Case.id)
-    ).all()
+    new = case_facts(session, Case.mailbox_key.in_(keys), Case.created_at > since,
+                     Case.created_at <= now, Case.kind != CaseKind.TO_CLASSIFY)
     sections = [
-        _section(key, [Group(None, tuple(lines[key]))]) for key in SECTIONS
-        if key not in ("new", "listed")
+        _section(key, [(None, lines[key])]) for key in SECTIONS if key not in ("new", "listed")
     ]
     sections.insert(SECTIONS.index("new"), _section("new", _by_right(new)))
-    sections.append(_section("listed", _listed_groups(session, mailboxes, since, now)))
+    sections.append(_section("listed", [(g.key, g.lines) for g in _listed_groups(
+        session, mailboxes, since, now)]))
     return Digest(scope=scope, mailboxes=mailboxes, day=today, generated_at=now, since=since,
                   due_within_days=settings.digest.due_within_days, open_cases=len(open_cases),
                   sections=tuple(sections))
@@ -152,36 +183,64 @@ def previous_digest(session: Session, scope: str, now: datetime) -> datetime | N
     ).first()
 
 
-def case_line(case: Case, reason: Reason | None = None) -> DigestLine:
+def case_line(case: CaseFacts, reason: Reason | None = None) -> DigestLine:
     return DigestLine(
         reference=case.reference, mailbox=case.mailbox_key,
         requester=requester_text(case.requester_name, case.requester_address),
         rights=case.right_names, kind=case.kind,
-        received=case.received_at.astimezone(BRUSSELS).date(),
-        # While the clock stands still there is no due date to show, only the days left.
-        due=None if case.clock_suspended_on is not None
-        else case.due_date if case.kind in LEGAL_CLOCK_KINDS else case.target_date,
+        received=case.received_at.astimezone(BRUSSELS).date(), due=shown_due(case),
         status=case.status, extended=case.extended,
         assignee=safe_text(case.assignee, 80) if case.assignee else None, reason=reason,
     )
 
 
-def _clock_lines(case: Case, today: date, settings: Settings,
-                 lines: dict[str, list[DigestLine]]) -> None:
+def shown_due(case: CaseFacts) -> date | None:
+    """The legal due date, or a question's service target; none while the clock stands still
+    (there are only the days left to show)."""
+    if case.clock_suspended_on is not None:
+        return None
+    return case.due_date if case.kind in LEGAL_CLOCK_KINDS else case.target_date
+
+
+# A section's entry: a line, or a case and its reason whose line is written once it is shown.
+Item = DigestLine | tuple[CaseFacts, Reason | None]
+
+
+def _line(item: Item) -> DigestLine:
+    return item if isinstance(item, DigestLine) else case_line(*item)
+
+
+def _due(item: Item) -> date | None:
+    return item.due if isinstance(item, DigestLine) else shown_due(item[0])
+
+
+def _received(item: Item) -> date:
+    return (item.received if isinstance(item, DigestLine)
+            else item[0].received_at.astimezone(BRUSSELS).date())
+
+
+def _reason(item: Item) -> Reason:
+    reason = item.reason if isinstance(item, DigestLine) else item[1]
+    assert reason is not None
+    return reason
+
+
+def _clock_lines(case: CaseFacts, today: date, settings: Settings,
+                 lines: dict[str, list[Item]]) -> None:
     """Overdue, due soon, extension to decide, or waiting for identity: by the case's clock."""
     soon = today + timedelta(days=settings.digest.due_within_days)
     if case.clock_suspended_on is not None or case.status == "awaiting_identity":
         since = case.clock_suspended_on or case.received_at.astimezone(BRUSSELS).date()
-        lines["identity"].append(case_line(case, Reason("suspended", {
+        lines["identity"].append((case, Reason("suspended", {
             "since": since, "days": (today - since).days, "left": case.suspended_days_left,
         })))
         return
     if case.kind == "question" and case.target_date is not None:
         if case.target_date < today:
-            lines["overdue"].append(case_line(case, Reason(
+            lines["overdue"].append((case, Reason(
                 "overdue_target", {"days": (today - case.target_date).days})))
         elif case.target_date <= soon:
-            lines["due_soon"].append(case_line(case, Reason(
+            lines["due_soon"].append((case, Reason(
                 "target_soon", {"days": (case.target_date - today).days})))
         return
     if not is_running(case):
@@ -189,26 +248,28 @@ def _clock_lines(case: Case, today: date, settings: Settings,
     due = case.due_date
     assert due is not None
     if due < today:
-        lines["overdue"].append(case_line(case, Reason("overdue", {"days": (today - due).days})))
+        lines["overdue"].append((case, Reason("overdue", {"days": (today - due).days})))
         return
-    left = working_days_until(today, due, calendar_of(settings, case.mailbox_key))
+    left = _working_days(today, due, calendar_of(settings, case.mailbox_key))
     if due <= soon:
         reason = Reason("due_today") if due == today else Reason("due_soon", {"working_days": left})
-        lines["due_soon"].append(case_line(case, reason))
+        lines["due_soon"].append((case, reason))
     if not case.extended and left <= settings.reminders.extension_window_working_days:
-        lines["extension"].append(case_line(case, Reason(
+        lines["extension"].append((case, Reason(
             "extension", {"date": due, "working_days": left})))
 
 
-def _review_lines(session: Session, keys: Sequence[str], today: date) -> list[DigestLine]:
+@lru_cache(maxsize=4096)
+def _working_days(today: date, due: date, calendar: Calendar) -> int:
+    """working_days_until, counted once for the many cases that share a due date."""
+    return working_days_until(today, due, calendar)
+
+
+def _review_lines(session: Session, keys: Sequence[str], today: date) -> list[Item]:
     """Cases flagged for review (whatever their status), then quarantined messages."""
-    cases = session.scalars(
-        select(Case).options(selectinload(Case.rights))
-        .where(Case.mailbox_key.in_(keys), Case.needs_review.is_(True),
-               Case.kind != CaseKind.TO_CLASSIFY)  # those have their own section
-        .order_by(Case.received_at, Case.id)
-    ).all()
-    found = [case_line(c, Reason("review", {"why": c.review_reason or ""})) for c in cases]
+    cases = case_facts(session, Case.mailbox_key.in_(keys), Case.needs_review.is_(True),
+                       Case.kind != CaseKind.TO_CLASSIFY)  # those have their own section
+    found: list[Item] = [(c, Reason("review", {"why": c.review_reason or ""})) for c in cases]
     for m in session.scalars(
         select(Message).where(Message.mailbox_key.in_(keys), Message.status == "quarantined")
         .order_by(Message.received_at, Message.id)
@@ -312,23 +373,23 @@ def listed_reason(message: Message) -> str:
     return message.disposition or ""
 
 
-def _by_right(cases: Sequence[Case]) -> list[Group]:
+def _by_right(cases: Sequence[CaseFacts]) -> list[tuple[str | None, list[Item]]]:
     """New cases grouped by their first right (canonical order), questions last."""
-    groups: dict[str, list[DigestLine]] = {}
+    groups: dict[str, list[Item]] = {}
     for case in cases:
         key = case.right_names[0] if case.right_names else QUESTION_GROUP
-        groups.setdefault(key, []).append(case_line(case))
+        groups.setdefault(key, []).append((case, None))
     order = [*RIGHTS, QUESTION_GROUP]
-    return [Group(key, tuple(groups[key]))
+    return [(key, groups[key])
             for key in sorted(groups, key=lambda k: order.index(k) if k in order else len(order))]
 
 
-def _section(key: str, groups: list[Group]) -> Section:
-    """Keep at most MAX_LINES lines, counting the rest."""
-    total, room, kept = sum(len(g.lines) for g in groups), MAX_LINES, []
-    for group in groups:
+def _section(key: str, groups: Sequence[tuple[str | None, Sequence[Item]]]) -> Section:
+    """Keep at most MAX_LINES lines (written now), counting the rest."""
+    total, room, kept = sum(len(items) for _, items in groups), MAX_LINES, []
+    for group_key, items in groups:
         if room <= 0:
             break
-        kept.append(Group(group.key, group.lines[:room]))
+        kept.append(Group(group_key, tuple(_line(item) for item in items[:room])))
         room -= len(kept[-1].lines)
     return Section(key, tuple(kept), total)
