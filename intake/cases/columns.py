@@ -31,11 +31,12 @@ def cases_with_rights(
         .where(*where)
         .order_by(Case.received_at, Case.id, CaseRight.position, CaseRight.right)
     )
-    # Core rows on the session's connection (its transaction), fetched `batch` at a time.
-    connection = session.connection().execution_options(yield_per=batch)
+    # Core rows on the session's connection (its transaction), fetched `batch` at a time. The
+    # option goes with the statement: Connection.execution_options would change the connection.
+    rows = session.connection().execute(query, execution_options={"yield_per": batch})
     current: Row[Any] | None = None
     rights: list[str] = []
-    for row in connection.execute(query):
+    for row in rows:
         if current is None or row[0] != current[0]:
             if current is not None:
                 yield current, tuple(rights)

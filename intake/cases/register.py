@@ -12,8 +12,9 @@ import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from intake.cases.columns import cases_with_rights
@@ -28,21 +29,44 @@ COLUMNS_READ = (Case.reference, Case.mailbox_key, Case.kind, Case.received_at, C
                 Case.extended, Case.answered_on, Case.outcome, Case.on_time)
 
 
-def register_rows(
-    session: Session,
-    settings: Settings,
+class Entry(NamedTuple):
+    """One case in the register, as read (dates as dates); `row()` is its exported form."""
+
+    reference: str
+    controller: str
+    mailbox: str
+    kind: str
+    rights: tuple[str, ...]
+    received: date  # Brussels date
+    due: date | None  # the legal due date; questions have none
+    extended: bool
+    closed: date | None
+    outcome: str | None
+    on_time: bool | None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference, "controller": self.controller, "mailbox": self.mailbox,
+            "kind": self.kind, "rights": list(self.rights), "received": self.received.isoformat(),
+            "due": _iso(self.due), "extended": self.extended, "closed": _iso(self.closed),
+            "outcome": self.outcome, "on_time": self.on_time,
+        }
+
+    def csv_fields(self) -> tuple[Any, ...]:
+        """The CSV line's fields: rights joined by ";", yes/no/empty, ISO dates (str of a date)."""
+        return (self.reference, self.controller, self.mailbox, self.kind, ";".join(self.rights),
+                self.received, self.due, _csv_value(self.extended), self.closed, self.outcome,
+                _csv_value(self.on_time))
+
+
+def register_filter(
     date_from: date | None = None,
     date_to: date | None = None,
     mailbox: str | None = None,
-    *,
     mailboxes: Sequence[str] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Cases received from `date_from` to `date_to` (Brussels dates, inclusive), oldest first.
-
-    `mailbox` keeps one mailbox's cases, `mailboxes` those of several (the console's people see
-    only theirs). One streamed column query (cases.columns), so 10,000 rows take a blink.
-    """
-    controllers = {m.key: m.controller for m in settings.mailboxes}
+) -> list[ColumnElement[bool]]:
+    """Received from `date_from` to `date_to` (Brussels dates, inclusive); `mailbox` keeps one
+    mailbox's cases, `mailboxes` those of several (the console's people see only theirs)."""
     where = []
     if mailbox:
         where.append(Case.mailbox_key == mailbox)
@@ -52,22 +76,34 @@ def register_rows(
         where.append(Case.received_at >= _midnight(date_from))
     if date_to:
         where.append(Case.received_at < _midnight(date_to + timedelta(days=1)))
+    return where
+
+
+def register_entries(session: Session, settings: Settings,
+                     where: Sequence[ColumnElement[bool]]) -> Iterator[Entry]:
+    """The cases matching `where`, oldest first: one streamed column query (cases.columns)."""
+    controllers = {m.key: m.controller for m in settings.mailboxes}
     for row, rights in cases_with_rights(session, COLUMNS_READ, where):
         (_id, reference, mailbox_key, kind, received, due, extended, answered, outcome, on_time,
          _right) = row
-        yield {
-            "reference": reference,
-            "controller": controllers.get(mailbox_key, mailbox_key),
-            "mailbox": mailbox_key,
-            "kind": kind,
-            "rights": list(rights),
-            "received": received.astimezone(BRUSSELS).date().isoformat(),
-            "due": _iso(due),  # the legal due date; questions have none
-            "extended": extended,
-            "closed": _iso(answered),
-            "outcome": outcome,
-            "on_time": on_time,
-        }
+        yield Entry(reference, controllers.get(mailbox_key, mailbox_key), mailbox_key, kind,
+                    rights, received.astimezone(BRUSSELS).date(), due, extended, answered,
+                    outcome, on_time)
+
+
+def register_rows(
+    session: Session,
+    settings: Settings,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    mailbox: str | None = None,
+    *,
+    mailboxes: Sequence[str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Cases received from `date_from` to `date_to` (Brussels dates, inclusive), oldest first."""
+    for entry in register_entries(session, settings,
+                                  register_filter(date_from, date_to, mailbox, mailboxes)):
+        yield entry.row()
 
 
 def write_register(rows: Iterable[dict[str, Any]], out: TextIO, fmt: str) -> int:
@@ -75,19 +111,27 @@ def write_register(rows: Iterable[dict[str, Any]], out: TextIO, fmt: str) -> int
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     count = 0
-    if fmt == "jsonl":
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
-        return count
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n") if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
     for row in rows:
-        writer.writerow([
-            ";".join(row["rights"]) if k == "rights" else
-            _csv_value(row[k]) if k in ("extended", "on_time") else row[k]
-            for k in COLUMNS
-        ])
+        if writer:
+            writer.writerow({**row, "rights": ";".join(row["rights"]),
+                             **{k: _csv_value(row[k]) for k in ("extended", "on_time")}})
+        else:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_entries_csv(entries: Iterable[Entry], out: TextIO, *, header: bool = True) -> int:
+    """Entries as write_register's CSV (the same text), without making rows first."""
+    writer = csv.writer(out, lineterminator="\n")
+    if header:
+        writer.writerow(COLUMNS)
+    count = 0
+    for entry in entries:
+        writer.writerow(entry.csv_fields())
         count += 1
     return count
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import io
 import itertools
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from email import message_from_bytes, policy
 from time import monotonic
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from intake.cases.queries import case_detail
-from intake.cases.register import register_rows, write_register
+from intake.cases.register import register_entries, register_filter, write_entries_csv
 from intake.rights import RIGHTS
 from intake.store.models import Case, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
@@ -146,7 +147,15 @@ def listed(request: Request) -> Response:
     return render(request, "listed.html", rows=rows, rights=RIGHTS)
 
 
-REGISTER_PAGE = 200  # rows on the page (the newest); the CSV has every row
+REGISTER_PAGE = 200  # rows a page: page 1 the newest, page 2 the ones before; the CSV has all
+CSV_BATCH = 2000  # register rows per chunk of the streamed CSV
+
+
+def _register_where(request: Request, boxes: list[str], start: date | None,
+                    end: date | None) -> list:
+    every = set(boxes) == {m.key for m in settings(request).mailboxes}
+    # Everything: also the cases of a mailbox no longer configured, as the CLI export has them.
+    return register_filter(start, end, mailboxes=None if every else boxes)
 
 
 def register_page(request: Request) -> Response:
@@ -155,53 +164,46 @@ def register_page(request: Request) -> Response:
     q = request.query_params
     start, end = _day(q.get("from")), _day(q.get("to"))
     mailbox = q.get("mailbox") if q.get("mailbox") in allowed else None
-    boxes = [mailbox] if mailbox else allowed
+    where = _register_where(request, [mailbox] if mailbox else allowed, start, end)
     if request.url.path.endswith(".csv"):
-        return StreamingResponse(_register_csv(request, start, end, boxes),
+        return StreamingResponse(_register_csv(request, where),
                                  media_type="text/csv; charset=utf-8", headers={
                                      "content-disposition": 'attachment; filename="register.csv"'})
+    try:
+        page = max(1, int(q.get("page", "1")))
+    except ValueError:
+        page = 1
     with db(request) as session:
-        where = [Case.mailbox_key.in_(boxes)]
-        if start:
-            where.append(Case.received_at >= datetime.combine(start, time(), BRUSSELS))
-        if end:
-            where.append(Case.received_at < datetime.combine(end + timedelta(days=1), time(),
-                                                             BRUSSELS))
         total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
-        # The newest REGISTER_PAGE cases: from the receipt day of the last one shown.
-        oldest = session.scalar(select(Case.received_at).where(*where)
-                                .order_by(Case.received_at.desc())
-                                .offset(REGISTER_PAGE - 1).limit(1))
-        first = max(filter(None, (start, oldest.astimezone(BRUSSELS).date() if oldest else None)),
-                    default=None)
-        every = set(boxes) == {m.key for m in settings(request).mailboxes}
-        rows = [r for mb in ([None] if every else boxes)
-                for r in register_rows(session, settings(request), first, end, mb)]
-    rows.sort(key=lambda r: (r["received"], r["reference"]))
-    shown = rows[-REGISTER_PAGE:]
-    return render(request, "register.html", rows=shown, total=total, mailboxes=allowed,
-                  start=start, end=end, mailbox=mailbox or "", csv_query=request.url.query)
+        pages = max(1, -(-total // REGISTER_PAGE))
+        page = min(page, pages)
+        # Oldest first on every page, as in the CSV; page 1 ends with the newest case.
+        skip = max(0, total - page * REGISTER_PAGE)
+        size = total - (page - 1) * REGISTER_PAGE - skip
+        shown = select(Case.id).where(*where).order_by(Case.received_at, Case.id)
+        rows = list(register_entries(session, settings(request), [
+            Case.id.in_(shown.offset(skip).limit(size))])) if size > 0 else []
+    query = {k: v for k, v in q.items() if k != "page"}
+    return render(request, "register.html", rows=rows, total=total, mailboxes=allowed,
+                  start=start, end=end, mailbox=mailbox or "", csv_query=urlencode(query),
+                  page=page, pages=pages, query=query)
 
 
-def _register_csv(request: Request, start: date | None, end: date | None, boxes: list[str]):
-    """The register as CSV, streamed 500 rows at a time (every row the person may see).
+def _register_csv(request: Request, where: list):
+    """The register as CSV, streamed CSV_BATCH rows at a time (every row the person may see).
 
-    A sync generator: Starlette runs it in its thread pool. write_register writes a header per
-    batch; every batch after the first drops it.
+    A sync generator: Starlette runs it in its thread pool, one chunk at a time.
     """
-    every = set(boxes) == {m.key for m in settings(request).mailboxes}
     with db(request) as session:
-        sources = [None] if every else boxes
-        rows = itertools.chain.from_iterable(
-            register_rows(session, settings(request), start, end, mailbox) for mailbox in sources)
-        first = True
+        entries = register_entries(session, settings(request), where)
+        header = True
         while True:
             out = io.StringIO()
-            if not write_register(itertools.islice(rows, 500), out, "csv") and not first:
+            if not write_entries_csv(itertools.islice(entries, CSV_BATCH), out,
+                                     header=header) and not header:
                 return
-            text = out.getvalue()
-            yield text if first else text.split("\n", 1)[1]
-            first = False
+            yield out.getvalue()
+            header = False
 
 
 DIGEST_SECONDS = 30
