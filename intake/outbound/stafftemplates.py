@@ -57,9 +57,11 @@ def plural(n: int, unit: str, language: str) -> str:
 
 def safe_text(value: str | None, limit: int = 200) -> str:
     """One line of untrusted text for staff: no control characters, no national numbers."""
-    text = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in value or ""
-    )
+    text = value or ""
+    if not (text.isascii() and text.isprintable()):  # printable ASCII has nothing to replace
+        text = "".join(
+            " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+        )
     text = _NATIONAL_NUMBER_RE.sub("[***]", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
