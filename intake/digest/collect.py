@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from intake.cases.columns import cases_with_rights
@@ -17,7 +17,7 @@ from intake.cases.urgency import calendar_of, is_running, working_days_until
 from intake.config import MailboxSettings, Settings
 from intake.outbound.stafftemplates import requester_text, safe_text
 from intake.rights import RIGHTS
-from intake.store.enums import LEGAL_CLOCK_KINDS, CaseKind, Disposition
+from intake.store.enums import LEGAL_CLOCK_KINDS, CaseKind, CaseStatus, Disposition
 from intake.store.models import Case, DigestRun, MailboxHealth, Message, OutboxItem
 from intake.store.timezone import BRUSSELS
 
@@ -99,9 +99,8 @@ class Digest:
         return next(s for s in self.sections if s.key == key)
 
 
-@dataclass(frozen=True, slots=True)
-class CaseFacts:
-    """The columns of a case a digest line reads (a column query: no ORM object, no lazy load)."""
+class CaseFacts(NamedTuple):
+    """The columns of a case a digest reads (a column query: no ORM object, no lazy load)."""
 
     reference: str
     mailbox_key: str
@@ -117,19 +116,44 @@ class CaseFacts:
     extended: bool
     assignee: str | None
     review_reason: str | None
+    needs_review: bool
+    created_at: datetime
     right_names: tuple[str, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != CaseStatus.CLOSED
+
+    @property
+    def for_review(self) -> bool:  # cases to classify have their own section
+        return self.needs_review and self.kind != CaseKind.TO_CLASSIFY
+
+    def is_new(self, since: datetime, now: datetime) -> bool:
+        return since < self.created_at <= now and self.kind != CaseKind.TO_CLASSIFY
 
 
 FACT_COLUMNS = (Case.reference, Case.mailbox_key, Case.kind, Case.status, Case.requester_name,
                 Case.requester_address, Case.received_at, Case.due_date, Case.target_date,
                 Case.clock_suspended_on, Case.suspended_days_left, Case.extended, Case.assignee,
-                Case.review_reason)
+                Case.review_reason, Case.needs_review, Case.created_at)
 
 
 def case_facts(session: Session, *where: ColumnElement[bool]) -> list[CaseFacts]:
     """The cases matching `where` with their rights, oldest first (received, id)."""
-    return [CaseFacts(*row[1:-1], right_names=rights)
+    return [CaseFacts(*row[1:-1], rights)
             for row, rights in cases_with_rights(session, FACT_COLUMNS, where)]
+
+
+def digest_cases(session: Session, keys: Sequence[str], since: datetime,
+                 now: datetime) -> list[CaseFacts]:
+    """Every case a digest may list, in one query: the open ones, those flagged for review and
+    those new since the last digest (CaseFacts.is_open, .for_review, .is_new tell which)."""
+    not_to_classify = Case.kind != CaseKind.TO_CLASSIFY
+    return case_facts(session, Case.mailbox_key.in_(list(keys)), or_(
+        Case.status != CaseStatus.CLOSED,
+        and_(Case.needs_review.is_(True), not_to_classify),
+        and_(Case.created_at > since, Case.created_at <= now, not_to_classify),
+    ))
 
 
 def scope_mailboxes(settings: Settings, scope: str) -> tuple[MailboxSettings, ...]:
@@ -147,7 +171,8 @@ def collect_digest(session: Session, settings: Settings, scope: str, now: dateti
     keys = [m.key for m in mailboxes]
     today = now.astimezone(BRUSSELS).date()
     since = previous_digest(session, scope, now) or now - FIRST_LOOKBACK
-    open_cases = case_facts(session, Case.mailbox_key.in_(keys), Case.status != "closed")
+    cases = digest_cases(session, keys, since, now)
+    open_cases = [c for c in cases if c.is_open]
     lines: dict[str, list[Item]] = {key: [] for key in SECTIONS}
     for case in open_cases:
         _clock_lines(case, today, settings, lines)
@@ -158,11 +183,10 @@ def collect_digest(session: Session, settings: Settings, scope: str, now: dateti
     lines["to_classify"] = sorted(
         ((c, Reason("to_classify")) for c in open_cases if c.kind == CaseKind.TO_CLASSIFY),
         key=lambda item: (_due(item) or date.max, _received(item)))
-    lines["review"] = _review_lines(session, keys, today)
+    lines["review"] = _review_lines(session, [c for c in cases if c.for_review], keys)
     lines["failures"] = [*_mailbox_lines(session, settings, keys),
                          *_failure_lines(session, settings, mailboxes, scope)]
-    new = case_facts(session, Case.mailbox_key.in_(keys), Case.created_at > since,
-                     Case.created_at <= now, Case.kind != CaseKind.TO_CLASSIFY)
+    new = [c for c in cases if c.is_new(since, now)]
     sections = [
         _section(key, [(None, lines[key])]) for key in SECTIONS if key not in ("new", "listed")
     ]
@@ -265,10 +289,9 @@ def _working_days(today: date, due: date, calendar: Calendar) -> int:
     return working_days_until(today, due, calendar)
 
 
-def _review_lines(session: Session, keys: Sequence[str], today: date) -> list[Item]:
+def _review_lines(session: Session, cases: Sequence[CaseFacts],
+                  keys: Sequence[str]) -> list[Item]:
     """Cases flagged for review (whatever their status), then quarantined messages."""
-    cases = case_facts(session, Case.mailbox_key.in_(keys), Case.needs_review.is_(True),
-                       Case.kind != CaseKind.TO_CLASSIFY)  # those have their own section
     found: list[Item] = [(c, Reason("review", {"why": c.review_reason or ""})) for c in cases]
     for m in session.scalars(
         select(Message).where(Message.mailbox_key.in_(keys), Message.status == "quarantined")
