@@ -89,6 +89,8 @@ def create_app(settings: Settings, *, demo: bool = False,
     if not demo and not web.oidc_issuer:
         raise ConfigError(settings.source, "web.oidc_issuer",
                           "no OpenID Connect provider configured (or start with --demo)")
+    # Sign-out redirects from a form to the provider: its origin joins the CSP's form-action.
+    form_origins = () if demo or not web.oidc_issuer else (login.origin(web.oidc_issuer),)
     routes = [
         Route("/", pages.worklist, name="worklist"),
         Route("/cases/{reference}", pages.case_page, name="case"),
@@ -108,11 +110,13 @@ def create_app(settings: Settings, *, demo: bool = False,
         Route("/login/demo", login.demo_login, methods=["POST"]),
         Route("/auth/callback", login.auth_callback, name="auth_callback"),
         Route("/logout", login.logout, methods=["POST"]),
+        Route("/signed-out", login.signed_out, name="signed_out"),
         Route("/lang/{lang}", login.set_language),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
-        Middleware(SecurityHeaders, hsts=web.secure_cookies and not demo),
+        Middleware(SecurityHeaders, hsts=web.secure_cookies and not demo,
+                   form_origins=form_origins),
         Middleware(SessionMiddleware, secret_key=secret, session_cookie="intake_session",
                    max_age=web.session_hours * 3600, same_site="lax",
                    https_only=web.secure_cookies and not demo),
@@ -126,6 +130,7 @@ def create_app(settings: Settings, *, demo: bool = False,
     app.state.sessions = make_session_factory(engine)
     app.state.clock = clock or (lambda: datetime.now(UTC))
     app.state.demo = demo
+    app.state.form_origins = form_origins
     app.state.digest_cache = {}
     app.state.templates = _templates()
     app.state.oauth = None if demo else login.oauth_client(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import warnings
+from urllib.parse import urlencode, urlsplit
 
 import authlib.deprecate
 from starlette.exceptions import HTTPException
@@ -23,6 +24,9 @@ from intake.web.i18n import words
 from intake.web.security import checked_form
 
 log = logging.getLogger(__name__)
+# The ID token is kept in the session cookie as the sign-out's hint, if it leaves the cookie
+# under the browsers' 4 KB; a longer one is not kept (the sign-out then names the client only).
+ID_TOKEN_KEPT = 2500
 
 # The demo's people: every role, and a handler of one mailbox. Only on 127.0.0.1.
 DEMO_USERS = {
@@ -61,6 +65,18 @@ def demo_people(s: Settings) -> dict[str, tuple[str, str, tuple[str, ...] | None
     return people
 
 
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL (what a Content-Security-Policy source names)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _public_url(request: Request, route: str, path: str) -> str:
+    """This console's address of a route: behind the reverse proxy, the configured one."""
+    base = settings(request).web.base_url
+    return f"{base}{path}" if base else str(request.url_for(route))
+
+
 async def login_page(request: Request) -> Response:
     if current_user(request) is not None:
         return back_to("/")
@@ -69,10 +85,7 @@ async def login_page(request: Request) -> Response:
     client = request.app.state.oauth
     if client is None:
         return render(request, "login.html", people={}, status_code=503)
-    redirect_uri = str(request.url_for("auth_callback"))
-    base = settings(request).web.base_url
-    if base:  # behind the reverse proxy the public address is the configured one
-        redirect_uri = f"{base}/auth/callback"
+    redirect_uri = _public_url(request, "auth_callback", "/auth/callback")
     return await client.idp.authorize_redirect(request, redirect_uri)
 
 
@@ -94,16 +107,18 @@ async def auth_callback(request: Request) -> Response:
         log.warning("sign-in without a role", extra={"login": claims.get("email", "")})
         return render(request, "error.html", status_code=403, title=t["forbidden"],
                       text=t["forbidden_text"])
-    _sign_in(request, user)
+    _sign_in(request, user, token.get("id_token"))
     return back_to("/")
 
 
-def _sign_in(request: Request, user: User) -> None:
+def _sign_in(request: Request, user: User, id_token: str | None = None) -> None:
     lang = request.session.get("lang")
     request.session.clear()  # a new session for the signed-in person (no fixation)
     if lang:
         request.session["lang"] = lang
     request.session["user"] = user.to_session()
+    if id_token and len(id_token) <= ID_TOKEN_KEPT:  # the hint for the provider's sign-out
+        request.session["id_token"] = id_token
     log.info("signed in", extra={"login": user.login, "role": user.role})
 
 
@@ -122,10 +137,51 @@ async def demo_login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    """Sign out here and, when the provider's discovery document has an end_session_endpoint,
+    there too (OpenID Connect RP-Initiated Logout 1.0): else /login would sign one in again."""
     await checked_form(request)
+    id_token = request.session.get("id_token")
+    lang = request.session.get("lang")
     request.session.clear()
-    flash(request, "ok", words(language(request))["sign_out"])
-    return RedirectResponse("/login", status_code=303)
+    if lang:
+        request.session["lang"] = lang
+    client = request.app.state.oauth
+    if client is None:  # the demo sign-in
+        flash(request, "ok", words(language(request))["sign_out"])
+        return RedirectResponse("/login", status_code=303)
+    endpoint = await _end_session_endpoint(client)
+    if not endpoint:
+        return RedirectResponse("/signed-out?local=1", status_code=303)
+    query = {"client_id": settings(request).web.oidc_client_id,
+             "post_logout_redirect_uri": _public_url(request, "signed_out", "/signed-out"),
+             "ui_locales": language(request)}
+    if id_token:
+        query["id_token_hint"] = id_token
+    target = f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
+    if origin(endpoint) not in request.app.state.form_origins:
+        # The page's form-action would stop a redirect there: a link instead.
+        return render(request, "signed_out.html", continue_url=target)
+    log.info("signing out at the provider")
+    return RedirectResponse(target, status_code=303)
+
+
+async def _end_session_endpoint(client: OAuth) -> str | None:
+    """The provider's end_session_endpoint, or None (none announced, or discovery failed)."""
+    try:
+        metadata = await client.idp.load_server_metadata()
+    except Exception as exc:  # the provider unreachable: sign out here at least
+        log.warning("no provider sign-out", extra={"error": type(exc).__name__})
+        return None
+    endpoint = metadata.get("end_session_endpoint")
+    return endpoint if isinstance(endpoint, str) and origin(endpoint) else None
+
+
+async def signed_out(request: Request) -> Response:
+    """Where the provider sends one back after signing out (no automatic sign-in from here)."""
+    if current_user(request) is not None:
+        return back_to("/")
+    return render(request, "signed_out.html", continue_url=None,
+                  local=request.query_params.get("local") == "1")
 
 
 async def set_language(request: Request) -> Response:

@@ -28,8 +28,12 @@ CSRF_FIELD = "csrf"
 class SecurityHeaders:
     """Adds the headers above; no-store on pages (they hold personal data); HSTS behind TLS."""
 
-    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool, form_origins: tuple[str, ...] = ()) -> None:
         self.app, self.hsts = app, hsts
+        self.headers = dict(HEADERS)
+        if form_origins:  # sign-out: a form whose answer redirects to the OIDC provider
+            self.headers[b"content-security-policy"] = CSP.replace(
+                "form-action 'self'", "form-action 'self' " + " ".join(form_origins)).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,8 +44,8 @@ class SecurityHeaders:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in HEADERS and k.lower() != b"server"]
-                headers.extend(HEADERS.items())
+                           if k.lower() not in self.headers and k.lower() != b"server"]
+                headers.extend(self.headers.items())
                 headers.append((b"cache-control",
                                 b"public, max-age=3600" if static else b"no-store"))
                 if self.hsts:
