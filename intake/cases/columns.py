@@ -13,7 +13,7 @@ from intake.store.models import Case, CaseRight
 
 def cases_with_rights(
     session: Session,
-    columns: Sequence[InstrumentedAttribute[Any]],
+    columns: Sequence[InstrumentedAttribute[Any] | ColumnElement[Any]],
     where: Sequence[ColumnElement[bool]],
     *,
     batch: int = 2000,

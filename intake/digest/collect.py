@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from intake.cases.columns import cases_with_rights
@@ -100,7 +101,8 @@ class Digest:
 
 
 class CaseFacts(NamedTuple):
-    """The columns of a case a digest reads (a column query: no ORM object, no lazy load)."""
+    """The columns of a case a digest reads (a column query: no ORM object, no lazy load), and
+    which of the digest's lists it belongs to (worked out by the database)."""
 
     reference: str
     mailbox_key: str
@@ -116,44 +118,35 @@ class CaseFacts(NamedTuple):
     extended: bool
     assignee: str | None
     review_reason: str | None
-    needs_review: bool
-    created_at: datetime
+    is_open: bool  # not closed
+    for_review: bool  # flagged for review (cases to classify have their own section)
+    is_new: bool  # created since the last digest (not a case to classify)
     right_names: tuple[str, ...] = ()
-
-    @property
-    def is_open(self) -> bool:
-        return self.status != CaseStatus.CLOSED
-
-    @property
-    def for_review(self) -> bool:  # cases to classify have their own section
-        return self.needs_review and self.kind != CaseKind.TO_CLASSIFY
-
-    def is_new(self, since: datetime, now: datetime) -> bool:
-        return since < self.created_at <= now and self.kind != CaseKind.TO_CLASSIFY
 
 
 FACT_COLUMNS = (Case.reference, Case.mailbox_key, Case.kind, Case.status, Case.requester_name,
                 Case.requester_address, Case.received_at, Case.due_date, Case.target_date,
                 Case.clock_suspended_on, Case.suspended_days_left, Case.extended, Case.assignee,
-                Case.review_reason, Case.needs_review, Case.created_at)
+                Case.review_reason)
 
 
-def case_facts(session: Session, *where: ColumnElement[bool]) -> list[CaseFacts]:
-    """The cases matching `where` with their rights, oldest first (received, id)."""
-    return [CaseFacts(*row[1:-1], rights)
-            for row, rights in cases_with_rights(session, FACT_COLUMNS, where)]
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A condition as a true/false column on every backend."""
+    return sql_case((condition, True), else_=False)
 
 
 def digest_cases(session: Session, keys: Sequence[str], since: datetime,
                  now: datetime) -> list[CaseFacts]:
-    """Every case a digest may list, in one query: the open ones, those flagged for review and
-    those new since the last digest (CaseFacts.is_open, .for_review, .is_new tell which)."""
+    """Every case a digest may list, oldest first (received, id), in one query: the open ones,
+    those flagged for review and those new since the last digest."""
     not_to_classify = Case.kind != CaseKind.TO_CLASSIFY
-    return case_facts(session, Case.mailbox_key.in_(list(keys)), or_(
-        Case.status != CaseStatus.CLOSED,
-        and_(Case.needs_review.is_(True), not_to_classify),
-        and_(Case.created_at > since, Case.created_at <= now, not_to_classify),
-    ))
+    is_open = Case.status != CaseStatus.CLOSED
+    for_review = and_(Case.needs_review.is_(True), not_to_classify)
+    is_new = and_(Case.created_at > since, Case.created_at <= now, not_to_classify)
+    columns = (*FACT_COLUMNS, _flag(is_open), _flag(for_review), _flag(is_new))
+    where = (Case.mailbox_key.in_(list(keys)), or_(is_open, for_review, is_new))
+    return [CaseFacts(*row[1:-1], rights)
+            for row, rights in cases_with_rights(session, columns, where)]
 
 
 def scope_mailboxes(settings: Settings, scope: str) -> tuple[MailboxSettings, ...]:
@@ -186,7 +179,7 @@ def collect_digest(session: Session, settings: Settings, scope: str, now: dateti
     lines["review"] = _review_lines(session, [c for c in cases if c.for_review], keys)
     lines["failures"] = [*_mailbox_lines(session, settings, keys),
                          *_failure_lines(session, settings, mailboxes, scope)]
-    new = [c for c in cases if c.is_new(since, now)]
+    new = [c for c in cases if c.is_new]
     sections = [
         _section(key, [(None, lines[key])]) for key in SECTIONS if key not in ("new", "listed")
     ]
