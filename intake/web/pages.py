@@ -5,8 +5,6 @@ Plain functions: Starlette runs them in its thread pool, so a slow query never b
 
 from __future__ import annotations
 
-import io
-import itertools
 from datetime import date
 from time import monotonic
 from urllib.parse import urlencode
@@ -17,7 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from intake.cases.queries import case_detail
-from intake.cases.register import register_entries, register_filter, write_entries_csv
+from intake.cases.register import (
+    csv_chunks,
+    register_csv_lines,
+    register_entries,
+    register_filter,
+)
 from intake.rights import RIGHTS
 from intake.store.models import Case, Message
 from intake.store.timezone import BRUSSELS
@@ -179,15 +182,7 @@ def _register_csv(request: Request, where: list):
     A sync generator: Starlette runs it in its thread pool, one chunk at a time.
     """
     with db(request) as session:
-        entries = register_entries(session, settings(request), where)
-        header = True
-        while True:
-            out = io.StringIO()
-            if not write_entries_csv(itertools.islice(entries, CSV_BATCH), out,
-                                     header=header) and not header:
-                return
-            yield out.getvalue()
-            header = False
+        yield from csv_chunks(register_csv_lines(session, settings(request), where), CSV_BATCH)
 
 
 DIGEST_SECONDS = 30
