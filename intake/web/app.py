@@ -39,6 +39,8 @@ def _templates() -> Jinja2Templates:
     env.filters["long_date"] = long_date
     env.filters["long_datetime"] = long_datetime
     env.filters["clean"] = lambda value, limit=300: safe_text(value, limit)  # no national numbers
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)  # compiled now, not in a person's first request
     return Jinja2Templates(env=env)
 
 
