@@ -85,3 +85,16 @@ def test_headers_cannot_smuggle_line_breaks():
 def test_nothing_usable_is_a_parse_error(raw):
     with pytest.raises(MessageParseError):
         parse_message(raw)
+
+
+def test_body_parser_hooks_still_exist_in_mail_parser():
+    """_BodyParser overrides two private methods of mail-parser (pinned in pyproject.toml); an
+    upgrade that renames them would silently bring back the work they leave out."""
+    from mailparser.core import MailParser
+
+    from intake.message import _BodyParser
+
+    assert callable(MailParser._build_header_index) and callable(MailParser._make_mail)
+    mail = _BodyParser.from_bytes(mailgen.request("access", "nl", seed=3))
+    assert mail.text_plain and mail.subject and mail.date is not None
+    assert "from" not in mail._header_index and mail.mail == {}
