@@ -55,7 +55,7 @@ class MessageParseError(ValueError):
 
 
 class _BodyParser(MailParser):
-    """mail-parser without two results nobody here reads (a quarter of its time and ours).
+    """mail-parser without two results nobody here reads (half of its time on everyday mail).
 
     parse_message takes from mail-parser only the MIME walk (text/plain, text/html and the
     attachments), the decoded Subject and the Date; it reads From, To, Cc and Reply-To itself
