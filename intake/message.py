@@ -55,15 +55,16 @@ class MessageParseError(ValueError):
 
 
 class _BodyParser(MailParser):
-    """mail-parser without two results nobody here reads (half of its time on everyday mail).
+    """mail-parser without three results nobody here reads (half of its time, or more).
 
     parse_message takes from mail-parser only the MIME walk (text/plain, text/html and the
     attachments), the decoded Subject and the Date; it reads From, To, Cc and Reply-To itself
     (parseaddr/getaddresses) and the defects from the stdlib parts. Left out here:
     mail-parser's own parse of the address headers (its `to`, `from_`, … values and their
-    AddressHeaderDefect diagnostics) and the `mail` / `mail_partial` dicts it builds at the end
-    of parse() from every header. Both rely on private hooks of mail-parser 4.8.0, which
-    pyproject.toml pins; tests/test_message.py checks they still exist.
+    AddressHeaderDefect diagnostics), the `mail` / `mail_partial` dicts it builds at the end
+    of parse() from every header, and its parse of the Received headers. These rely on private
+    hooks of mail-parser 4.8.0, which pyproject.toml pins, and on the stdlib Message's header
+    list; tests/test_message.py checks they still exist.
     """
 
     def _build_header_index(self) -> dict[str, list[str]]:
@@ -73,6 +74,21 @@ class _BodyParser(MailParser):
 
     def _make_mail(self, complete: bool = True) -> dict[str, object]:
         return {}
+
+    def parse(self) -> None:
+        """mail-parser's parse with the top-level Received headers out of its sight: it parses
+        each one into its `received` hop list (~75 µs a header, and real mail has several),
+        which nothing here reads. The message has them back before parse_message reads it."""
+        message = self._message
+        if message is None:
+            super().parse()
+            return
+        kept = message._headers  # the stdlib Message's own list of (name, value) pairs
+        message._headers = [item for item in kept if item[0].lower() != "received"]
+        try:
+            super().parse()
+        finally:
+            message._headers = kept
 
 
 @dataclass(frozen=True)
