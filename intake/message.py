@@ -15,11 +15,12 @@ from types import MappingProxyType
 
 import inscriptis
 import lxml.etree
-import mailparser
 from inscriptis.css_profiles import STRICT_CSS_PROFILE
 from inscriptis.html_properties import Display
 from inscriptis.model.config import ParserConfig
 from inscriptis.model.html_element import HtmlElement
+from mailparser.const import ADDRESSES_HEADERS
+from mailparser.core import MailParser
 
 MSGID_RE = re.compile(r"<[^<>\s]+>")
 
@@ -46,8 +47,48 @@ _EMPTY_PARAGRAPH = re.compile(
 )
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 class MessageParseError(ValueError):
     """Raised when bytes cannot be read as an e-mail message at all."""
+
+
+class _BodyParser(MailParser):
+    """mail-parser without three results nobody here reads (half of its time, or more).
+
+    parse_message takes from mail-parser only the MIME walk (text/plain, text/html and the
+    attachments), the decoded Subject and the Date; it reads From, To, Cc and Reply-To itself
+    (parseaddr/getaddresses) and the defects from the stdlib parts. Left out here:
+    mail-parser's own parse of the address headers (its `to`, `from_`, … values and their
+    AddressHeaderDefect diagnostics), the `mail` / `mail_partial` dicts it builds at the end
+    of parse() from every header, and its parse of the Received headers. These rely on private
+    hooks of mail-parser 4.8.0, which pyproject.toml pins, and on the stdlib Message's header
+    list; tests/test_message.py checks they still exist.
+    """
+
+    def _build_header_index(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = super()._build_header_index()
+        return {name: values for name, values in index.items()
+                if name not in ADDRESSES_HEADERS}
+
+    def _make_mail(self, complete: bool = True) -> dict[str, object]:
+        return {}
+
+    def parse(self) -> None:
+        """mail-parser's parse with the top-level Received headers out of its sight: it parses
+        each one into its `received` hop list (~75 µs a header, and real mail has several),
+        which nothing here reads. The message has them back before parse_message reads it."""
+        message = self._message
+        if message is None:
+            super().parse()
+            return
+        kept = message._headers  # the stdlib Message's own list of (name, value) pairs
+        message._headers = [item for item in kept if item[0].lower() != "received"]
+        try:
+            super().parse()
+        finally:
+            message._headers = kept
 
 
 @dataclass(frozen=True)
@@ -108,7 +149,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     if not raw or not raw.strip():
         raise MessageParseError("empty message")
     try:
-        mail = mailparser.parse_from_bytes(raw)
+        mail = _BodyParser.from_bytes(raw)
     except Exception as exc:  # mail-parser raises a variety of errors on hostile input
         raise MessageParseError(f"unparseable MIME: {type(exc).__name__}: {exc}") from exc
     msg = mail.message
@@ -216,7 +257,7 @@ def _header_text(value: object) -> str:
 
 def _clean_line(value: str) -> str:
     """One line of text: folded whitespace, no CR/LF (no header injection downstream)."""
-    return re.sub(r"\s+", " ", value.replace("\x00", "")).strip()
+    return _WHITESPACE.sub(" ", value.replace("\x00", "")).strip()
 
 
 def _first_msgid(values: tuple[str, ...]) -> str | None:

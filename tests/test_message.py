@@ -85,3 +85,21 @@ def test_headers_cannot_smuggle_line_breaks():
 def test_nothing_usable_is_a_parse_error(raw):
     with pytest.raises(MessageParseError):
         parse_message(raw)
+
+
+def test_body_parser_hooks_still_exist_in_mail_parser():
+    """_BodyParser overrides private methods of mail-parser (pinned in pyproject.toml) and hides
+    the Received headers through the stdlib Message's header list; an upgrade that renames them
+    would silently bring back the work they leave out."""
+    from mailparser.core import MailParser
+
+    from intake.message import _BodyParser
+
+    assert callable(MailParser._build_header_index) and callable(MailParser._make_mail)
+    hop = b"Received: from a.example.org by mx.example.be; Sat, 05 Dec 2026 10:11:12 +0100\r\n"
+    raw = hop + hop + mailgen.request("access", "nl", seed=3)
+    mail = _BodyParser.from_bytes(raw)
+    assert mail.text_plain and mail.subject and mail.date is not None
+    assert "from" not in mail._header_index and mail.mail == {} and mail.received == []
+    assert len(mail.message.get_all("received")) == 2  # given back after the parse
+    assert len(parse_message(raw).header_values("received")) == 2

@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 from collections import Counter
+from itertools import islice
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -67,7 +68,7 @@ def _get_detector() -> LanguageDetector:
 def detect_language(text: str) -> str:
     """Return "nl", "fr", "en" or "de" for text; "nl" when it is empty or undecidable."""
     sample = text[:MAX_CHARS].strip()
-    if not any(ch.isalpha() for ch in sample):
+    if not any(map(str.isalpha, sample)):
         return DEFAULT_LANGUAGE
     voted = _function_word_vote(sample)
     if voted is not None:
@@ -80,17 +81,16 @@ def detect_message_language(subject: str, body: str) -> str:
     """The language of a message: the body's when it says enough, else the body with the
     (capped) subject in front."""
     sample = body[:MAX_CHARS]
-    if sum(ch.isalpha() for ch in sample) >= BODY_LETTERS_ENOUGH:
+    # Has the body BODY_LETTERS_ENOUGH letters? Counting stops at the last one needed.
+    letters = filter(str.isalpha, sample)
+    if next(islice(letters, BODY_LETTERS_ENOUGH - 1, None), None) is not None:
         return detect_language(sample)
     return detect_language(f"{subject[:MAX_SUBJECT_CHARS]}\n{sample}")
 
 
 def _function_word_vote(sample: str) -> str | None:
     """The language the little words of sample agree on, or None when they do not clearly."""
-    votes = Counter(
-        lang for word in _WORD.findall(sample.lower())
-        if (lang := _WORD_LANGUAGE.get(word)) is not None
-    )
+    votes = Counter(filter(None, map(_WORD_LANGUAGE.get, _WORD.findall(sample.lower()))))
     total = sum(votes.values())
     if total < MIN_VOTES:
         return None

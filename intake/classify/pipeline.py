@@ -46,10 +46,13 @@ class LanguagePipeline:
         doc = self.nlp.make_doc(text)
         if not len(doc):
             return doc
-        words, where = numpy.unique(doc.to_array(ORTH), return_inverse=True)
+        orths = doc.to_array(ORTH).tolist()
         known = self._attrs
-        values = [known.get(orth) or self._word_attrs(orth) for orth in words.tolist()]
-        doc.from_array([NORM, LEMMA], numpy.array(values, dtype=numpy.uint64)[where])
+        # A set and a dict, not numpy.unique: a mail has a few dozen tokens, for which numpy's
+        # sort and its call overhead cost twice as much.
+        attrs = {orth: known.get(orth) or self._word_attrs(orth) for orth in set(orths)}
+        doc.from_array([NORM, LEMMA],
+                       numpy.array([attrs[orth] for orth in orths], dtype=numpy.uint64))
         return doc
 
     def _word_attrs(self, orth: int) -> tuple[int, int]:

@@ -51,7 +51,9 @@ class RuleSieve:
             needs = frozenset(self._pattern_bits(p) for p in rule_patterns)
             by_needs.setdefault(needs, []).append(name)
         self.groups: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in by_needs.values())
-        self._needs: tuple[tuple[int, ...], ...] = tuple(tuple(n) for n in by_needs)
+        # (bits, group index) of every pattern, flat: one loop per text, not one per group.
+        self._needs: tuple[tuple[int, int], ...] = tuple(
+            (need, index) for index, needs in enumerate(by_needs) for need in needs)
         # ORTH -> bits of the conditions the word meets, for the words the vocabulary keeps
         # (none are added inside a memory zone, see vocabulary.py).
         self._words: dict[int, int] = {}
@@ -71,10 +73,8 @@ class RuleSieve:
             if bits is None:
                 bits = self._word_bits(orth, keep)
             present |= bits
-        return [
-            index for index, needs in enumerate(self._needs)
-            if any(need & present == need for need in needs)
-        ]
+        absent = ~present  # a pattern is possible when none of its bits is absent
+        return sorted({index for need, index in self._needs if not need & absent})
 
     def _pattern_bits(self, pattern: Sequence[TokenSpec]) -> int:
         bits = 0
