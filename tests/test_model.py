@@ -27,6 +27,7 @@ from intake.classify.modelbuild import DEFAULT_CONFIG, BuildOptions, build_model
 from intake.classify.scoring import calibrated_confidence, decide, model_points
 from intake.classify.thresholds import Thresholds, load_thresholds
 from intake.classify.trained import TrainedModel, load_model, model_text
+from intake.classify.linear import LinearModel, model_features, train_linear
 from intake.classify.training import Variant, load_config, predict, train_pipelines
 from intake.config import DEFAULT_RULES_DIR, default_settings
 from intake.store.models import Case, CaseRight, Event, Message
@@ -207,6 +208,44 @@ def test_training_is_deterministic_with_the_seed(tmp_path: Path) -> None:
     assert first[0] == again[0]  # the same weights, byte for byte
     assert np.array_equal(first[1], again[1])
     assert not np.array_equal(first[1], other[1])  # the seed is what decides
+
+
+def test_linear_training_is_deterministic_and_numpy_matches_scikit_learn(tmp_path: Path) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    examples = read_corpus(sorted(write_corpus(tmp_path).glob("*.jsonl")))
+    texts = [("", e.text) for e in examples]
+    rights = [e.rights for e in examples]
+    first, again = train_linear(texts, rights), train_linear(texts, rights)
+    assert np.array_equal(first.coef, again.coef) and first.index == again.index
+    first.save(tmp_path / "linear")
+    loaded = LinearModel.load(tmp_path / "linear")
+    assert loaded.index == first.index and np.array_equal(loaded.coef, first.coef)
+    # The daemon's numpy arithmetic gives scikit-learn's own probabilities.
+    vectorizer = TfidfVectorizer(analyzer=lambda pair: model_features(*pair), min_df=2,
+                                 sublinear_tf=True)
+    matrix = vectorizer.fit_transform(texts)
+    probe = [("", "Ik wil inzage in mijn gegevens en verwijder mijn account."),
+             ("Uitschrijven", "Schrap mij van de nieuwsbrief aub"),
+             ("", "zzz onbekende woorden qqq")]
+    for col, right in enumerate(RIGHTS):
+        target = [right in r for r in rights]
+        if len(set(target)) < 2:
+            continue
+        regression = LogisticRegression(C=4.0, class_weight="balanced", max_iter=5000)
+        regression.fit(matrix, target)
+        expected = regression.predict_proba(vectorizer.transform(probe))[:, 1]
+        got = [loaded.probabilities(*pair)[col] for pair in probe]
+        assert np.allclose(got, expected, atol=1e-9), right
+
+
+def test_linear_model_ignores_words_it_never_saw() -> None:
+    index = {"inzage": 0, "inzag~": 1}
+    model = LinearModel(index, np.ones(2), np.full((2, len(RIGHTS)), 2.0), np.zeros(len(RIGHTS)))
+    unseen = model.probabilities("", "qqq zzz")
+    assert np.allclose(unseen, 0.5)  # no known feature: the intercept alone
+    assert (model.probabilities("", "inzage qqq") > 0.5).all()
 
 
 def test_ensemble_and_ngram_variants_configure() -> None:
