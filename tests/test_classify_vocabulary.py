@@ -66,7 +66,8 @@ def test_a_full_vocabulary_stops_growing() -> None:
     sizes = (len(vocab.strings), len(engine.pipeline._attrs), len(engine.sieve._words))
     model = bounded.model
     # A spaCy model's vocabulary is bounded too; the linear model has none (it only looks up).
-    spacy_models = [nlp for nlp in model.pipelines.values() if hasattr(nlp, "vocab")] if model else []
+    spacy_models = [nlp for nlp in (model.pipelines.values() if model else ())
+                    if hasattr(nlp, "vocab")]
     model_strings = [len(nlp.vocab.strings) for nlp in spacy_models]
     for _ in range(20):
         text = "Verwijder al mijn gegevens. " + random_words(rng, 60)

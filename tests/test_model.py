@@ -23,11 +23,11 @@ from intake.classify.calibration import Platt, expected_calibration_error, fit_p
 from intake.classify.corpus import CorpusError, digest, read_corpus, split_by_source
 from intake.classify.corrections import correction_examples, own_words
 from intake.classify.labels import RIGHTS
+from intake.classify.linear import LinearModel, model_features, train_linear
 from intake.classify.modelbuild import DEFAULT_CONFIG, BuildOptions, build_model
 from intake.classify.scoring import calibrated_confidence, decide, model_points
 from intake.classify.thresholds import Thresholds, load_thresholds
 from intake.classify.trained import TrainedModel, load_model, model_text
-from intake.classify.linear import LinearModel, model_features, train_linear
 from intake.classify.training import Variant, load_config, predict, train_pipelines
 from intake.config import DEFAULT_RULES_DIR, default_settings
 from intake.store.models import Case, CaseRight, Event, Message

@@ -8,6 +8,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ MIN_DOCUMENTS = 2
 def model_features(subject: str, text: str) -> list[str]:
     """What the linear model counts: the words and prefixes of model_words, plus word bigrams."""
     words = model_words(subject, text, prefixes=False)
-    return [*model_words(subject, text), *(f"{a} {b}" for a, b in zip(words, words[1:]))]
+    return [*model_words(subject, text), *(f"{a} {b}" for a, b in pairwise(words))]
 
 
 @dataclass(frozen=True)
