@@ -52,7 +52,7 @@ DEV_SHARE = 0.2
 # (model_weight, model_weight_against) pairs tried on the dev split, reported in meta.json to
 # guide rules/thresholds.yaml.
 WEIGHT_SCAN = ((6.0, 1.0), (6.0, 6.0), (8.0, 4.0), (12.0, 6.0), (16.0, 8.0), (20.0, 10.0),
-               (30.0, 15.0))
+               (16.0, 4.0), (20.0, 5.0), (30.0, 15.0))
 
 
 @dataclass(frozen=True)
