@@ -338,6 +338,33 @@ def test_needs_review_when_rules_and_model_disagree(classifier: Classifier) -> N
     assert "rules and model disagree: objection" in model_yes.explanation[-1]
 
 
+class ExplainedModel(FixedModel):
+    """A fixed model that also names the words behind each label, as the linear model does."""
+
+    def evidence(self, subject: str, text: str, language: str, label: str):
+        return (("wil niet", "nog"), ("inzage",))
+
+
+def test_a_right_the_model_alone_adds_or_vetoes_shows_the_words(classifier: Classifier) -> None:
+    classifier.model = ExplainedModel({"access": 0.05, "objection": 0.9, "erasure": 0.1})
+    result = classifier.classify("", "Ik beroep me op mijn recht op inzage. Ik wil niet dat u dit "
+                                 "nog doet.", language="nl")
+    lines = {line.split()[1]: line for line in result.explanation if line.startswith("model ")}
+    assert lines["objection"].endswith("(words: 'wil niet', 'nog')")  # added by the model
+    assert lines["access"].endswith("(words: 'inzage')")  # the rules' right the model doubts
+    assert "words:" not in lines["erasure"]  # no disagreement, no words
+
+
+def test_linear_evidence_names_the_features_that_weighed_most() -> None:
+    index = {"kopie": 0, "dossier": 1, "graag": 2}
+    coef = np.zeros((3, len(RIGHTS)))
+    coef[:, RIGHTS.index("access")] = [3.0, 1.0, -2.0]
+    model = LinearModel(index, np.ones(3), coef, np.zeros(len(RIGHTS)))
+    towards, against = model.evidence("", "graag een kopie van mijn dossier", "access")
+    assert towards == ("kopie", "dossier") and against == ("graag",)
+    assert model.evidence("", "niets bekends", "access") == ((), ())
+
+
 def test_calibrated_confidence_is_the_probability_that_every_decision_is_right() -> None:
     platt = Platt(slope=2.0, intercept=0.0)
     thresholds = Thresholds()

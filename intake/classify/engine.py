@@ -232,7 +232,9 @@ class Classifier:
         calibration = None
         if self.model is not None and probabilities is not None:
             disagree = disagreements(scores, probabilities, self.thresholds)
-            explanation += model_lines
+            # Where the model alone adds or vetoes a right, the words it read are shown.
+            explanation += [self._with_evidence(line, subject, body, lang, disagree)
+                            for line in model_lines]
             # A trained model may bring the calibration of combined margins (see scoring).
             calibration = getattr(self.model, "calibration", None)
         elif self.model_note:
@@ -251,6 +253,16 @@ class Classifier:
             explanation=(*explanation, *decision.lines),
             review_reasons=decision.review_reasons,
         )
+
+    def _with_evidence(self, line: str, subject: str, body: str, lang: str,
+                       disagree: Sequence[str]) -> str:
+        label = line.split()[1]  # "model <label> <p> <points>"
+        evidence = getattr(self.model, "evidence", None)
+        if label not in disagree or evidence is None:
+            return line
+        towards, against = evidence(subject, body, lang, label)
+        words = towards if float(line.split()[2]) >= 0.5 else against
+        return f"{line} (words: {', '.join(repr(w) for w in words)})" if words else line
 
     def _hit(self, name: str, matched: str) -> RuleHit:
         rule = self._by_name[name]

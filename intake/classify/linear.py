@@ -7,7 +7,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
@@ -41,27 +41,50 @@ class LinearModel:
     coef: np.ndarray  # (features, rights)
     intercept: np.ndarray  # (rights,)
     labels: tuple[str, ...] = RIGHTS
+    _names: list[str] | None = field(default=None, compare=False, repr=False)
 
     def probabilities(self, subject: str, text: str) -> np.ndarray:
         """P(right exercised) per label, as scikit-learn's TF-IDF and predict_proba compute it:
         sublinear term frequency times idf, L2-normalised, then a logistic regression per right."""
+        idx, values = self._vector(subject, text)
+        z = self.intercept + values @ self.coef[idx] if len(idx) else self.intercept.copy()
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def evidence(self, subject: str, text: str, label: str, count: int = 3
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The features of this message that pushed most towards the label, and against it."""
+        idx, values = self._vector(subject, text)
+        if not len(idx):
+            return (), ()
+        contribution = values * self.coef[idx, self.labels.index(label)]
+        order = np.argsort(contribution)
+        names = self.names()
+        towards = tuple(names[idx[i]] for i in order[::-1][:count] if contribution[i] > 0)
+        against = tuple(names[idx[i]] for i in order[:count] if contribution[i] < 0)
+        return towards, against
+
+    def names(self) -> list[str]:
+        """The features in index order (built once, on first use: explanations only)."""
+        if self._names is None:
+            ordered = sorted(self.index, key=self.index.__getitem__)
+            object.__setattr__(self, "_names", ordered)
+        return self._names  # type: ignore[return-value]
+
+    def _vector(self, subject: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         counts = Counter(i for f in model_features(subject, text)
                          if (i := self.index.get(f)) is not None)
-        z = self.intercept.astype(np.float64)
-        if counts:
-            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            values = tf * self.idf[idx]
-            values /= math.sqrt(float(values @ values))
-            z = z + values @ self.coef[idx]
-        return 1.0 / (1.0 + np.exp(-z))
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+        values = tf * self.idf[idx]
+        return idx, values / math.sqrt(float(values @ values))
 
     def save(self, directory: Path) -> None:
         """Write weights.npz and features.json (the features in index order)."""
         directory.mkdir(parents=True, exist_ok=True)
-        ordered = sorted(self.index, key=self.index.__getitem__)
         (directory / FEATURES_FILE).write_text(
-            json.dumps({"labels": list(self.labels), "features": ordered}, ensure_ascii=False),
+            json.dumps({"labels": list(self.labels), "features": self.names()}, ensure_ascii=False),
             encoding="utf-8")
         np.savez(directory / WEIGHTS_FILE, idf=self.idf, coef=self.coef,
                  intercept=self.intercept)
@@ -76,7 +99,7 @@ class LinearModel:
         if coef.shape != (len(features), len(data["labels"])) or idf.shape != (len(features),):
             raise ValueError(f"{directory}: weights do not match the {len(features)} features")
         return cls({f: i for i, f in enumerate(features)}, idf, coef, intercept,
-                   tuple(data["labels"]))
+                   tuple(data["labels"]), list(features))
 
 
 def train_linear(texts: Sequence[tuple[str, str]], rights: Sequence[Sequence[str]],

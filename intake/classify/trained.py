@@ -145,6 +145,15 @@ class TrainedModel:
         return {label: floored(float(scores[i])) for i, label in enumerate(component.labels)}
 
 
+    def evidence(self, subject: str, text: str, language: str, label: str
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The words (features) that pushed the linear model most towards the label and
+        against it; nothing for a spaCy pipeline, whose weights are not read out."""
+        key = language if language in self.pipelines else next(iter(self.pipelines))
+        model = self.pipelines[key]
+        return model.evidence(subject, text, label) if isinstance(model, LinearModel) else ((), ())
+
+
 # The bag-of-words model says ~0.00 or ~1.00 on wording unlike its corpus; no such certainty is
 # warranted. Probabilities are squeezed into [PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR].
 PROBABILITY_FLOOR = 0.02
