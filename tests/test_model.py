@@ -23,6 +23,7 @@ from intake.classify.calibration import Platt, expected_calibration_error, fit_p
 from intake.classify.corpus import CorpusError, digest, read_corpus, split_by_source
 from intake.classify.corrections import correction_examples, own_words
 from intake.classify.labels import RIGHTS
+from intake.classify.linear import LinearModel, model_features, train_linear
 from intake.classify.modelbuild import DEFAULT_CONFIG, BuildOptions, build_model
 from intake.classify.scoring import calibrated_confidence, decide, model_points
 from intake.classify.thresholds import Thresholds, load_thresholds
@@ -209,6 +210,44 @@ def test_training_is_deterministic_with_the_seed(tmp_path: Path) -> None:
     assert not np.array_equal(first[1], other[1])  # the seed is what decides
 
 
+def test_linear_training_is_deterministic_and_numpy_matches_scikit_learn(tmp_path: Path) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    examples = read_corpus(sorted(write_corpus(tmp_path).glob("*.jsonl")))
+    texts = [("", e.text) for e in examples]
+    rights = [e.rights for e in examples]
+    first, again = train_linear(texts, rights), train_linear(texts, rights)
+    assert np.array_equal(first.coef, again.coef) and first.index == again.index
+    first.save(tmp_path / "linear")
+    loaded = LinearModel.load(tmp_path / "linear")
+    assert loaded.index == first.index and np.array_equal(loaded.coef, first.coef)
+    # The daemon's numpy arithmetic gives scikit-learn's own probabilities.
+    vectorizer = TfidfVectorizer(analyzer=lambda pair: model_features(*pair), min_df=2,
+                                 sublinear_tf=True)
+    matrix = vectorizer.fit_transform(texts)
+    probe = [("", "Ik wil inzage in mijn gegevens en verwijder mijn account."),
+             ("Uitschrijven", "Schrap mij van de nieuwsbrief aub"),
+             ("", "zzz onbekende woorden qqq")]
+    for col, right in enumerate(RIGHTS):
+        target = [right in r for r in rights]
+        if len(set(target)) < 2:
+            continue
+        regression = LogisticRegression(C=4.0, class_weight="balanced", max_iter=5000)
+        regression.fit(matrix, target)
+        expected = regression.predict_proba(vectorizer.transform(probe))[:, 1]
+        got = [loaded.probabilities(*pair)[col] for pair in probe]
+        assert np.allclose(got, expected, atol=1e-9), right
+
+
+def test_linear_model_ignores_words_it_never_saw() -> None:
+    index = {"inzage": 0, "inzag~": 1}
+    model = LinearModel(index, np.ones(2), np.full((2, len(RIGHTS)), 2.0), np.zeros(len(RIGHTS)))
+    unseen = model.probabilities("", "qqq zzz")
+    assert np.allclose(unseen, 0.5)  # no known feature: the intercept alone
+    assert (model.probabilities("", "inzage qqq") > 0.5).all()
+
+
 def test_ensemble_and_ngram_variants_configure() -> None:
     ensemble = load_config(DEFAULT_CONFIG, Variant("ensemble", 3))
     model = ensemble["components"]["textcat_multilabel"]["model"]
@@ -297,6 +336,33 @@ def test_needs_review_when_rules_and_model_disagree(classifier: Classifier) -> N
                          "niet dat u dit nog doet.")
     assert model_yes.needs_review
     assert "rules and model disagree: objection" in model_yes.explanation[-1]
+
+
+class ExplainedModel(FixedModel):
+    """A fixed model that also names the words behind each label, as the linear model does."""
+
+    def evidence(self, subject: str, text: str, language: str, label: str):
+        return (("wil niet", "nog"), ("inzage",))
+
+
+def test_a_right_the_model_alone_adds_or_vetoes_shows_the_words(classifier: Classifier) -> None:
+    classifier.model = ExplainedModel({"access": 0.05, "objection": 0.9, "erasure": 0.1})
+    result = classifier.classify("", "Ik beroep me op mijn recht op inzage. Ik wil niet dat u dit "
+                                 "nog doet.", language="nl")
+    lines = {line.split()[1]: line for line in result.explanation if line.startswith("model ")}
+    assert lines["objection"].endswith("(words: 'wil niet', 'nog')")  # added by the model
+    assert lines["access"].endswith("(words: 'inzage')")  # the rules' right the model doubts
+    assert "words:" not in lines["erasure"]  # no disagreement, no words
+
+
+def test_linear_evidence_names_the_features_that_weighed_most() -> None:
+    index = {"kopie": 0, "dossier": 1, "graag": 2}
+    coef = np.zeros((3, len(RIGHTS)))
+    coef[:, RIGHTS.index("access")] = [3.0, 1.0, -2.0]
+    model = LinearModel(index, np.ones(3), coef, np.zeros(len(RIGHTS)))
+    towards, against = model.evidence("", "graag een kopie van mijn dossier", "access")
+    assert towards == ("kopie", "dossier") and against == ("graag",)
+    assert model.evidence("", "niets bekends", "access") == ((), ())
 
 
 def test_calibrated_confidence_is_the_probability_that_every_decision_is_right() -> None:

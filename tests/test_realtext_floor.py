@@ -20,9 +20,9 @@ ORIGINALS = Path("/work/realtext/originals")
 MODEL_META = ROOT / "models" / "build" / "meta.json"
 
 # Near misses opened as requests: at most this share (baseline before the signal: 0.638).
-MAX_NEAR_MISSES_OPENED = 0.44  # measured 0.434 after merging issue 12's two halves
+MAX_NEAR_MISSES_OPENED = 0.26  # measured 0.233 with the linear model (0.434 before)
 # Rights micro-F1 on the requests, rules + model: at least this.
-MIN_RIGHTS_MICRO_F1 = 0.58  # measured 0.61 after the merge
+MIN_RIGHTS_MICRO_F1 = 0.57  # measured 0.588 with the linear model on the 336 texts re-fetched
 
 
 def _bench() -> Any:

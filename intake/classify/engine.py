@@ -35,6 +35,8 @@ MAX_SUBJECT_CHARS = 300  # real subjects are far shorter
 # bounds the time one hostile message can take.
 MAX_TEXT_CHARS = 20_000
 MATCHED_CHARS = 60
+# The model weight the mentioning penalty (exercise.py) was sized against.
+MENTION_REFERENCE_MODEL_WEIGHT = 6.0
 
 
 @dataclass(frozen=True)
@@ -210,8 +212,11 @@ class Classifier:
         mention = assess_mentioning(subject, body) if reached else None
         if mention is not None and mention.line:
             scores = apply_mentioning(scores, RIGHTS, mention)
-            combined = apply_mentioning(combined, RIGHTS, mention)
-            explanation.append(mention.line)
+            scale = self._mention_scale()
+            combined = apply_mentioning(combined, RIGHTS, mention, scale)
+            explanation.append(mention.line if scale == 1.0 else
+                               f"{mention.line} (x{scale:.2f} with the model: "
+                               f"-{mention.penalty * scale:.1f})")
         # "Another right is exercised" is judged with that right's own in-passing counter-rules
         # applied, so two rights merely named in one letter cannot vouch for each other.
         settled = dict(combined)
@@ -232,7 +237,9 @@ class Classifier:
         calibration = None
         if self.model is not None and probabilities is not None:
             disagree = disagreements(scores, probabilities, self.thresholds)
-            explanation += model_lines
+            # Where the model alone adds or vetoes a right, the words it read are shown.
+            explanation += [self._with_evidence(line, subject, body, lang, disagree)
+                            for line in model_lines]
             # A trained model may bring the calibration of combined margins (see scoring).
             calibration = getattr(self.model, "calibration", None)
         elif self.model_note:
@@ -251,6 +258,27 @@ class Classifier:
             explanation=(*explanation, *decision.lines),
             review_reasons=decision.review_reasons,
         )
+
+    def _mention_scale(self) -> float:
+        """How much the mentioning penalty weighs against rules + model.
+
+        Its cues were weighed against rule scores and a model worth 6 points; a model worth more
+        can carry a mentioned right over the threshold on the same words, so the penalty grows
+        with the model's weight (measured: docs/classification.md).
+        """
+        if self.model is None:
+            return 1.0
+        return max(1.0, self.thresholds.model_weight / MENTION_REFERENCE_MODEL_WEIGHT)
+
+    def _with_evidence(self, line: str, subject: str, body: str, lang: str,
+                       disagree: Sequence[str]) -> str:
+        label = line.split()[1]  # "model <label> <p> <points>"
+        evidence = getattr(self.model, "evidence", None)
+        if label not in disagree or evidence is None:
+            return line
+        towards, against = evidence(subject, body, lang, label)
+        words = towards if float(line.split()[2]) >= 0.5 else against
+        return f"{line} (words: {', '.join(repr(w) for w in words)})" if words else line
 
     def _hit(self, name: str, matched: str) -> RuleHit:
         rule = self._by_name[name]

@@ -424,10 +424,10 @@ def assess(subject: str, body: str) -> MentionSignal:
 
 
 def apply(scores: Mapping[str, float], rights: Sequence[str],
-          signal: MentionSignal) -> dict[str, float]:
-    """The scores with the penalty taken off every right."""
+          signal: MentionSignal, scale: float = 1.0) -> dict[str, float]:
+    """The scores with the penalty (times scale) taken off every right."""
     out = dict(scores)
     if signal.penalty > 0:
         for right in rights:
-            out[right] = out.get(right, 0.0) - signal.penalty
+            out[right] = out.get(right, 0.0) - signal.penalty * scale
     return out

@@ -27,6 +27,7 @@ from intake.classify.corpus import (
 )
 from intake.classify.engine import Classifier
 from intake.classify.labels import LANGUAGES, RIGHTS
+from intake.classify.linear import LinearModel
 from intake.classify.scoring import add_model, decide, disagreements
 from intake.classify.thresholds import Thresholds
 from intake.classify.trained import DEFAULT_MODEL_DIR, META_FILE, PIPELINES_DIR, rules_digest
@@ -50,8 +51,8 @@ DEFAULT_CONFIG = MODELS_DIR / "config.cfg"
 DEV_SHARE = 0.2
 # (model_weight, model_weight_against) pairs tried on the dev split, reported in meta.json to
 # guide rules/thresholds.yaml.
-WEIGHT_SCAN = ((3.0, 3.0), (4.0, 4.0), (6.0, 6.0), (4.0, 1.0), (6.0, 0.0), (6.0, 1.0),
-               (6.0, 2.0), (8.0, 1.0))
+WEIGHT_SCAN = ((6.0, 1.0), (6.0, 6.0), (8.0, 4.0), (12.0, 6.0), (16.0, 8.0), (20.0, 10.0),
+               (16.0, 4.0), (20.0, 5.0), (30.0, 15.0))
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def build_model(options: BuildOptions) -> dict[str, Any]:
                                       "dev": len(dev), "variant": options.variant.name})
 
     started = time.perf_counter()
-    pipelines = train_pipelines(config, train, options.variant.per_language, options.progress)
+    pipelines = train_pipelines(config, train, options.variant.per_language, options.progress,
+                                options.variant.arch)
     train_seconds = time.perf_counter() - started
 
     items = [("", e.text, e.language) for e in dev]
@@ -102,7 +104,7 @@ def build_model(options: BuildOptions) -> dict[str, Any]:
         "corpus_files": [f.name for f in files],
         "seed": seed,
         "variant": options.variant.name,
-        "architecture": architecture_of(config),
+        "architecture": architecture_of(config, options.variant),
         "pipelines": sorted(pipelines),
         "labels": list(RIGHTS),
         "examples": {"train": len(train), "dev": len(dev),
@@ -220,7 +222,8 @@ def _share(exact: Sequence[bool], review: Sequence[bool], reviewed: bool) -> flo
     return round(sum(chosen) / len(chosen), 3) if chosen else None
 
 
-def write_build(pipelines: Mapping[str, Language], meta: Mapping[str, Any], out_dir: Path) -> None:
+def write_build(pipelines: Mapping[str, Language | LinearModel], meta: Mapping[str, Any],
+                out_dir: Path) -> None:
     """Write pipelines and meta.json to a fresh directory, then swap it in for out_dir."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -228,7 +231,10 @@ def write_build(pipelines: Mapping[str, Language], meta: Mapping[str, Any], out_
     shutil.rmtree(fresh, ignore_errors=True)
     (fresh / PIPELINES_DIR).mkdir(parents=True)
     for key, nlp in pipelines.items():
-        nlp.to_disk(fresh / PIPELINES_DIR / key)
+        if isinstance(nlp, LinearModel):
+            nlp.save(fresh / PIPELINES_DIR / key)
+        else:
+            nlp.to_disk(fresh / PIPELINES_DIR / key)
     (fresh / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n",
                                    encoding="utf-8")
     old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")

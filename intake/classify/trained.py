@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,13 @@ from spacy.vocab import Vocab
 
 from intake.classify.calibration import Platt
 from intake.classify.corpus import digest
+from intake.classify.linear import LinearModel
+from intake.classify.modeltext import (  # noqa: F401 (re-exported: tests and training use them)
+    MAX_MODEL_CHARS,
+    SUBWORD_PREFIX,
+    model_text,
+    model_words,
+)
 from intake.classify.vocabulary import NEW_WORDS_KEPT, VocabularyBound
 from intake.config import DEFAULT_MODEL_DIR
 
@@ -27,15 +32,11 @@ log = logging.getLogger(__name__)
 META_FILE = "meta.json"
 PIPELINES_DIR = "pipelines"
 COMPONENT = "textcat_multilabel"
+# The architecture name in meta.json of a linear model (linear.py); others are spaCy pipelines.
+LINEAR = "linear"
 # One pipeline for every language is stored under this key (spaCy's multi-language code).
 ALL_LANGUAGES = "xx"
-# Requests state themselves early; the model reads the opening, as the rules do.
-MAX_MODEL_CHARS = 3000
 
-# Words and single punctuation marks: ~8x faster than spaCy's multi-language tokenizer, and
-# all a bag-of-words model needs.
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-_APOSTROPHES = str.maketrans({"\u2019": " ", "\u2018": " ", "'": " ", "`": " ", "\u00b4": " "})
 
 
 def rules_digest(rules_dir: str | Path) -> str:
@@ -63,38 +64,6 @@ class ModelError(RuntimeError):
     """A model directory that cannot be used (missing, incomplete, or from another version)."""
 
 
-def model_text(subject: str, text: str) -> str:
-    """What the model reads: subject and opening of the body, lowercase, without accents.
-
-    Apostrophes become spaces so French elision ("l'effacement", "d’accès") yields the word.
-    Training and prediction both go through here.
-    """
-    joined = f"{subject}\n{text[:MAX_MODEL_CHARS]}" if subject else text[:MAX_MODEL_CHARS]
-    lowered = joined.lower().translate(_APOSTROPHES)
-    if lowered.isascii():
-        return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-# Subword features that survive spelling variation ("verwijdert", "verwijderd", "verwijderen";
-# "testresultaten", "testresultaat"): every word longer than SUBWORD_PREFIX letters also yields
-# its first SUBWORD_PREFIX letters as an extra token ("verwi~"), hashed by the bag-of-words like
-# a word; the mark keeps it apart from words. Measured 2026-12-06 (docs/classification.md):
-# character 4-grams on top scored higher on the everyday dev split (micro 0.73 against 0.72) but
-# lower on tests/eval (0.91 against 0.95) and cost more time, so only prefixes are used.
-SUBWORD_MIN = 4
-SUBWORD_PREFIX = 5
-
-
-def model_words(subject: str, text: str) -> list[str]:
-    """The tokens the model reads: words and punctuation of model_text, plus word prefixes."""
-    words = _TOKEN.findall(model_text(subject, text))
-    prefixes = [f"{word[:SUBWORD_PREFIX]}~" for word in words
-                if len(word) > SUBWORD_PREFIX and word.isalpha()]
-    return words + prefixes
-
-
 def model_doc(vocab: Vocab, subject: str, text: str) -> Doc:
     """The Doc the model reads (training and prediction alike): tokens of model_words."""
     return Doc(vocab, words=model_words(subject, text))
@@ -112,18 +81,22 @@ class ModelInfo:
 
 
 class TrainedModel:
-    """A RightModel over one spaCy textcat_multilabel pipeline (or one per language)."""
+    """A RightModel over the linear model (linear.py) or a spaCy textcat_multilabel pipeline,
+    one for all languages or one per language."""
 
     def __init__(
-        self, pipelines: Mapping[str, Language], info: ModelInfo, new_words: int = NEW_WORDS_KEPT
+        self, pipelines: Mapping[str, Language | LinearModel], info: ModelInfo,
+        new_words: int = NEW_WORDS_KEPT,
     ) -> None:
         self.pipelines = dict(pipelines)
         self.info = info
         # Read by the classifier: how combined margins map to probabilities (see scoring).
         self.calibration = info.calibration
-        self._components = {key: nlp.get_pipe(COMPONENT) for key, nlp in self.pipelines.items()}
+        spacy_pipelines = {key: nlp for key, nlp in self.pipelines.items()
+                           if isinstance(nlp, Language)}
+        self._components = {key: nlp.get_pipe(COMPONENT) for key, nlp in spacy_pipelines.items()}
         self._vocabularies = {key: VocabularyBound(nlp, f"model-{key}", new_words)
-                              for key, nlp in self.pipelines.items()}
+                              for key, nlp in spacy_pipelines.items()}
         # A reloaded classifier shares this model with the one finishing a message.
         self._lock = threading.Lock()
 
@@ -138,8 +111,11 @@ class TrainedModel:
             raise ModelError(f"no model at {root} (missing {META_FILE}): run `intake model train`")
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            pipelines = {
-                key: spacy.load(root / PIPELINES_DIR / key) for key in meta["pipelines"]
+            linear = meta.get("architecture", {}).get("name") == LINEAR
+            pipelines: dict[str, Language | LinearModel] = {
+                key: LinearModel.load(root / PIPELINES_DIR / key) if linear
+                else spacy.load(root / PIPELINES_DIR / key)
+                for key in meta["pipelines"]
             }
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"model at {root} cannot be loaded: {exc}") from exc
@@ -158,11 +134,24 @@ class TrainedModel:
     def probabilities(self, subject: str, text: str, language: str) -> Mapping[str, float]:
         """Per-right probability that the message exercises it."""
         key = language if language in self.pipelines else next(iter(self.pipelines))
+        model = self.pipelines[key]
+        if isinstance(model, LinearModel):  # numpy only: no shared state, no lock
+            values = model.probabilities(subject, text)
+            return {label: floored(float(values[i])) for i, label in enumerate(model.labels)}
         component = self._components[key]
         with self._lock, self._vocabularies[key].zone():
             doc = model_doc(self.pipelines[key].vocab, subject, text)
             scores = component.predict([doc])[0]
         return {label: floored(float(scores[i])) for i, label in enumerate(component.labels)}
+
+
+    def evidence(self, subject: str, text: str, language: str, label: str
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The words (features) that pushed the linear model most towards the label and
+        against it; nothing for a spaCy pipeline, whose weights are not read out."""
+        key = language if language in self.pipelines else next(iter(self.pipelines))
+        model = self.pipelines[key]
+        return model.evidence(subject, text, label) if isinstance(model, LinearModel) else ((), ())
 
 
 # The bag-of-words model says ~0.00 or ~1.00 on wording unlike its corpus; no such certainty is

@@ -1,4 +1,5 @@
-"""Training of the right classifier: spaCy textcat_multilabel on models/corpus, seeded."""
+"""Training of the right classifier on models/corpus: the linear model (default) or spaCy
+textcat_multilabel (bag-of-words or ensemble, kept for `intake model compare`), seeded."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from tqdm import tqdm
 
 from intake.classify.corpus import CorpusExample
 from intake.classify.labels import LANGUAGES, RIGHTS
-from intake.classify.trained import ALL_LANGUAGES, COMPONENT, floored, model_doc
+from intake.classify.linear import LinearModel, train_linear
+from intake.classify.trained import ALL_LANGUAGES, COMPONENT, LINEAR, floored, model_doc
 
 # The small ensemble compared against bag-of-words: a CNN over hashed word features plus the
 # same bag-of-words, averaged. Wider/deeper CNNs were slower still.
@@ -57,7 +59,7 @@ ENSEMBLE_MODEL: dict[str, Any] = {
 class Variant:
     """Which architecture to train, overriding models/config.cfg where given."""
 
-    arch: str = "config"  # "config" (as the file says), "bow" or "ensemble"
+    arch: str = LINEAR  # "linear", "config" (spaCy, as models/config.cfg says), "bow", "ensemble"
     ngram_size: int | None = None
     per_language: bool = False
 
@@ -89,8 +91,14 @@ def load_config(path: str | Path, variant: Variant = Variant(), seed: int | None
     return config.interpolate()
 
 
-def architecture_of(config: Config) -> dict[str, Any]:
-    """A short description of the configured textcat model for meta.json."""
+def architecture_of(config: Config, variant: Variant = Variant()) -> dict[str, Any]:
+    """A short description of the trained model for meta.json."""
+    if variant.arch == LINEAR:
+        from intake.classify.linear import DEFAULT_C, MIN_DOCUMENTS
+
+        return {"name": LINEAR, "features": "tf-idf of words, 5-letter prefixes, word bigrams",
+                "min_documents": MIN_DOCUMENTS, "C": DEFAULT_C,
+                "estimator": "scikit-learn LogisticRegression per right, balanced classes"}
     model = config["components"][COMPONENT]["model"]
     name = model["@architectures"]
     linear = model.get("linear_model", model)
@@ -131,13 +139,17 @@ def train_pipelines(
     train: Sequence[CorpusExample],
     per_language: bool = False,
     progress: bool = True,
-) -> dict[str, Language]:
-    """Train one pipeline for all languages ("xx"), or one per language; seeded."""
+    arch: str = "config",
+) -> dict[str, Any]:
+    """Train one model for all languages ("xx"), or one per language; seeded."""
     groups: dict[str, list[CorpusExample]]
     if per_language:
         groups = {lang: [e for e in train if e.language == lang] for lang in LANGUAGES}
     else:
         groups = {ALL_LANGUAGES: list(train)}
+    if arch == LINEAR:
+        return {key: train_linear([("", e.text) for e in items], [e.rights for e in items])
+                for key, items in groups.items() if items}
     return {
         key: _train_one(config, key, items, progress) for key, items in groups.items() if items
     }
@@ -170,13 +182,18 @@ def _train_one(
 
 
 def predict(
-    pipelines: Mapping[str, Language], items: Sequence[tuple[str, str, str]]
+    pipelines: Mapping[str, Any], items: Sequence[tuple[str, str, str]]
 ) -> np.ndarray:
     """Probabilities (rows: items, columns: RIGHTS) for (subject, text, language) items."""
     out = np.zeros((len(items), len(RIGHTS)))
     for row, (subject, text, language) in enumerate(items):
         key = language if language in pipelines else next(iter(pipelines))
         nlp = pipelines[key]
+        if isinstance(nlp, LinearModel):
+            values = nlp.probabilities(subject, text)
+            for col, label in enumerate(nlp.labels):
+                out[row, RIGHTS.index(label)] = floored(float(values[col]))
+            continue
         textcat = nlp.get_pipe(COMPONENT)
         scores = textcat.predict([model_doc(nlp.vocab, subject, text)])[0]
         for col, label in enumerate(textcat.labels):
@@ -184,7 +201,7 @@ def predict(
     return out
 
 
-def docs_per_second(pipelines: Mapping[str, Language], items: Sequence[tuple[str, str, str]],
+def docs_per_second(pipelines: Mapping[str, Any], items: Sequence[tuple[str, str, str]],
                     rounds: int = 3) -> float:
     """Single-message prediction speed (as in the triage), best of a few rounds."""
     best = float("inf")

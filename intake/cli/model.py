@@ -12,6 +12,7 @@ from intake.cli.common import fail, settings_from_args
 from intake.config import ConfigError
 
 VARIANTS_COMPARED = (
+    ("linear", None, False),
     ("bow", 1, False),
     ("bow", 2, False),
     ("bow", 3, False),
@@ -30,8 +31,10 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
     _training_options(train)
     train.add_argument("--out", metavar="DIR",
                        help="build directory (default: [model] dir, else models/build)")
-    train.add_argument("--arch", choices=["config", "bow", "ensemble"], default="config",
-                       help="override the architecture of the config file")
+    train.add_argument("--arch", choices=["linear", "config", "bow", "ensemble"],
+                       default="linear",
+                       help="linear model (default), or a spaCy textcat as the config file says "
+                            "(config), bag-of-words or ensemble")
     train.add_argument("--ngram", type=int, metavar="N", help="override the n-gram size")
     train.add_argument("--per-language", action="store_true",
                        help="one pipeline per language instead of one for all")
@@ -141,9 +144,11 @@ def run_export(args: argparse.Namespace) -> int:
 def format_summary(meta: dict[str, Any]) -> str:
     """Dev-split F1 per right for model, rules and the combination, and the calibration."""
     dev = meta["dev"]
+    arch = meta["architecture"]
+    described = (arch["features"] if "features" in arch
+                 else f"{arch['spacy']}, ngram {arch['ngram_size']}")
     lines = [
-        f"model {meta['variant']} ({meta['architecture']['spacy']}, ngram "
-        f"{meta['architecture']['ngram_size']}): {meta['examples']['train']} train / "
+        f"model {meta['variant']} ({described}): {meta['examples']['train']} train / "
         f"{meta['examples']['dev']} dev examples ({len(meta['examples']['dev_sources'])} dev "
         f"sources), trained in {meta['train_seconds']} s, {meta['docs_per_second']} docs/s",
         f"{'dev F1':<20}{'model':>8}{'rules':>8}{'combined':>10}{'support':>9}",

@@ -4,7 +4,11 @@ The writers (see `BRIEF.md`) never saw the rules, the training corpus or each ot
 Each writer's messages go to one split as a whole, so the dev and test figures measure how the
 triage holds on a style of writing it was never tuned to:
 
-    w1, w2 → train     w3 → dev     w4 → test (touched once, at the end of a change)
+    w1, w2, w5–w12 → train    w3 → dev     w4 → test (touched once, at the end of a change)
+
+w5–w9 were written in a second round (2026-12-06) with their own emphases: nl-heavy regional
+mail (w5), applicants, staff and lawyers (w6), multilingual noisy mailboxes (w7), public-forum
+style texts forwarded to the mailbox (w8), and minimal pairs of exercising versus mentioning (w9).
 
 Run: `.venv/bin/python -m tests.everyday.build` (deterministic: the same sources give the same
 bytes). It rewrites `tests/everyday/{train,dev,test}/` from `tests/everyday/source/`.
@@ -34,7 +38,9 @@ from tests import idgen, mailgen
 
 ROOT = Path(__file__).resolve().parent
 SOURCE = ROOT / "source"
-SPLITS: Mapping[str, str] = {"w1": "train", "w2": "train", "w3": "dev", "w4": "test"}
+SPLITS: Mapping[str, str] = {"w1": "train", "w2": "train", "w3": "dev", "w4": "test",
+                             "w5": "train", "w6": "train", "w7": "train", "w8": "train",
+                             "w9": "train", "w10": "train", "w11": "train", "w12": "train"}
 KINDS = ("request", "question", "followup", "robot", "other")
 RIGHTS = ("access", "rectification", "erasure", "restriction", "objection", "portability",
           "withdraw_consent", "complaint", "automated_decision")
