@@ -157,6 +157,16 @@ def check_guard(msg: ParsedMessage, own_addresses: Collection[str]) -> GuardVerd
     return GuardVerdict(kind=kind, reasons=tuple(reasons), sender_usable=not sender_problem)
 
 
+def relays_a_person(msg: ParsedMessage, verdict: GuardVerdict) -> bool:
+    """An automated sender that is not answering anything: a web form or ticket system passing
+    on what a person wrote (Auto-Submitted: auto-generated, no In-Reply-To). Auto-replies,
+    bounces and lists quote mail of ours and are never taken for it."""
+    if verdict.kind != AUTO_REPLY or msg.in_reply_to:
+        return False
+    tokens = [v.split(";", 1)[0].strip().lower() for v in msg.header_values("auto-submitted")]
+    return bool(tokens) and all(t == "auto-generated" for t in tokens)
+
+
 def _bounce_signals(msg: ParsedMessage) -> list[str]:
     found = []
     content_type = _content_type_header(msg)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from intake.guard import GuardVerdict, check_guard
+from intake.guard import GuardVerdict, check_guard, relays_a_person
 from intake.identity import IdentityChecker, IdentityFinding, build_checker, build_sandbox
 from intake.identity.dmarc import ENFORCED, dmarc_policy
 from intake.mailtext.letters import LetterText, display_name, letter_kind
@@ -151,7 +151,14 @@ class TriagePipeline:
             explanation.append(f"mime: defects {', '.join(msg.defects)}")
         explanation.extend(f"text: {note}" for note in text.notes)
         evidence: NoCaseEvidence | None = None
-        if guard.kind:
+        relayed = bool(classification.rights) and relays_a_person(msg, guard)
+        if relayed:
+            # A contact form or ticket system mails what a person typed: never answered (the
+            # sender is a machine), but a request all the same, with its case and clock.
+            kind, disposition = "request", OPEN_REQUEST
+            explanation.append("guard: an automated sender relays a person's request (a contact "
+                               "form?): a case, flagged for review, no acknowledgement")
+        elif guard.kind:
             kind, disposition = _GUARD_KINDS[guard.kind], ROBOT
         elif thread.case_ref:
             kind, disposition = "followup", FOLLOWUP
@@ -191,7 +198,7 @@ class TriagePipeline:
             rights=() if disposition == ROBOT else classification.rights,  # robots exercise none
             confidence=classification.confidence,
             needs_review=(classification.needs_review and disposition != ROBOT)
-            or disposition == TO_CLASSIFY
+            or disposition == TO_CLASSIFY or relayed
             or (policy in ENFORCED and disposition not in (ROBOT, LIST_ONLY)),
             identity=identity,
             thread=thread,

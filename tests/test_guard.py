@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from intake.guard import GuardVerdict, check_guard
+from intake.guard import GuardVerdict, check_guard, relays_a_person
 from intake.message import ParsedMessage, parse_message
 from tests import mailgen
 
@@ -417,3 +417,43 @@ def test_broken_mime_does_not_trip_the_guard(variant: str) -> None:
     result = verdict(parse_message(mailgen.broken_mime(variant, seed=1)))
     assert result.kind is None
     assert result.may_reply
+
+
+# --- a machine passing on what a person wrote (contact forms) ---------------------------------
+
+FORM = "Webformulier <noreply-formulier@vlaanderen.be>"
+FORM_TEXT = ("Naam: Jan Peeters\nE-mail: jan.peeters@example.be\nBericht: graag had ik inzage "
+             "gekregen in de persoonsgegevens die jullie over mij bijhouden.")
+
+
+def test_a_contact_form_relays_a_person() -> None:
+    relayed = mail({"Auto-Submitted": "auto-generated"}, sender=FORM, body=FORM_TEXT)
+    assert verdict(relayed).kind == "auto_reply" and not verdict(relayed).may_reply
+    assert relays_a_person(relayed, verdict(relayed))
+
+
+@pytest.mark.parametrize("headers", [
+    {"Auto-Submitted": "auto-replied"},  # an out-of-office quoting our acknowledgement
+    {"Auto-Submitted": "auto-generated", "In-Reply-To": "<ack.1@vlaanderen.be>"},
+    {"X-Autoreply": "yes"},
+])
+def test_answers_by_machines_are_never_taken_for_a_relayed_person(headers) -> None:
+    msg = mail(headers, sender=FORM, body=FORM_TEXT)
+    assert verdict(msg).kind == "auto_reply"
+    assert not relays_a_person(msg, verdict(msg))
+
+
+def test_a_relayed_request_gets_a_flagged_case_and_no_acknowledgement() -> None:
+    from intake.config import default_settings
+    from intake.triage import TriagePipeline
+
+    pipeline = TriagePipeline.from_settings(default_settings())
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"], msg["To"] = FORM, "dpo.ago@vlaanderen.be"
+    msg["Subject"], msg["Auto-Submitted"] = "Nieuw bericht via contactformulier", "auto-generated"
+    msg.set_content(FORM_TEXT)
+    result = pipeline.triage(parse_message(msg.as_bytes()))
+    assert result.disposition == "open_request" and result.rights == ("access",)
+    assert result.needs_review and not result.would_acknowledge
+    out_of_office = mail({"Auto-Submitted": "auto-replied"}, sender=FORM, body=FORM_TEXT)
+    assert pipeline.triage(out_of_office).disposition == "robot"
