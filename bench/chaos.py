@@ -72,6 +72,10 @@ class Run:
     # The same when no ready worker survived (the successor was still starting: start-up counts)
     cold_folder: list[float] = field(default_factory=list)
     cold_progress: list[float] = field(default_factory=list)
+    # --cold: death -> the restarted process commits its next case (a message triaged and
+    # recorded: the classifier is loaded), and the new process's start -> that case.
+    cold_case: list[float] = field(default_factory=list)
+    start_case: list[float] = field(default_factory=list)
     figures: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     crashes: int = 0  # tracebacks in the workers' log
@@ -140,6 +144,10 @@ class Watch:
             done = c.scalar(select(func.count()).select_from(OutboxItem).where(
                 OutboxItem.status.in_(("sent", "failed", "uncertain")))) or 0
         return messages, done
+
+    def cases(self) -> int:
+        with self.engine.connect() as c:
+            return c.scalar(select(func.count()).select_from(Case)) or 0
 
     def holders(self) -> set[str]:
         return {h for h in self.held_folders().values() if h}
@@ -370,11 +378,12 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool) -> Run:
                 run.kills += 1
                 run.kills_with_work_left += int(work)
             died = time.monotonic()
-            before = watch.progress()
+            before, cases_before = watch.progress(), watch.cases()
             if chunks:
                 load(server, chunks.pop(0))
             survivors = [p for p in procs if p not in dead]
             warm = any(p.ready() for p in survivors)
+            spawned = time.monotonic()
             procs = survivors + [spawn() for _ in dead]
             live = {f":{p.pid}" for p in procs}
 
@@ -388,6 +397,9 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool) -> Run:
                 folder_times.append(time.monotonic() - died)
             if work and wait_until(lambda b=before: watch.progress() != b, 120):
                 progress_times.append(time.monotonic() - died)
+            if cold and work and wait_until(lambda c=cases_before: watch.cases() != c, 120):
+                run.cold_case.append(time.monotonic() - died)
+                run.start_case.append(time.monotonic() - spawned)
             if cold:
                 wait_until(lambda ps=procs: all(p.ready() or not p.alive() for p in ps), 120)
         for chunk in chunks:
@@ -494,6 +506,9 @@ def main() -> int:
             print(f"  death -> successor's first commit:   {_fmt(run.to_progress)}")
             print(f"  no ready survivor (start-up counted): folder {_fmt(run.cold_folder)}; "
                   f"first commit {_fmt(run.cold_progress)}")
+            if args.cold:
+                print(f"  cold restart: death -> next case committed: {_fmt(run.cold_case)}; "
+                      f"process start -> next case: {_fmt(run.start_case)}")
             sys.stdout.flush()
     print("\nsummary")
     for db in dbs:
@@ -511,6 +526,10 @@ def main() -> int:
         print(f"  successor still starting: death -> folder held: "
               f"{_fmt([t for r in runs for t in r.cold_folder])}; death -> first commit: "
               f"{_fmt([t for r in runs for t in r.cold_progress])}")
+        if args.cold:
+            print(f"  cold restart: death -> next case committed: "
+                  f"{_fmt([t for r in runs for t in r.cold_case])}; process start -> next case: "
+                  f"{_fmt([t for r in runs for t in r.start_case])}")
     return 0
 
 

@@ -26,6 +26,7 @@ from intake.cases.workflow import record_event
 from intake.config import MailboxSettings, Settings
 from intake.message import MessageParseError, ParsedMessage, content_hash, parse_message
 from intake.source.base import FetchedMessage, MessageSource
+from intake.startup import DeferredPipeline
 from intake.store.locks import HeldLock, locks_for_sessions
 from intake.store.models import Event, MailboxState, Message
 from intake.triage import TriagePipeline, TriageResult
@@ -80,7 +81,7 @@ class Processor:
         self,
         settings: Settings,
         sessions: sessionmaker[Session],
-        pipeline: TriagePipeline,
+        pipeline: TriagePipeline | DeferredPipeline,
         worker_id: str,
         fault_hook: Callable[[str, list[FetchedMessage]], None] | None = None,
         batch_size: int = BATCH_SIZE,
@@ -183,6 +184,9 @@ class Processor:
         if dead:
             prepared = [(f, None, None, inflight.WorkerDied()) for f in batch]
         else:
+            # A worker that has just started may still be loading its classifier: wait for it
+            # before marking in flight, so a death while loading is not a death on a message.
+            self.pipeline.wait()
             inflight.mark(self.sessions, batch, self.worker_id, self.now())
         for fetched in [] if dead else new:
             with inflight.Deadline(self.triage_deadline):
