@@ -17,8 +17,8 @@ import spacy
 from spacy.attrs import LEMMA, NORM, ORTH
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import load_language_data, registry
-from spacy.vocab import Vocab
+from spacy.util import get_lang_class, load_language_data, registry
+from spacy.vocab import Vocab, create_vocab
 
 from intake.classify.normalize import fold
 
@@ -36,9 +36,12 @@ class LanguagePipeline:
     written to the tokens in one array: per-token Python was a tenth of the classifier's time.
     """
 
-    def __init__(self, lang: str, lemmas: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, lang: str, lemmas: Mapping[str, str] | None = None, vocab: Vocab | None = None
+    ) -> None:
+        """`vocab`: a vocabulary from blank_vocab(lang), e.g. with lexeme flags added already."""
         self.lang = lang
-        self.nlp: Language = spacy.blank(lang)
+        self.nlp: Language = spacy.blank(lang, vocab=vocab if vocab is not None else True)
         self.lemmas: Mapping[str, str] = dict(lemmas or {})
         self._attrs: dict[int, tuple[int, int]] = {}  # ORTH -> (NORM, LEMMA) string ids
 
@@ -66,6 +69,15 @@ class LanguagePipeline:
         if not self.nlp.vocab.in_memory_zone:  # a word of a memory zone is forgotten after it
             self._attrs[orth] = attrs
         return attrs
+
+
+def blank_vocab(lang: str) -> Vocab:
+    """The vocabulary spacy.blank(lang) would make, before its tokenizer adds any word."""
+    lang_class = get_lang_class(lang)
+    vocab = create_vocab(lang, lang_class.Defaults)
+    vectors = {"vectors": lang_class.default_config["nlp"]["vectors"]}
+    vocab.vectors = registry.resolve(vectors)["vectors"](vocab)
+    return vocab
 
 
 def word_attributes(text: str, lemmas: Mapping[str, str]) -> dict[str, str]:
