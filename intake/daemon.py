@@ -112,6 +112,8 @@ class Worker:
         self.last_pass: dict[str, datetime] = {}
         self._wanted_events: dict[str, threading.Event] = {}
         self._wanted_lock = threading.Lock()
+        self._scheduler_guard = threading.RLock()
+        self._shutting_down = False
         self.idle_watchers: list[Any] = []
         # The outbox's note of what the SMTP server accepted, on this host (see outbox.py).
         self.journal = DeliveryJournal(settings.run.state_dir, settings.database.url)
@@ -375,6 +377,8 @@ class Worker:
         self.stop.wait()
         sd_notify("STOPPING=1")
         log.info("stopping: finishing the batch in hand")
+        with self._scheduler_guard:
+            self._shutting_down = True  # no job asks the scheduler for anything from here on
         scheduler.shutdown(wait=True)
         for watcher in self.idle_watchers:
             watcher.join(timeout=5)  # each checks the stop flag every second
@@ -471,9 +475,8 @@ class Worker:
             self._reload_requested = True  # the reloader does not exist yet: for when it does
         else:
             self.rules.request()
-        # Fails only while the scheduler shuts down; the request is kept for the next check.
-        with contextlib.suppress(Exception):
-            scheduler.modify_job("rules", next_run_time=datetime.now(UTC))
+        # Not while the scheduler shuts down; the request is kept for the next check.
+        self._modify_job("rules")
 
     def _safe_poll(self, mailbox: MailboxSettings) -> None:
         wanted = self._wanted(f"poll-{mailbox.key}")
@@ -512,9 +515,23 @@ class Worker:
     def _run_soon(self, job_id: str) -> None:
         """Run a scheduled job now; if it is running, it runs once more when done."""
         self._wanted(job_id).set()
+        self._modify_job(job_id)
+
+    def _modify_job(self, job_id: str) -> None:
+        """Move a job's next run to now, unless the scheduler is being shut down.
+
+        APScheduler's shutdown(wait=True) holds its job-store lock while it waits for running
+        jobs, so a job asking for another (a pass that recorded mail wakes the sender) would
+        wait for that lock forever and the worker would never stop. The guard makes "not
+        stopping, so modify" and "stopping from now on" exclusive (re-entrant: SIGHUP's handler
+        runs on the main thread)."""
         scheduler = getattr(self, "_scheduler", None)
-        if scheduler is not None:
-            with contextlib.suppress(Exception):  # the scheduler is shutting down
+        if scheduler is None:
+            return
+        with self._scheduler_guard:
+            if self._shutting_down:
+                return
+            with contextlib.suppress(Exception):  # no such job (e.g. in a test)
                 scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
 
     def _start_idle_watchers(self) -> None:
