@@ -88,6 +88,8 @@ class Worker:
         self.stop = threading.Event()
         self.first_pass = threading.Event()  # every mailbox polled once since the start
         self.rules: RulesReloader | None = None  # once the pipeline is there
+        self._reload_requested = False  # SIGHUP before there was a reloader
+        self.pipeline_error: BaseException | None = None  # why the pipeline could not be built
         self.pipeline: TriagePipeline | DeferredPipeline
         if pipeline is not None:
             self.pipeline = pipeline
@@ -144,8 +146,6 @@ class Worker:
     def _pipeline_failed(self, exc: BaseException) -> None:
         self.pipeline_error = exc
         self.stop.set()  # nothing can be triaged: stop, and let the service manager say so
-
-    pipeline_error: BaseException | None = None
 
     def pipeline_ready(self) -> bool:
         """Whether messages can be triaged without waiting for the pipeline to load."""
@@ -467,8 +467,6 @@ class Worker:
             job()
         except Exception:
             log.exception("scheduled job failed", extra={"job": name})
-
-    _reload_requested = False
 
     def _reload_soon(self, scheduler: Any) -> None:
         if self.rules is None:
