@@ -53,9 +53,10 @@ log = logging.getLogger(__name__)
 SENDER_INTERVAL = 0.5  # seconds between outbox flushes during `run --once`
 RULES_CHECK_SECONDS = 10  # how often the daemon looks for changed rule files (and SIGHUP)
 MAX_REPOLLS = 5  # passes in a row when wake-ups keep arriving during a pass
-# The rules of the other languages are built after the first pass, or this long after the start
-# if that pass takes longer: a restarted worker first takes up its mail (issue 13).
-WARM_UP_AFTER_SECONDS = 30.0
+# The rules of the other languages are built once the worker has caught up with its mail (a
+# round of passes that found nothing new), or this long after the start: building them costs
+# ~5 s of CPU, which would slow a backlog's messages while they are in flight (issue 13).
+WARM_UP_AFTER_SECONDS = 900.0
 # Uncertain replies are looked for in the Sent folder again this often, for this long.
 SENT_CHECK_SECONDS = 300
 SENT_CHECK_HOURS = 24
@@ -86,7 +87,8 @@ class Worker:
         # The mailboxes this worker polls (all by default); every configured address stays "ours".
         self.mailboxes = tuple(mailboxes or settings.mailboxes)
         self.stop = threading.Event()
-        self.first_pass = threading.Event()  # every mailbox polled once since the start
+        self.caught_up = threading.Event()  # a pass of every mailbox found nothing new
+        self._idle: set[str] = set()  # mailboxes whose last pass found nothing new
         self.rules: RulesReloader | None = None  # once the pipeline is there
         self._reload_requested = False  # SIGHUP before there was a reloader
         self.pipeline_error: BaseException | None = None  # why the pipeline could not be built
@@ -180,8 +182,12 @@ class Worker:
         self.metrics.observe_pass(mailbox.key, seconds, ok=True, dispositions=stats.dispositions,
                                   cases_opened=stats.cases_opened)
         self.last_pass[mailbox.key] = datetime.now(UTC)
-        if not self.first_pass.is_set() and all(m.key in self.last_pass for m in self.mailboxes):
-            self.first_pass.set()
+        if stats.seen:
+            self._idle.discard(mailbox.key)
+        else:
+            self._idle.add(mailbox.key)
+            if all(m.key in self._idle for m in self.mailboxes):
+                self.caught_up.set()
         # An empty pass is routine (every poll interval): debug, so the journal keeps the news.
         level = logging.INFO if stats.seen or stats.quarantined else logging.DEBUG
         log.log(
@@ -388,9 +394,9 @@ class Worker:
         log.info("stopped")
 
     def _warm_up(self) -> None:
-        """Build what the start left for later (the rules of the other languages), once the
-        first pass over every mailbox is done, so that it does not delay that pass."""
-        self.first_pass.wait(WARM_UP_AFTER_SECONDS)
+        """Build what the start left for later (the rules of the other languages) once the
+        worker has caught up with its mail, so that it does not slow that mail down."""
+        self.caught_up.wait(WARM_UP_AFTER_SECONDS)
         if self.stop.is_set():
             return
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -14,6 +15,27 @@ if TYPE_CHECKING:
     from intake.triage import TriagePipeline, TriageResult
 
 log = logging.getLogger(__name__)
+_gc_paused = False
+
+
+def pause_gc() -> None:
+    """No cyclic garbage collection while the worker starts: the imports and the classifier
+    allocate millions of long-lived objects, and collecting them over and over is ~15% of the
+    start. resume_gc() (called when the pipeline is built) turns it back on."""
+    global _gc_paused
+    if gc.isenabled():
+        gc.disable()
+        _gc_paused = True
+
+
+def resume_gc() -> None:
+    """Collection back on, if pause_gc() turned it off; what the start built is frozen (kept
+    out of later collections: it lives as long as the process)."""
+    global _gc_paused
+    if _gc_paused:
+        _gc_paused = False
+        gc.freeze()
+        gc.enable()
 
 
 class DeferredPipeline:
@@ -50,6 +72,7 @@ class DeferredPipeline:
                 self._on_error(exc)
         finally:
             self.seconds = time.perf_counter() - started
+            resume_gc()
             self._done.set()
         if self._pipeline is not None:
             log.info("triage pipeline loaded", extra={"seconds": round(self.seconds, 2)})

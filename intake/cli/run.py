@@ -23,6 +23,9 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from intake.startup import pause_gc
+
+    pause_gc()  # until the triage pipeline is built (intake.startup)
     from intake.classify.errors import RuleError
     from intake.daemon import Worker
     from intake.store.db import DatabaseNotReady
