@@ -72,9 +72,15 @@ class Run:
     # The same when no ready worker survived (the successor was still starting: start-up counts)
     cold_folder: list[float] = field(default_factory=list)
     cold_progress: list[float] = field(default_factory=list)
+    # --cold: death -> the restarted process commits its next case (a message triaged and
+    # recorded: the classifier is loaded), and the new process's start -> that case.
+    cold_case: list[float] = field(default_factory=list)
+    start_case: list[float] = field(default_factory=list)
     figures: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     crashes: int = 0  # tracebacks in the workers' log
+    stuck: int = 0  # --cold: restarts that committed no case within 120 s
+    died_first: int = 0  # --cold: restarts that died at a fault point before their first case
 
 
 def requests(n: int, seed: int) -> tuple[list[bytes], list[str]]:
@@ -140,6 +146,10 @@ class Watch:
             done = c.scalar(select(func.count()).select_from(OutboxItem).where(
                 OutboxItem.status.in_(("sent", "failed", "uncertain")))) or 0
         return messages, done
+
+    def cases(self) -> int:
+        with self.engine.connect() as c:
+            return c.scalar(select(func.count()).select_from(Case)) or 0
 
     def holders(self) -> set[str]:
         return {h for h in self.held_folders().values() if h}
@@ -310,6 +320,19 @@ def zygote_main(config: str) -> None:
         print(process.pid, flush=True)
 
 
+def dump_stacks(procs: list[WorkerProcess], tmp: Path, keep_logs: str | None) -> None:
+    """A restarted worker made no progress in 120 s: its threads' stacks (with py-spy, when
+    CHAOS_PYSPY names it) go to the kept logs."""
+    pyspy = os.environ.get("CHAOS_PYSPY")
+    if not pyspy or not keep_logs:
+        return
+    Path(keep_logs).mkdir(parents=True, exist_ok=True)
+    for p in procs:
+        out = subprocess.run([pyspy, "dump", "--pid", str(p.pid)], capture_output=True,
+                             text=True, timeout=60, check=False)
+        (Path(keep_logs) / f"stuck-{p.pid}.txt").write_text(out.stdout + out.stderr)
+
+
 def wait_until(condition, limit: float) -> bool:
     end = time.monotonic() + limit
     while time.monotonic() < end:
@@ -319,7 +342,8 @@ def wait_until(condition, limit: float) -> bool:
     return condition()
 
 
-def one_run(db: str, n: int, kills: int, seed: int, cold: bool) -> Run:
+def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
+            keep_logs: str | None = None) -> Run:
     """One backlog, `kills` deaths. Two workers run at all times (forked by the zygote; the
     survivor takes over, the restarted one stands by); cold: one `intake run`, restarted."""
     rng = random.Random(seed)
@@ -370,11 +394,12 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool) -> Run:
                 run.kills += 1
                 run.kills_with_work_left += int(work)
             died = time.monotonic()
-            before = watch.progress()
+            before, cases_before = watch.progress(), watch.cases()
             if chunks:
                 load(server, chunks.pop(0))
             survivors = [p for p in procs if p not in dead]
             warm = any(p.ready() for p in survivors)
+            spawned = time.monotonic()
             procs = survivors + [spawn() for _ in dead]
             live = {f":{p.pid}" for p in procs}
 
@@ -388,6 +413,19 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool) -> Run:
                 folder_times.append(time.monotonic() - died)
             if work and wait_until(lambda b=before: watch.progress() != b, 120):
                 progress_times.append(time.monotonic() - died)
+            if cold and work:
+                # The new worker may die at its own fault point (in the outbox, which it
+                # works on while its classifier loads) before it records a case: not a figure.
+                if wait_until(lambda c=cases_before, ps=procs: watch.cases() != c
+                              or not all(p.alive() for p in ps), 120):
+                    if watch.cases() != cases_before:
+                        run.cold_case.append(time.monotonic() - died)
+                        run.start_case.append(time.monotonic() - spawned)
+                    else:
+                        run.died_first += 1
+                else:
+                    run.stuck += 1
+                    dump_stacks(procs, tmp, keep_logs)
             if cold:
                 wait_until(lambda ps=procs: all(p.ready() or not p.alive() for p in ps), 120)
         for chunk in chunks:
@@ -407,6 +445,9 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool) -> Run:
             zygote.close()
         log.close()
         run.crashes = (tmp / "worker.log").read_text(errors="replace").count("Traceback")
+        if keep_logs:
+            Path(keep_logs).mkdir(parents=True, exist_ok=True)
+            (Path(keep_logs) / f"{db}-{seed}.log").write_bytes((tmp / "worker.log").read_bytes())
         run.figures = check(watch, server, smtp, senders)
         watch.engine.dispose()
     run.seconds = time.monotonic() - started
@@ -423,6 +464,10 @@ def check(watch: Watch, server, smtp, senders: list[str]) -> dict[str, int]:
         cases = c.execute(select(Case.mailbox_key, Case.year, Case.seq)).all()
         requesters = Counter(r.lower() for r in c.scalars(select(Case.requester_address)))
         messages = c.scalar(select(func.count()).select_from(Message)) or 0
+        quarantined = c.execute(select(Message.quarantine_reason)
+                                .where(Message.status == "quarantined")).scalars().all()
+    for reason in quarantined:
+        print(f"  quarantined: {reason}")
     uncertain = {r.recipient.lower(): r for r in rows if r.status == "uncertain"}
     lost = [s for s in senders if by_rcpt[s.lower()] == 0 and s.lower() not in uncertain]
     gaps = 0
@@ -438,6 +483,7 @@ def check(watch: Watch, server, smtp, senders: list[str]) -> dict[str, int]:
     return {
         "requests": len(senders),
         "messages recorded": messages,
+        "quarantined": len(quarantined),
         "cases": len(cases),
         "duplicate cases": sum(v - 1 for v in requesters.values() if v > 1),
         "requesters without a case": sum(requesters[s.lower()] == 0 for s in senders),
@@ -473,6 +519,7 @@ def main() -> int:
     parser.add_argument("--cold", action="store_true",
                         help="one `intake run`, restarted after each death (start-up counted), "
                         "instead of two forked workers (the survivor takes over)")
+    parser.add_argument("--keep-logs", metavar="DIR", help="copy the workers' log of each run here")
     parser.add_argument("--zygote", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.zygote:
@@ -484,7 +531,7 @@ def main() -> int:
     results: list[Run] = []
     for db in dbs:
         for number in range(args.runs):
-            run = one_run(db, args.n, args.kills, args.seed + number, args.cold)
+            run = one_run(db, args.n, args.kills, args.seed + number, args.cold, args.keep_logs)
             results.append(run)
             print(f"\n{db} run {number + 1}: {run.kills} kills ({dict(run.fault_kills)}; "
                   f"{run.kills_with_work_left} with work left), {run.seconds:.0f} s, "
@@ -494,6 +541,11 @@ def main() -> int:
             print(f"  death -> successor's first commit:   {_fmt(run.to_progress)}")
             print(f"  no ready survivor (start-up counted): folder {_fmt(run.cold_folder)}; "
                   f"first commit {_fmt(run.cold_progress)}")
+            if args.cold:
+                print(f"  cold restarts without a case within 120 s: {run.stuck}; died at a "
+                      f"fault point before their first case: {run.died_first}")
+                print(f"  cold restart: death -> next case committed: {_fmt(run.cold_case)}; "
+                      f"process start -> next case: {_fmt(run.start_case)}")
             sys.stdout.flush()
     print("\nsummary")
     for db in dbs:
@@ -511,6 +563,10 @@ def main() -> int:
         print(f"  successor still starting: death -> folder held: "
               f"{_fmt([t for r in runs for t in r.cold_folder])}; death -> first commit: "
               f"{_fmt([t for r in runs for t in r.cold_progress])}")
+        if args.cold:
+            print(f"  cold restart: death -> next case committed: "
+                  f"{_fmt([t for r in runs for t in r.cold_case])}; process start -> next case: "
+                  f"{_fmt([t for r in runs for t in r.start_case])}")
     return 0
 
 

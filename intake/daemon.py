@@ -12,24 +12,31 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import faults
-from intake.classify.reload import RulesReloader
 from intake.config import MailboxSettings, Settings
 from intake.health import record_pass
 from intake.metrics import Metrics
-from intake.outbound.outbox import DeliveryJournal, FlushStats, Transport, flush_outbox
+from intake.outbound.outbox import (
+    DeliveryJournal,
+    FlushStats,
+    SentLookup,
+    Transport,
+    flush_outbox,
+    resolve_uncertain,
+)
 from intake.outbound.transport import open_transport
 from intake.processor import LeaseHeld, PassStats, Processor
 from intake.service import Watchdog, sd_notify, watchdog_interval
 from intake.source import open_source
 from intake.source.base import SourceError
+from intake.startup import DeferredPipeline
 from intake.store.db import (
     ensure_current,
     make_engine,
@@ -39,10 +46,20 @@ from intake.store.db import (
 from intake.store.timezone import BRUSSELS
 from intake.triage import TriagePipeline
 
+if TYPE_CHECKING:
+    from intake.classify.reload import RulesReloader
+
 log = logging.getLogger(__name__)
 SENDER_INTERVAL = 0.5  # seconds between outbox flushes during `run --once`
 RULES_CHECK_SECONDS = 10  # how often the daemon looks for changed rule files (and SIGHUP)
 MAX_REPOLLS = 5  # passes in a row when wake-ups keep arriving during a pass
+# The rules of the other languages are built once the worker has caught up with its mail (a
+# round of passes that found nothing new), or this long after the start: building them costs
+# ~5 s of CPU, which would slow a backlog's messages while they are in flight (issue 13).
+WARM_UP_AFTER_SECONDS = 900.0
+# Uncertain replies are looked for in the Sent folder again this often, for this long.
+SENT_CHECK_SECONDS = 300
+SENT_CHECK_HOURS = 24
 
 
 @dataclass
@@ -65,16 +82,26 @@ class Worker:
         processor_kwargs: dict[str, Any] | None = None,
         mailboxes: Sequence[MailboxSettings] | None = None,
     ) -> None:
+        started = time.perf_counter()
         self.settings = settings
         # The mailboxes this worker polls (all by default); every configured address stays "ours".
         self.mailboxes = tuple(mailboxes or settings.mailboxes)
+        self.stop = threading.Event()
+        self.caught_up = threading.Event()  # a pass of every mailbox found nothing new
+        self._idle: set[str] = set()  # mailboxes whose last pass found nothing new
+        self.rules: RulesReloader | None = None  # once the pipeline is there
+        self._reload_requested = False  # SIGHUP before there was a reloader
+        self.pipeline_error: BaseException | None = None  # why the pipeline could not be built
+        self.pipeline: TriagePipeline | DeferredPipeline
+        if pipeline is not None:
+            self.pipeline = pipeline
+            self._rules_seen = None
+        else:
+            self.pipeline, self._rules_seen = self._load_pipeline()
         private_directory(Path(settings.run.state_dir))
         self.engine = make_engine(settings.database.url)
         ensure_current(self.engine)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
-        self.pipeline = pipeline or TriagePipeline.from_settings(settings)
-        self.rules = RulesReloader(settings.rules_dir, self.pipeline.classifier)
-        self.stop = threading.Event()
         options = {
             "worker_id": f"{socket.gethostname()}:{os.getpid()}",
             "triage_deadline": settings.run.triage_deadline_seconds or None,
@@ -89,9 +116,43 @@ class Worker:
         self.last_pass: dict[str, datetime] = {}
         self._wanted_events: dict[str, threading.Event] = {}
         self._wanted_lock = threading.Lock()
+        self._scheduler_guard = threading.RLock()
+        self._shutting_down = False
         self.idle_watchers: list[Any] = []
         # The outbox's note of what the SMTP server accepted, on this host (see outbox.py).
         self.journal = DeliveryJournal(settings.run.state_dir, settings.database.url)
+        # Where a reply left uncertain by a dead sender is looked for (the Sent folders).
+        self.sent_lookup = sent_lookup(settings)
+        log.debug("worker set up", extra={"seconds": round(time.perf_counter() - started, 2),
+                                          "pipeline_ready": self.pipeline_ready()})
+
+    def _load_pipeline(self) -> tuple[DeferredPipeline, Any]:
+        """Read and check the rules now (a bad rule file stops the start, as it always did),
+        then build the triage pipeline in a background thread: spaCy, the trained model and the
+        matchers take seconds, which the worker spends connecting and taking up its mailboxes."""
+        from intake.classify.reload import fingerprint
+        from intake.classify.rules import load_rules
+        from intake.classify.thresholds import load_thresholds
+
+        settings = self.settings
+        seen = fingerprint(settings.rules_dir)  # before reading: a change from now on is seen
+        rules = load_rules(settings.rules_dir)  # RuleError here fails `intake run` at once
+        thresholds = load_thresholds(settings.rules_dir)
+
+        def build() -> TriagePipeline:
+            return TriagePipeline.from_settings(settings, eager=False,
+                                                rules=(rules, thresholds))
+
+        return DeferredPipeline(build, on_error=self._pipeline_failed), seen
+
+    def _pipeline_failed(self, exc: BaseException) -> None:
+        self.pipeline_error = exc
+        self.stop.set()  # nothing can be triaged: stop, and let the service manager say so
+
+    def pipeline_ready(self) -> bool:
+        """Whether messages can be triaged without waiting for the pipeline to load."""
+        deferred = self.pipeline
+        return not isinstance(deferred, DeferredPipeline) or deferred.ready()
 
     def poll(self, mailbox: MailboxSettings) -> PassStats:
         """One pass over one mailbox; a source failure or a held lease is logged, then raised.
@@ -121,6 +182,12 @@ class Worker:
         self.metrics.observe_pass(mailbox.key, seconds, ok=True, dispositions=stats.dispositions,
                                   cases_opened=stats.cases_opened)
         self.last_pass[mailbox.key] = datetime.now(UTC)
+        if stats.seen:
+            self._idle.discard(mailbox.key)
+        else:
+            self._idle.add(mailbox.key)
+            if all(m.key in self._idle for m in self.mailboxes):
+                self.caught_up.set()
         # An empty pass is routine (every poll interval): debug, so the journal keeps the news.
         level = logging.INFO if stats.seen or stats.quarantined else logging.DEBUG
         log.log(
@@ -140,7 +207,7 @@ class Worker:
     def flush(self) -> FlushStats:
         stats = flush_outbox(
             self.sessions, self._transport, self.settings.smtp.max_attempts, stop=self.stop,
-            fault_hook=faults.outbox_hook(), journal=self.journal,
+            resolver=self.sent_lookup, fault_hook=faults.outbox_hook(), journal=self.journal,
         )
         self.metrics.observe_flush(stats.sent, stats.failed, stats.uncertain, stats.retried)
         if stats.sent or stats.retried or stats.failed or stats.uncertain:
@@ -148,7 +215,20 @@ class Worker:
         return stats
 
     def check_rules(self) -> bool:
-        """Reload the rules if they changed or SIGHUP asked; True when new rules are active."""
+        """Reload the rules if they changed or SIGHUP asked; True when new rules are active.
+
+        Until the pipeline is loaded there is nothing to reload; a SIGHUP meanwhile is kept."""
+        if self.rules is None:
+            if not self.pipeline_ready() or self.pipeline_error is not None:
+                return False
+            from intake.classify.reload import RulesReloader
+            from intake.triage import rules_cache_dir
+
+            self.rules = RulesReloader(self.settings.rules_dir, self.pipeline.classifier,
+                                       seen=self._rules_seen,
+                                       cache_dir=rules_cache_dir(self.settings))
+            if self._reload_requested:
+                self.rules.request()
         classifier = self.rules.check()
         if classifier is None:
             return False
@@ -191,6 +271,19 @@ class Worker:
             report.outbox.add(self.flush())
             self._safe_job("sent-copy", self.copy_sent)
         return report
+
+    def check_uncertain(self) -> int:
+        """Look again for the replies left uncertain in the last SENT_CHECK_HOURS (a server
+        may file its copy in Sent a little later, or was down at the first look); how many
+        were found and are now sent. Never sends anything."""
+        if self.sent_lookup is None:
+            return 0
+        now = datetime.now(UTC)
+        found = resolve_uncertain(self.sessions, self.sent_lookup, now,
+                                  since=now - timedelta(hours=SENT_CHECK_HOURS))
+        if found:
+            log.info("uncertain replies found in the Sent folder", extra={"resolved": found})
+        return found
 
     def copy_sent(self) -> Any:
         """Store copies of sent replies in each mailbox's Sent folder (sent_folder)."""
@@ -239,6 +332,16 @@ class Worker:
             max_instances=1,
             coalesce=True,
         )
+        if self.sent_lookup is not None:
+            scheduler.add_job(
+                self._safe_job,
+                "interval",
+                args=["sent-check", self.check_uncertain],
+                seconds=SENT_CHECK_SECONDS,
+                id="sent-check",
+                max_instances=1,
+                coalesce=True,
+            )
         scheduler.add_job(
             self.check_rules,
             "interval",
@@ -273,16 +376,36 @@ class Worker:
         scheduler.start()
         self._scheduler = scheduler
         self._start_idle_watchers()
+        threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
         sd_notify("READY=1\nSTATUS=" + self.status_line())
-        log.info("intake running", extra={"mailboxes": ",".join(m.key for m in self.mailboxes)})
+        log.info("intake running", extra={"mailboxes": ",".join(m.key for m in self.mailboxes),
+                                          "pipeline_ready": self.pipeline_ready()})
         self.stop.wait()
         sd_notify("STOPPING=1")
         log.info("stopping: finishing the batch in hand")
+        with self._scheduler_guard:
+            self._shutting_down = True  # no job asks the scheduler for anything from here on
         scheduler.shutdown(wait=True)
         for watcher in self.idle_watchers:
             watcher.join(timeout=5)  # each checks the stop flag every second
         self.engine.dispose()
+        if self.pipeline_error is not None:
+            raise self.pipeline_error  # `intake run` says why and exits non-zero
         log.info("stopped")
+
+    def _warm_up(self) -> None:
+        """Build what the start left for later (the rules of the other languages) once the
+        worker has caught up with its mail, so that it does not slow that mail down."""
+        self.caught_up.wait(WARM_UP_AFTER_SECONDS)
+        if self.stop.is_set():
+            return
+        try:
+            started = time.perf_counter()
+            pipeline = self.pipeline.wait()
+            pipeline.classifier.warm()
+            log.debug("warmed up", extra={"seconds": round(time.perf_counter() - started, 2)})
+        except Exception:
+            log.exception("warm-up failed: languages are built when first needed")
 
     def status_line(self) -> str:
         """The one line `systemctl status` shows: mailboxes, last pass, outbox backlog."""
@@ -352,10 +475,12 @@ class Worker:
             log.exception("scheduled job failed", extra={"job": name})
 
     def _reload_soon(self, scheduler: Any) -> None:
-        self.rules.request()
-        # Fails only while the scheduler shuts down; the request is kept for the next check.
-        with contextlib.suppress(Exception):
-            scheduler.modify_job("rules", next_run_time=datetime.now(UTC))
+        if self.rules is None:
+            self._reload_requested = True  # the reloader does not exist yet: for when it does
+        else:
+            self.rules.request()
+        # Not while the scheduler shuts down; the request is kept for the next check.
+        self._modify_job("rules")
 
     def _safe_poll(self, mailbox: MailboxSettings) -> None:
         wanted = self._wanted(f"poll-{mailbox.key}")
@@ -394,9 +519,23 @@ class Worker:
     def _run_soon(self, job_id: str) -> None:
         """Run a scheduled job now; if it is running, it runs once more when done."""
         self._wanted(job_id).set()
+        self._modify_job(job_id)
+
+    def _modify_job(self, job_id: str) -> None:
+        """Move a job's next run to now, unless the scheduler is being shut down.
+
+        APScheduler's shutdown(wait=True) holds its job-store lock while it waits for running
+        jobs, so a job asking for another (a pass that recorded mail wakes the sender) would
+        wait for that lock forever and the worker would never stop. The guard makes "not
+        stopping, so modify" and "stopping from now on" exclusive (re-entrant: SIGHUP's handler
+        runs on the main thread)."""
         scheduler = getattr(self, "_scheduler", None)
-        if scheduler is not None:
-            with contextlib.suppress(Exception):  # the scheduler is shutting down
+        if scheduler is None:
+            return
+        with self._scheduler_guard:
+            if self._shutting_down:
+                return
+            with contextlib.suppress(Exception):  # no such job (e.g. in a test)
                 scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
 
     def _start_idle_watchers(self) -> None:
@@ -413,6 +552,14 @@ class Worker:
             )
             watcher.start()
             self.idle_watchers.append(watcher)
+
+
+def sent_lookup(settings: Settings) -> SentLookup | None:
+    """The Sent-folder lookup of the mailboxes that have a sent_folder, or None if none has."""
+    from intake.outbound.sentcheck import ImapSentLookup
+
+    lookup = ImapSentLookup(settings.mailboxes)
+    return lookup if lookup.configured() else None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -26,6 +26,7 @@ from intake.cases.workflow import record_event
 from intake.config import MailboxSettings, Settings
 from intake.message import MessageParseError, ParsedMessage, content_hash, parse_message
 from intake.source.base import FetchedMessage, MessageSource
+from intake.startup import DeferredPipeline
 from intake.store.locks import HeldLock, locks_for_sessions
 from intake.store.models import Event, MailboxState, Message
 from intake.triage import TriagePipeline, TriageResult
@@ -80,7 +81,7 @@ class Processor:
         self,
         settings: Settings,
         sessions: sessionmaker[Session],
-        pipeline: TriagePipeline,
+        pipeline: TriagePipeline | DeferredPipeline,
         worker_id: str,
         fault_hook: Callable[[str, list[FetchedMessage]], None] | None = None,
         batch_size: int = BATCH_SIZE,
@@ -164,7 +165,7 @@ class Processor:
             self._process(mailbox, source, died, stats, dead=True)
         for fetched in new:
             if 0 < tried.get(fetched.uid, 0) < inflight.DEATHS_BEFORE_QUARANTINE:
-                self._process(mailbox, source, [fetched], stats)
+                self._process(mailbox, source, [fetched], stats, retry=True)
         fresh = [f for f in new if f.uid not in tried]
         if fresh:
             self._process(mailbox, source, fresh, stats)
@@ -176,6 +177,7 @@ class Processor:
         batch: list[FetchedMessage],
         stats: PassStats,
         dead: bool = False,
+        retry: bool = False,
     ) -> None:
         """Mark in flight, triage, record in one transaction, mark on the server."""
         new = batch
@@ -183,6 +185,14 @@ class Processor:
         if dead:
             prepared = [(f, None, None, inflight.WorkerDied()) for f in batch]
         else:
+            # A worker that has just started may still be loading its classifier: wait for it
+            # before marking in flight, so a death while loading is not a death on a message.
+            pipeline = self.pipeline.wait()
+            if retry:
+                # A message a worker died on is read again with every language built first: the
+                # build of its language (seconds, on demand) must not widen its window in flight,
+                # or a second death there would quarantine mail that is not to blame.
+                pipeline.classifier.warm()
             inflight.mark(self.sessions, batch, self.worker_id, self.now())
         for fetched in [] if dead else new:
             with inflight.Deadline(self.triage_deadline):

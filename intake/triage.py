@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from intake.guard import GuardVerdict, check_guard, relays_a_person
@@ -23,6 +24,8 @@ from intake.thread import ThreadHint, thread_hint
 
 if TYPE_CHECKING:
     from intake.classify import Classification, Classifier
+    from intake.classify.rules import Rule
+    from intake.classify.thresholds import Thresholds
     from intake.config import Settings
     from intake.untrusted.sandbox import Sandbox
 
@@ -108,10 +111,24 @@ class TriagePipeline:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, trust_anchors_dir: str | None = None, with_model: bool = True
+        cls,
+        settings: Settings,
+        trust_anchors_dir: str | None = None,
+        with_model: bool = True,
+        eager: bool = True,
+        rules: tuple[Sequence[Rule], Thresholds] | None = None,
     ) -> TriagePipeline:
-        """The triage the settings describe; `with_model=False` classifies on the rules alone."""
-        from intake.classify import Classifier
+        """The triage the settings describe; `with_model=False` classifies on the rules alone.
+
+        `eager=False` (the daemon's start): only the Dutch rules are built now, the other
+        languages when first needed or when the worker warms them up (Classifier.warm);
+        every rule is checked now all the same. `rules`: the rules and thresholds of
+        `settings.rules_dir`, when the caller has read them already.
+        """
+        from intake.classify.engine import Classifier
+        from intake.classify.labels import DEFAULT_LANGUAGE
+        from intake.classify.rules import load_rules
+        from intake.classify.thresholds import load_thresholds
         from intake.classify.trained import load_model
 
         if with_model:
@@ -119,14 +136,24 @@ class TriagePipeline:
         else:
             model, note = None, "left out on request"
         sandbox = build_sandbox(settings)
+        if rules is None:
+            rules = load_rules(settings.rules_dir), load_thresholds(settings.rules_dir)
+        classifier = Classifier(*rules, model=model, model_note=note, eager=eager,
+                                cache_dir=rules_cache_dir(settings))
+        if not eager:
+            classifier.warm([DEFAULT_LANGUAGE])
         return cls(
-            classifier=Classifier.load(settings.rules_dir, model=model, model_note=note),
+            classifier=classifier,
             identity=build_checker(settings, trust_anchors_dir, sandbox=sandbox),
             own_addresses=settings.all_own_addresses,
             reference_prefixes=[m.reference_prefix for m in settings.mailboxes],
             ocr=_scanned_letter_reader() if settings.identity.ocr else None,
             sandbox=sandbox,
         )
+
+    def wait(self) -> TriagePipeline:
+        """This pipeline (built already); see intake.startup.DeferredPipeline."""
+        return self
 
     def triage_bytes(self, raw: bytes) -> TriageResult:
         return self.triage(parse_message(raw))
@@ -227,6 +254,12 @@ class TriagePipeline:
         except ExaminationFailed as exc:
             return LetterText("", f"attachment {name}: unreadable ({exc.kind})")
         return LetterText(str(answer["text"]), str(answer["note"]))
+
+
+def rules_cache_dir(settings: Settings) -> Path:
+    """Where what the rules need from spaCy's data is kept between starts: the model's build
+    directory (`intake model train` replaces it, cache included)."""
+    return Path(settings.model_dir) / "cache"
 
 
 def _scanned_letter_reader() -> Callable[[bytes], str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -12,15 +13,16 @@ from typing import Any
 
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from intake.classify.errors import RuleError
 from intake.classify.exercise import apply as apply_mentioning
 from intake.classify.exercise import assess as assess_mentioning
 from intake.classify.flags import FlagCompiler
-from intake.classify.labels import LABELS, LANGUAGES, RIGHTS
+from intake.classify.labels import DEFAULT_LANGUAGE, LABELS, LANGUAGES, RIGHTS
 from intake.classify.language import detect_message_language
 from intake.classify.model import RightModel
-from intake.classify.pipeline import LanguagePipeline, reduced_lemma_table
+from intake.classify.pipeline import LanguagePipeline, blank_vocab, reduced_lemma_table
 from intake.classify.rules import Rule, load_rules
 from intake.classify.scoring import add_model, decide, disagreements, format_score
 from intake.classify.sieve import RuleSieve
@@ -67,24 +69,30 @@ class Classification:
 class _LanguageRules:
     """The pipeline, rule sieve, token matchers and phrase matcher of one language."""
 
-    def __init__(self, lang: str, rules: Sequence[Rule], new_words: int = NEW_WORDS_KEPT) -> None:
+    def __init__(
+        self,
+        lang: str,
+        rules: Sequence[Rule],
+        new_words: int = NEW_WORDS_KEPT,
+        cache_dir: str | Path | None = None,
+    ) -> None:
         self.lang = lang
         words, regexes = _lemma_needs(rules)
-        self.pipeline = LanguagePipeline(lang, reduced_lemma_table(lang, words, regexes))
-        vocab = self.pipeline.vocab
+        lemmas = reduced_lemma_table(lang, words, regexes, cache_dir=cache_dir)
+        vocab = blank_vocab(lang)
         # The patterns as written are checked by spaCy once; the matcher that runs uses lexeme
         # flags for its REGEX/IN conditions (flags.py), which spaCy's validation does not know.
-        checker = Matcher(vocab, validate=True)
-        flags = FlagCompiler(vocab, self.pipeline.lemmas)
-        self.phrases = PhraseMatcher(vocab, attr="NORM")
+        check_patterns(rules, vocab)
+        flags = FlagCompiler(vocab, lemmas)
         with_patterns = [rule for rule in rules if rule.patterns]
-        for rule in with_patterns:
-            try:
-                checker.add(rule.name, [list(p) for p in rule.patterns])
-            except (ValueError, TypeError, KeyError) as exc:
-                raise RuleError(rule.file, rule.name, f"bad pattern: {_short(exc)}") from exc
         # Patterns of all rules go to the compiler together, so first tokens get the flags first.
+        # The flags are added while the vocabulary is still empty: spaCy's add_flag walks every
+        # word the vocabulary has, once per flag (the Dutch tokenizer's special cases alone
+        # make 9,400 words, 46 flags: ~0.4 s); added first, each word gets its flags once, when
+        # the tokenizer creates it. The same flag numbers and the same words either way.
         rewritten = flags.rewrite([list(p) for rule in with_patterns for p in rule.patterns])
+        self.pipeline = LanguagePipeline(lang, lemmas, vocab=vocab)
+        self.phrases = PhraseMatcher(vocab, attr="NORM")
         by_rule: dict[str, list[list[dict[Any, Any]]]] = {}
         position = 0
         for rule in with_patterns:
@@ -118,6 +126,65 @@ class _LanguageRules:
         return found
 
 
+def check_patterns(rules: Iterable[Rule], vocab: Vocab | None = None) -> None:
+    """spaCy's own check of every token pattern; RuleError for the first it refuses.
+
+    The check does not depend on the language, so a blank vocabulary does for rules whose
+    language is not built yet: a bad pattern is refused at start, not at the first message in
+    that language.
+    """
+    checker = Matcher(vocab if vocab is not None else Vocab(), validate=True)
+    for rule in rules:
+        if not rule.patterns:
+            continue
+        try:
+            checker.add(rule.name, [list(p) for p in rule.patterns])
+        except (ValueError, TypeError, KeyError) as exc:
+            raise RuleError(rule.file, rule.name, f"bad pattern: {_short(exc)}") from exc
+
+
+class _Engines(Mapping[str, _LanguageRules]):
+    """The rule engines of the four languages, each built on first use (or by `build`).
+
+    Building one takes 0.1-2.5 s (spaCy's French tokenizer alone ~2 s): a worker that has just
+    started builds Dutch first and the others after it took up its first mail.
+    """
+
+    def __init__(self, build: Callable[[str], _LanguageRules]) -> None:
+        self._build = build
+        self._built: dict[str, _LanguageRules] = {}
+        self._locks = {lang: threading.Lock() for lang in LANGUAGES}
+
+    def __getitem__(self, lang: str) -> _LanguageRules:
+        return self.ensure(lang)
+
+    def ensure(self, lang: str) -> _LanguageRules:
+        """The engine of lang, built now if it is not yet; KeyError for another language."""
+        engine = self._built.get(lang)
+        if engine is not None:
+            return engine
+        if lang not in self._locks:
+            raise KeyError(lang)
+        with self._locks[lang]:  # two threads asking at once: one builds, the other waits
+            engine = self._built.get(lang)
+            if engine is None:
+                started = time.perf_counter()
+                engine = self._build(lang)
+                self._built[lang] = engine
+                log.debug("rules of language %s built in %.2f s", lang,
+                          time.perf_counter() - started)
+        return engine
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+    def built(self) -> tuple[str, ...]:
+        return tuple(lang for lang in LANGUAGES if lang in self._built)
+
+
 class Classifier:
     """Rule-based classifier of DPO mail; load once, classify many messages."""
 
@@ -128,8 +195,16 @@ class Classifier:
         model: RightModel | None = None,
         model_note: str | None = None,
         new_words: int = NEW_WORDS_KEPT,
+        eager: bool = True,
+        cache_dir: str | Path | None = None,
     ) -> None:
-        """`new_words`: how many words each language's vocabulary keeps (see vocabulary.py)."""
+        """`new_words`: how many words each language's vocabulary keeps (see vocabulary.py).
+
+        `eager=False` builds a language's matchers when it is first needed (or by `warm()`);
+        every pattern is checked now all the same, so a bad rule raises RuleError here.
+        Results do not depend on it. `cache_dir`: where reduced lemma tables are kept between
+        starts (pipeline.reduced_lemma_table), e.g. the model's build directory.
+        """
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.thresholds = thresholds
         self.model = model
@@ -137,13 +212,32 @@ class Classifier:
         self.model_note = model_note
         self._by_name = {rule.name: rule for rule in self.rules}
         self._order = {rule.name: index for index, rule in enumerate(self.rules)}
-        self._languages = {
-            lang: _LanguageRules(lang, [r for r in self.rules if lang in r.languages], new_words)
-            for lang in LANGUAGES
-        }
+        self._new_words = new_words
+        self._cache_dir = cache_dir
+        self._languages = _Engines(self._build_language)
         # One message at a time: a memory zone must not see another thread's Doc (vocabulary.py).
         self._lock = threading.Lock()
+        if eager:
+            self.warm()
+        else:
+            check_patterns(self.rules)
         log.info("classifier loaded: %d rules", len(self.rules))
+
+    def _build_language(self, lang: str) -> _LanguageRules:
+        rules = [r for r in self.rules if lang in r.languages]
+        return _LanguageRules(lang, rules, self._new_words, self._cache_dir)
+
+    def warm(self, languages: Iterable[str] | None = None) -> None:
+        """Build the matchers of these languages (all by default, Dutch first) now."""
+        wanted = list(languages) if languages is not None else [
+            DEFAULT_LANGUAGE, *(lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE)]
+        for lang in wanted:
+            self._languages.ensure(lang)
+
+    @property
+    def languages_built(self) -> tuple[str, ...]:
+        """The languages whose matchers are built (all once `warm()` ran)."""
+        return self._languages.built()
 
     @classmethod
     def load(
@@ -152,9 +246,12 @@ class Classifier:
         model: RightModel | None = None,
         model_note: str | None = None,
         new_words: int = NEW_WORDS_KEPT,
+        eager: bool = True,
+        cache_dir: str | Path | None = None,
     ) -> Classifier:
         """Read rules and thresholds from rules_dir and build the matchers; raises RuleError."""
-        return cls(load_rules(rules_dir), load_thresholds(rules_dir), model, model_note, new_words)
+        return cls(load_rules(rules_dir), load_thresholds(rules_dir), model, model_note, new_words,
+                   eager=eager, cache_dir=cache_dir)
 
     def classify(self, subject: str, text: str, language: str | None = None) -> Classification:
         """Classify one message; `language` skips detection when it is nl, fr, en or de.

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
 
 import numpy
 import spacy
 from spacy.attrs import LEMMA, NORM, ORTH
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import load_language_data, registry
-from spacy.vocab import Vocab
+from spacy.util import get_lang_class, load_language_data, registry
+from spacy.vocab import Vocab, create_vocab
 
 from intake.classify.normalize import fold
 
@@ -30,9 +36,12 @@ class LanguagePipeline:
     written to the tokens in one array: per-token Python was a tenth of the classifier's time.
     """
 
-    def __init__(self, lang: str, lemmas: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, lang: str, lemmas: Mapping[str, str] | None = None, vocab: Vocab | None = None
+    ) -> None:
+        """`vocab`: a vocabulary from blank_vocab(lang), e.g. with lexeme flags added already."""
         self.lang = lang
-        self.nlp: Language = spacy.blank(lang)
+        self.nlp: Language = spacy.blank(lang, vocab=vocab if vocab is not None else True)
         self.lemmas: Mapping[str, str] = dict(lemmas or {})
         self._attrs: dict[int, tuple[int, int]] = {}  # ORTH -> (NORM, LEMMA) string ids
 
@@ -65,24 +74,58 @@ class LanguagePipeline:
         return attrs
 
 
+def blank_vocab(lang: str) -> Vocab:
+    """The vocabulary spacy.blank(lang) would make, before its tokenizer adds any word."""
+    lang_class = get_lang_class(lang)
+    vocab = create_vocab(lang, lang_class.Defaults)
+    vectors = {"vectors": lang_class.default_config["nlp"]["vectors"]}
+    vocab.vectors = registry.resolve(vectors)["vectors"](vocab)
+    return vocab
+
+
 def word_attributes(text: str, lemmas: Mapping[str, str]) -> dict[str, str]:
     """TEXT, LOWER, NORM and LEMMA of one word, exactly as LanguagePipeline sets them on tokens."""
     lower = text.lower()
     return {"TEXT": text, "LOWER": lower, "NORM": fold(lower), "LEMMA": lemmas.get(lower, lower)}
 
 
+# Bump when the reduction below changes: cached tables of an older version are not used.
+LEMMA_CACHE_VERSION = 1
+
+
 def reduced_lemma_table(
-    lang: str, lemmas: Iterable[str], lemma_regexes: Iterable[str] = ()
+    lang: str,
+    lemmas: Iterable[str],
+    lemma_regexes: Iterable[str] = (),
+    cache_dir: str | Path | None = None,
 ) -> dict[str, str]:
     """The lowercase word -> lemma entries of spacy-lookups-data whose lemma is wanted.
 
     A lemma is wanted when it is in `lemmas` or matches one of `lemma_regexes`.
     Empty when nothing is wanted or the language has no lookup table.
+
+    Reading the full table takes 0.1-1.5 s per language (French and German are large); with
+    `cache_dir` the reduced table is kept there, under a hash of everything it is computed from
+    (language, wanted lemmas and regexes, the spacy-lookups-data version, this code's version):
+    a rule that asks for another lemma gives another hash, so a stale table is never used.
     """
     wanted = {lemma.lower() for lemma in lemmas}
-    patterns = [re.compile(regex) for regex in lemma_regexes]
-    if not wanted and not patterns:
+    regexes = list(lemma_regexes)
+    if not wanted and not regexes:
         return {}
+    key = _lemma_cache_key(lang, wanted, regexes) if cache_dir is not None else ""
+    if cache_dir is not None:
+        cached = _read_lemma_cache(Path(cache_dir), lang, key)
+        if cached is not None:
+            return cached
+    reduced = _reduce_lemma_table(lang, wanted, [re.compile(regex) for regex in regexes])
+    if cache_dir is not None:
+        _write_lemma_cache(Path(cache_dir), lang, key, reduced)
+    return reduced
+
+
+def _reduce_lemma_table(lang: str, wanted: set[str], patterns: list[re.Pattern[str]]
+                        ) -> dict[str, str]:
     tables = registry.lookups.get(lang) if lang in registry.lookups else {}
     if "lemma_lookup" not in tables:
         log.info("no lemma lookup table for %s: LEMMA patterns match the word itself", lang)
@@ -98,3 +141,55 @@ def reduced_lemma_table(
     del full
     log.debug("lemma table %s: %d entries kept", lang, len(reduced))
     return reduced
+
+
+def _lemma_cache_key(lang: str, wanted: set[str], regexes: list[str]) -> str:
+    try:
+        data_version = metadata.version("spacy-lookups-data")
+    except metadata.PackageNotFoundError:
+        data_version = "none"
+    source = json.dumps([LEMMA_CACHE_VERSION, lang, data_version, sorted(wanted), regexes])
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def _lemma_cache_file(cache_dir: Path, lang: str) -> Path:
+    return cache_dir / f"lemmas-{lang}.json"
+
+
+def _read_lemma_cache(cache_dir: Path, lang: str, key: str) -> dict[str, str] | None:
+    """The cached table if its file names this very key; None otherwise (or unreadable)."""
+    try:
+        data = json.loads(_lemma_cache_file(cache_dir, lang).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    table = data.get("lemmas")
+    if not isinstance(table, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in table.items()
+    ):
+        return None
+    log.debug("lemma table %s: %d entries from the cache", lang, len(table))
+    return table
+
+
+def _write_lemma_cache(cache_dir: Path, lang: str, key: str, table: dict[str, str]) -> None:
+    """Keep the table for the next start; a directory we may not write to only costs time.
+
+    The file holds words of spaCy's public lookup tables, nothing of any message (0644).
+    Written to a temporary file and renamed, so a reader never sees half a table.
+    """
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".lemmas-{lang}-", dir=cache_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"key": key, "lang": lang, "lemmas": table}, handle,
+                          ensure_ascii=False)  # insertion order kept, as computed
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, _lemma_cache_file(cache_dir, lang))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        log.debug("lemma table %s not cached: %s", lang, exc)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from intake.classify.engine import Classifier
 from intake.classify.errors import RuleError
+
+if TYPE_CHECKING:
+    from intake.classify.engine import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +38,20 @@ class RulesReloader:
     rules stay active; the same broken state is not reported again until the files change.
     """
 
-    def __init__(self, rules_dir: str | Path, classifier: Classifier) -> None:
+    def __init__(
+        self,
+        rules_dir: str | Path,
+        classifier: Classifier,
+        seen: Fingerprint | None = None,
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        """`seen`: the fingerprint of the files the classifier was built from, when it was
+        taken before (a change while the worker was starting is then a change). `cache_dir`:
+        see Classifier."""
         self.rules_dir = Path(rules_dir)
         self.classifier = classifier
-        self._seen = fingerprint(self.rules_dir)
+        self.cache_dir = cache_dir
+        self._seen = fingerprint(self.rules_dir) if seen is None else seen
         self._requested = threading.Event()
         self._lock = threading.Lock()
 
@@ -56,8 +69,13 @@ class RulesReloader:
                 return None
             self._seen = current
             why = "reload requested" if requested else "rule files changed"
+            from intake.classify.engine import Classifier
+
             try:
-                classifier = Classifier.load(self.rules_dir, model=self.classifier.model)
+                # Every language at once: new rules are only taken into use complete.
+                classifier = Classifier.load(self.rules_dir, model=self.classifier.model,
+                                             model_note=self.classifier.model_note,
+                                             cache_dir=self.cache_dir)
             except RuleError as exc:
                 log.error(
                     "rules not reloaded, previous rules stay active",

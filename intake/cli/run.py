@@ -23,19 +23,24 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from intake.classify import RuleError
+    from intake.startup import pause_gc
+
+    pause_gc()  # until the triage pipeline is built (intake.startup)
+    from intake.classify.errors import RuleError
     from intake.daemon import Worker
     from intake.store.db import DatabaseNotReady
 
     try:
         settings = settings_with_mailboxes(args)
         only = [settings.mailbox(key) for key in args.mailbox or ()]
+        # The classifier loads in the background from here (intake.startup).
         worker = Worker(settings, mailboxes=only or None)
+        if not args.once:
+            worker.run_forever()  # raises what stopped the classifier from loading
+            return 0
+        worker.pipeline.wait()
     except (ConfigError, DatabaseNotReady, RuleError) as exc:
         return fail(str(exc))
-    if not args.once:
-        worker.run_forever()
-        return 0
     report = worker.run_once()
     if args.json:
         print(

@@ -101,8 +101,6 @@ def build_checker(settings: Settings, trust_anchors_dir: str | None = None,
                   sandbox: Sandbox | None = None) -> IdentityChecker:
     """The identity stage the daemon and `intake inspect` use: ID copies and signatures,
     decoded in `sandbox` (a child process with hard limits) when one is given."""
-    from intake.identity.id_documents import IdDocumentDetector
-    from intake.identity.images import Limits
     from intake.identity.signatures import SignatureDetector
 
     anchors = trust_anchors_dir or settings.trust.anchors_dir
@@ -110,6 +108,9 @@ def build_checker(settings: Settings, trust_anchors_dir: str | None = None,
     salt = (secret.resolve() or "").encode() if secret.configured else b""
     detectors: list[Detector] = []
     if settings.identity.ocr:
+        from intake.identity.id_documents import IdDocumentDetector
+        from intake.identity.images import Limits
+
         limits = Limits(message_seconds=min(Limits.message_seconds,
                                             settings.identity.sandbox_message_seconds))
         detectors.append(IdDocumentDetector(number_salt=salt, limits=limits, sandbox=sandbox))

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 
 from asn1crypto import x509
-from pyhanko.sign.ades.qualified_asn1 import get_qc_statements
 from stdnum.be import nn
 
 from intake.identity.numbers import mask_national_number, number_hash
@@ -73,6 +72,10 @@ def cert_facts(cert: x509.Certificate, salt: bytes = b"") -> CertFacts:
     number = national_number_of(cert)
     usage = cert.key_usage_value
     usages = set(usage.native) if usage is not None else set()
+    # Imported here: it loads all of pyHanko's signing code (~0.8 s), which the worker needs
+    # only once a message carries a certificate (a worker's start must not wait for it).
+    from pyhanko.sign.ades.qualified_asn1 import get_qc_statements
+
     try:
         statements = {s["statement_id"].native for s in get_qc_statements(cert)}
     except ValueError:  # a malformed extension reads as "no statements"

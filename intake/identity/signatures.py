@@ -21,18 +21,14 @@ from typing import TYPE_CHECKING, Any
 from intake.identity import Evidence
 from intake.identity.dmarc import dmarc_failed
 from intake.identity.mimeraw import RawPart, children, walk
-from intake.identity.pdf_signatures import has_signature, pdf_signatures
 from intake.identity.pgp import inline_pgp, pgp_mime
-from intake.identity.smime import detached, is_opaque_signed, is_smime_signed, opaque
 from intake.identity.trust import load_anchors
 from intake.identity.verdict import Judge
-from intake.identity.xades import (
-    container_signatures,
-    looks_like_container,
-    looks_like_signed_xml,
-    xml_signature,
-)
 from intake.message import ParsedMessage
+
+# The S/MIME, PDF and XML checks (pyHanko, signxml, lxml: ~0.6 s of imports) are imported where
+# they are used: most mail carries no signature, and a worker that has just started must not
+# wait for them before its first message.
 
 if TYPE_CHECKING:
     from intake.untrusted.sandbox import Sandbox
@@ -96,6 +92,8 @@ class SignatureDetector:
         return found
 
     def _scan(self, raw: bytes, judge: Judge, found: list[Evidence], nesting: int) -> None:
+        from intake.identity.smime import is_opaque_signed, is_smime_signed
+
         for part in walk(raw):
             if is_smime_signed(part):
                 found.append(self._detached(part, judge))
@@ -120,12 +118,16 @@ class SignatureDetector:
 
     def _detached(self, part: RawPart, judge: Judge) -> Evidence:
         if self.sandbox is None:
+            from intake.identity.smime import detached
+
             return detached(part, judge)
         answer = self._call("sig_detached", part, judge, "smime")
         return answer if isinstance(answer, Evidence) else Evidence(**answer)
 
     def _opaque(self, part: RawPart, judge: Judge) -> tuple[Evidence | None, bytes | None]:
         if self.sandbox is None:
+            from intake.identity.smime import opaque
+
             return opaque(part, judge)
         answer = self._call("sig_opaque", part, judge, "smime")
         if isinstance(answer, Evidence):
@@ -168,6 +170,9 @@ def _may_carry_signature(part: RawPart) -> bool:
 
 
 def _may_be_signed_file(part: RawPart) -> bool:
+    from intake.identity.pdf_signatures import has_signature
+    from intake.identity.xades import looks_like_container, looks_like_signed_xml
+
     data = part.decoded()
     if data.startswith(b"%PDF"):
         return has_signature(data)
@@ -177,6 +182,14 @@ def _may_be_signed_file(part: RawPart) -> bool:
 
 def file_signatures(part: RawPart, judge: Judge) -> list[Evidence]:
     """The signatures a PDF, ASiC container or signed XML file carries (decodes untrusted data)."""
+    from intake.identity.pdf_signatures import pdf_signatures
+    from intake.identity.xades import (
+        container_signatures,
+        looks_like_container,
+        looks_like_signed_xml,
+        xml_signature,
+    )
+
     if len(part.body) > MAX_FILE_BYTES:
         return []
     data = part.decoded()

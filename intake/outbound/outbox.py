@@ -493,13 +493,17 @@ def resolve_uncertain(
     lookup: SentLookup,
     at: datetime,
     ids: list[int] | None = None,
+    since: datetime | None = None,
 ) -> int:
-    """Mark "sent" the uncertain replies (all, or these ids) that `lookup` finds; returns how
-    many. A lookup that fails leaves the reply uncertain."""
+    """Mark "sent" the uncertain replies (all, these ids, or those claimed since `since`)
+    that `lookup` finds; returns how many. A lookup that fails or does not find the reply
+    leaves it uncertain: it is never sent again automatically."""
     with sessions() as session:
         query = select(OutboxItem).where(OutboxItem.status == "uncertain")
         if ids is not None:
             query = query.where(OutboxItem.id.in_(ids))
+        if since is not None:
+            query = query.where(OutboxItem.claimed_at >= since)
         rows = [(i.id, i.mail_from, i.message_id) for i in session.scalars(query)]
     resolved = 0
     for item_id, mail_from, message_id in rows:

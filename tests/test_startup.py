@@ -1,0 +1,94 @@
+"""The worker's fast start: a deferred pipeline, languages built on demand, cached lemma tables."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from intake.classify.engine import Classifier
+from intake.classify.errors import RuleError
+from intake.classify.pipeline import reduced_lemma_table
+from intake.startup import DeferredPipeline
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+TEXTS = [
+    ("Inzage", "Beste, graag wil ik inzage in mijn persoonsgegevens. Met vriendelijke groet, Jan"),
+    ("", "Madame, je demande l'effacement de mes données personnelles. Cordialement"),
+    ("Data", "Please delete all personal data you hold about me. Kind regards"),
+    ("", "Ich bitte um Auskunft über meine gespeicherten Daten. Mit freundlichen Grüßen"),
+]
+
+
+def snapshot(classifier: Classifier) -> list[str]:
+    out = []
+    for subject, text in TEXTS:
+        r = classifier.classify(subject, text)
+        out.append(json.dumps([r.language, r.rights, dict(r.scores), r.confidence,
+                               r.needs_review, r.topic, [h.rule for h in r.hits],
+                               list(r.explanation)], ensure_ascii=False))
+    return out
+
+
+def test_languages_on_demand_classify_the_same(tmp_path):
+    eager = Classifier.load(RULES)
+    lazy = Classifier.load(RULES, eager=False, cache_dir=tmp_path)
+    assert lazy.languages_built == ()
+    assert snapshot(lazy) == snapshot(eager)
+    assert set(lazy.languages_built) == {"nl", "fr", "en", "de"}
+    cached = Classifier.load(RULES, eager=False, cache_dir=tmp_path)  # lemma tables from cache
+    cached.warm()
+    cached_files = {p.name for p in tmp_path.iterdir()}  # languages whose rules ask for lemmas
+    assert cached_files
+    assert cached_files <= {f"lemmas-{lang}.json" for lang in ("nl", "fr", "en", "de")}
+    assert snapshot(cached) == snapshot(eager)
+
+
+def test_a_bad_pattern_is_refused_at_start_in_any_language(tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for path in RULES.glob("*.yaml"):
+        (rules / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (rules / "zz_bad.yaml").write_text(
+        "rules:\n  - name: BAD_FR\n    description: bad\n    right: access\n    score: 1\n"
+        "    languages: [fr]\n    patterns:\n      - [{LOWER: {NOPE: 1}}]\n", encoding="utf-8")
+    with pytest.raises(RuleError) as caught:
+        Classifier.load(rules, eager=False)  # French is not built, its patterns are checked
+    assert caught.value.rule == "BAD_FR"
+
+
+def test_lemma_cache_is_keyed_by_what_the_rules_ask(tmp_path):
+    first = reduced_lemma_table("nl", {"verwijderen"}, cache_dir=tmp_path)
+    assert first == reduced_lemma_table("nl", {"verwijderen"})
+    assert first and set(first.values()) == {"verwijderen"}
+    # A rule now asks for another lemma: another key, the table is computed again, not served.
+    second = reduced_lemma_table("nl", {"verwijderen", "inzien"}, cache_dir=tmp_path)
+    assert "inzien" in set(second.values()) and second != first
+    assert second == reduced_lemma_table("nl", {"verwijderen", "inzien"})
+    # A damaged cache file is ignored.
+    (tmp_path / "lemmas-nl.json").write_text("{not json", encoding="utf-8")
+    assert reduced_lemma_table("nl", {"verwijderen"}, cache_dir=tmp_path) == first
+
+
+def test_deferred_pipeline_waits_and_reports_failure():
+    gate = threading.Event()
+    built = object()
+    deferred = DeferredPipeline(lambda: (gate.wait(10), built)[1])  # type: ignore[arg-type,return-value]
+    assert not deferred.ready()
+    with pytest.raises(TimeoutError):
+        deferred.wait(timeout=0.05)
+    gate.set()
+    assert deferred.wait(timeout=10) is built and deferred.ready()
+
+    failures: list[BaseException] = []
+
+    def broken():
+        raise RuleError("x.yaml", "R", "bad")
+
+    failed = DeferredPipeline(broken, on_error=failures.append)
+    with pytest.raises(RuleError):
+        failed.wait(timeout=10)
+    assert failed.ready() and isinstance(failures[0], RuleError)
