@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from intake.classify.labels import RIGHTS
-from intake.classify.modeltext import model_words
+from intake.classify.modeltext import model_words, word_prefixes
 
 WEIGHTS_FILE = "weights.npz"
 FEATURES_FILE = "features.json"
 # Regularisation of each right's logistic regression (scikit-learn's C: larger = weaker).
-# Chosen by leaving one everyday writer out at a time (docs/classification.md): 1, 4, 8 and 16
-# scored within 0.01 of each other; 4 was best.
+# Leaving one everyday writer out at a time (models/README.md), C = 1, 4, 8 and 16 scored
+# within 0.01 of each other; 4 is kept.
 DEFAULT_C = 4.0
 # A feature must occur in this many training messages to be kept.
 MIN_DOCUMENTS = 2
@@ -29,7 +29,7 @@ MIN_DOCUMENTS = 2
 def model_features(subject: str, text: str) -> list[str]:
     """What the linear model counts: the words and prefixes of model_words, plus word bigrams."""
     words = model_words(subject, text, prefixes=False)
-    return [*model_words(subject, text), *(f"{a} {b}" for a, b in pairwise(words))]
+    return [*words, *word_prefixes(words), *(f"{a} {b}" for a, b in pairwise(words))]
 
 
 @dataclass(frozen=True)

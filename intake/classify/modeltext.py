@@ -41,8 +41,10 @@ SUBWORD_PREFIX = 5
 def model_words(subject: str, text: str, prefixes: bool = True) -> list[str]:
     """The tokens the model reads: words and punctuation of model_text, plus word prefixes."""
     words = _TOKEN.findall(model_text(subject, text))
-    if not prefixes:
-        return words
-    affixes = [f"{word[:SUBWORD_PREFIX]}~" for word in words
-               if len(word) > SUBWORD_PREFIX and word.isalpha()]
-    return words + affixes
+    return words + word_prefixes(words) if prefixes else words
+
+
+def word_prefixes(words: list[str]) -> list[str]:
+    """The SUBWORD_PREFIX-letter prefix ("verwi~") of every word longer than that."""
+    return [f"{word[:SUBWORD_PREFIX]}~" for word in words
+            if len(word) > SUBWORD_PREFIX and word.isalpha()]
