@@ -335,7 +335,7 @@ class Classifier:
         if self.model is not None and probabilities is not None:
             disagree = disagreements(scores, probabilities, self.thresholds)
             # Where the model alone adds or vetoes a right, the words it read are shown.
-            explanation += [self._with_evidence(line, subject, body, lang, disagree)
+            explanation += [self._with_evidence(line, subject, body, lang, disagree, probabilities)
                             for line in model_lines]
             # A trained model may bring the calibration of combined margins (see scoring).
             calibration = getattr(self.model, "calibration", None)
@@ -368,13 +368,13 @@ class Classifier:
         return max(1.0, self.thresholds.model_weight / MENTION_REFERENCE_MODEL_WEIGHT)
 
     def _with_evidence(self, line: str, subject: str, body: str, lang: str,
-                       disagree: Sequence[str]) -> str:
-        label = line.split()[1]  # "model <label> <p> <points>"
+                       disagree: Sequence[str], probabilities: Mapping[str, float]) -> str:
+        label = line.split()[1]  # "model <label> <p> <points>" (scoring.add_model)
         evidence = getattr(self.model, "evidence", None)
         if label not in disagree or evidence is None:
             return line
         towards, against = evidence(subject, body, lang, label)
-        words = towards if float(line.split()[2]) >= 0.5 else against
+        words = towards if probabilities[label] >= 0.5 else against
         return f"{line} (words: {', '.join(repr(w) for w in words)})" if words else line
 
     def _hit(self, name: str, matched: str) -> RuleHit:

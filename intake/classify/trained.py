@@ -133,7 +133,7 @@ class TrainedModel:
 
     def probabilities(self, subject: str, text: str, language: str) -> Mapping[str, float]:
         """Per-right probability that the message exercises it."""
-        key = language if language in self.pipelines else next(iter(self.pipelines))
+        key = self._key(language)
         model = self.pipelines[key]
         if isinstance(model, LinearModel):  # numpy only: no shared state, no lock
             values = model.probabilities(subject, text)
@@ -145,12 +145,15 @@ class TrainedModel:
         return {label: floored(float(scores[i])) for i, label in enumerate(component.labels)}
 
 
+    def _key(self, language: str) -> str:
+        """The pipeline for this language: its own, else the one for all languages."""
+        return language if language in self.pipelines else next(iter(self.pipelines))
+
     def evidence(self, subject: str, text: str, language: str, label: str
                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The words (features) that pushed the linear model most towards the label and
         against it; nothing for a spaCy pipeline, whose weights are not read out."""
-        key = language if language in self.pipelines else next(iter(self.pipelines))
-        model = self.pipelines[key]
+        model = self.pipelines[self._key(language)]
         return model.evidence(subject, text, label) if isinstance(model, LinearModel) else ((), ())
 
 
