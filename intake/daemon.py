@@ -20,6 +20,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import faults
+from intake.classify.labels import DEFAULT_LANGUAGE, LANGUAGES
 from intake.config import MailboxSettings, Settings
 from intake.health import record_pass
 from intake.metrics import Metrics
@@ -57,6 +58,8 @@ MAX_REPOLLS = 5  # passes in a row when wake-ups keep arriving during a pass
 # round of passes that found nothing new), or this long after the start: building them costs
 # ~5 s of CPU, which would slow a backlog's messages while they are in flight (issue 13).
 WARM_UP_AFTER_SECONDS = 900.0
+# How long a stopping worker waits for a classifier build in hand (one language: seconds).
+BUILD_JOIN_SECONDS = 60.0
 # Uncertain replies are looked for in the Sent folder again this often, for this long.
 SENT_CHECK_SECONDS = 300
 SENT_CHECK_HOURS = 24
@@ -376,7 +379,8 @@ class Worker:
         scheduler.start()
         self._scheduler = scheduler
         self._start_idle_watchers()
-        threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
+        warm_up = threading.Thread(target=self._warm_up, name="warm-up", daemon=True)
+        warm_up.start()
         sd_notify("READY=1\nSTATUS=" + self.status_line())
         log.info("intake running", extra={"mailboxes": ",".join(m.key for m in self.mailboxes),
                                           "pipeline_ready": self.pipeline_ready()})
@@ -388,6 +392,12 @@ class Worker:
         scheduler.shutdown(wait=True)
         for watcher in self.idle_watchers:
             watcher.join(timeout=5)  # each checks the stop flag every second
+        # spaCy must not be building matchers in another thread while the interpreter exits
+        # (it crashed with SIGSEGV): let the loader and the warm-up finish the language in hand.
+        warm_up.join(timeout=BUILD_JOIN_SECONDS)
+        if isinstance(self.pipeline, DeferredPipeline):
+            with contextlib.suppress(Exception):  # a failed build is raised just below
+                self.pipeline.wait(timeout=BUILD_JOIN_SECONDS)
         self.engine.dispose()
         if self.pipeline_error is not None:
             raise self.pipeline_error  # `intake run` says why and exits non-zero
@@ -402,7 +412,10 @@ class Worker:
         try:
             started = time.perf_counter()
             pipeline = self.pipeline.wait()
-            pipeline.classifier.warm()
+            for language in (DEFAULT_LANGUAGE, *(x for x in LANGUAGES if x != DEFAULT_LANGUAGE)):
+                if self.stop.is_set():  # one language at a time, so a stop is not held up
+                    return
+                pipeline.classifier.warm([language])
             log.debug("warmed up", extra={"seconds": round(time.perf_counter() - started, 2)})
         except Exception:
             log.exception("warm-up failed: languages are built when first needed")
