@@ -342,5 +342,7 @@ def test_child_gets_no_secrets_no_core_files_and_its_limits(monkeypatch) -> None
             rows = {line[:26].strip(): line[26:].split() for line in limits}
         assert rows["Max core file size"][:2] == ["0", "0"]
         assert rows["Max address space"][0] == str(400 << 20)
+        with open(f"/proc/{pid}/oom_score_adj") as score:  # a cgroup OOM kill takes it first
+            assert score.read().strip() == "1000"
     finally:
         box.stop()

@@ -49,3 +49,10 @@ def test_watchdog_umask_and_notify_are_set():
                  "SystemCallFilter=@system-service"):
         assert re.search(rf"^{re.escape(line)}\s*$", text, re.M), line
     assert re.search(r"^WatchdogSec=\d+", text, re.M)
+
+
+def test_memory_of_worker_and_sandbox_is_bounded_together():
+    """Issue 13: the worker and its sandbox child are one cgroup; an OOM kill of the child (it
+    volunteers: oom_score_adj 1000) must not stop the unit."""
+    lines = UNIT.read_text().splitlines()
+    assert {"MemoryHigh=600M", "MemoryMax=700M", "OOMPolicy=continue"} <= set(lines)
