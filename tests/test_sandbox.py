@@ -149,10 +149,10 @@ def test_resident_limit_counts_the_child_and_its_ocr_together() -> None:
 
 def test_default_limits_hold_the_child_to_its_share_of_600_mb() -> None:
     """Issue 13: worker and child together ≤ 600 MB. The worker holds ~300 MB (classifier);
-    the child's share is its address space (320 MB) and, with its Tesseract, 256 MB resident.
+    the child's share is its address space (320 MB) and, with its Tesseract, 240 MB resident.
     The depth-9 PDF ran the child to ~400 MB under the former 512 MB limit."""
     limits = SandboxLimits()
-    assert (limits.memory_mb, limits.resident_bytes >> 20) == (320, 256)
+    assert (limits.memory_mb, limits.resident_bytes >> 20) == (320, 240)
     box = Sandbox(limits)
     try:
         for pdf in (gen.nested_forms_pdf(10, 9), gen.nested_forms_pdf(20, 5)):

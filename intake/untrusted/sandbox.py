@@ -48,14 +48,14 @@ class SandboxLimits:
     wall_seconds: float = 18.0  # wall time per examination
     message_seconds: float = 22.0  # all examinations of one message together (target: 30 s)
     max_output_bytes: int = 4 << 20  # the answer of one examination
-    # Resident memory of the child and its children (Tesseract) together; None: 4/5 of
+    # Resident memory of the child and its children (Tesseract) together; None: 3/4 of
     # memory_mb. RLIMIT_AS bounds each process alone; this bounds what the two hold at once.
     resident_mb: int | None = None
 
     @property
     def resident_bytes(self) -> int:
         return (self.resident_mb if self.resident_mb is not None
-                else self.memory_mb * 4 // 5) << 20
+                else self.memory_mb * 3 // 4) << 20
 
 
 class LimitReached(Exception):
