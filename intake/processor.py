@@ -92,8 +92,8 @@ class Processor:
         fault_hook: Callable[[str, list[FetchedMessage]], None] | None = None,
         batch_size: int = BATCH_SIZE,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        batch_bytes: int = BATCH_BYTES,
         triage_deadline: float | None = None,
+        batch_bytes: int = BATCH_BYTES,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
