@@ -190,7 +190,7 @@ class WorkerProcess:
             env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
         )
         self.pid = self.popen.pid
-        self.is_ready = self.can_triage = False
+        self.is_ready = self.can_triage = self.is_warm = False
 
     def ready(self) -> bool:
         self._read_notify()
@@ -201,8 +201,13 @@ class WorkerProcess:
         self._read_notify()
         return self.is_ready and self.can_triage
 
+    def warm(self) -> bool:
+        """Ready, with every language's rules built (a STATUS line without "classifier")."""
+        self._read_notify()
+        return self.is_ready and self.is_warm
+
     def _read_notify(self) -> None:
-        while not (self.is_ready and self.can_triage):
+        while not (self.is_ready and self.is_warm):
             try:
                 message = self.notify.recv(4096)
             except (BlockingIOError, OSError):
@@ -210,6 +215,8 @@ class WorkerProcess:
             self.is_ready = self.is_ready or b"READY=1" in message
             if b"STATUS=" in message and b"classifier loading" not in message:
                 self.can_triage = True
+            if b"STATUS=" in message and b"classifier" not in message:
+                self.can_triage = self.is_warm = True
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -281,7 +288,7 @@ class ForkedWorker(WorkerProcess):
         self.notify.setblocking(False)
         self.faults = faults
         self.pid = zygote.spawn(faults, self.notify_path)
-        self.is_ready = self.can_triage = False
+        self.is_ready = self.can_triage = self.is_warm = False
         self.popen = None  # type: ignore[assignment]
 
     def alive(self) -> bool:
@@ -405,7 +412,7 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
         standby = cold and workers > 1
         loaded = first
         if standby:
-            wait_until(lambda: all(p.triaging() for p in procs), 120)
+            wait_until(lambda: all(p.warm() for p in procs), 120)
         while run.kills < kills:
             if standby and chunks:
                 chunk = chunks.pop(0)
@@ -413,7 +420,7 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
                 loaded += len(chunk)
                 # Kill the one in a pass: wait (briefly) for a pass to begin.
                 wait_until(lambda: bool(watch.holders()), 5)
-                deadline = time.monotonic() + rng.uniform(0.0, 1.0)
+                deadline = time.monotonic() + rng.uniform(0.0, 0.6)
             else:
                 # A random moment, unless a worker kills itself at a fault point first.
                 deadline = time.monotonic() + rng.uniform(0.2, 4.0)
@@ -484,9 +491,10 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
                     dump_stacks(procs, tmp, keep_logs)
             wait_until(lambda o=owed: not o[0], restart_sec + 1, tick)
             if standby:
-                # The next death comes once both workers can triage again (deaths are rare in
-                # production): a standby still loading its classifier would not be one.
-                wait_until(lambda ps=procs: all(p.triaging() or not p.alive() for p in ps), 120)
+                # The next death comes once both workers are warm again (classifier loaded,
+                # every language built): deaths are rare in production, where the standby has
+                # run for long; one still loading would measure the start-up, not a take-over.
+                wait_until(lambda ps=procs: all(p.warm() or not p.alive() for p in ps), 120)
             elif cold:
                 wait_until(lambda ps=procs: all(p.ready() or not p.alive() for p in ps), 120)
         for chunk in chunks:

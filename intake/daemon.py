@@ -96,6 +96,7 @@ class Worker:
         self.mailboxes = tuple(mailboxes or settings.mailboxes)
         self.stop = threading.Event()
         self.caught_up = threading.Event()  # a pass of every mailbox found nothing new
+        self.warmed = False  # every language's rules are built (the warm-up ran)
         self._idle: set[str] = set()  # mailboxes whose last pass found nothing new
         self.rules: RulesReloader | None = None  # once the pipeline is there
         self._reload_requested = False  # SIGHUP before there was a reloader
@@ -216,9 +217,7 @@ class Worker:
         if stats.seen:
             self._idle.discard(mailbox.key)
         else:
-            self._idle.add(mailbox.key)
-            if all(m.key in self._idle for m in self.mailboxes):
-                self.caught_up.set()
+            self._note_idle(mailbox)
         # An empty pass is routine (every poll interval): debug, so the journal keeps the news.
         level = logging.INFO if stats.seen or stats.quarantined else logging.DEBUG
         log.log(
@@ -234,6 +233,12 @@ class Worker:
             },
         )
         return stats
+
+    def _note_idle(self, mailbox: MailboxSettings) -> None:
+        """Nothing new for this worker in the mailbox; once so for all, it has caught up."""
+        self._idle.add(mailbox.key)
+        if all(m.key in self._idle for m in self.mailboxes):
+            self.caught_up.set()
 
     def flush(self) -> FlushStats:
         stats = flush_outbox(
@@ -445,6 +450,8 @@ class Worker:
                     return
                 pipeline.classifier.warm([language])
             log.debug("warmed up", extra={"seconds": round(time.perf_counter() - started, 2)})
+            self.warmed = True
+            sd_notify("STATUS=" + self.status_line())
         except Exception:
             log.exception("warm-up failed: languages are built when first needed")
 
@@ -463,8 +470,13 @@ class Worker:
             outbox = f"outbox {pending} pending"
         except Exception:
             outbox = "database unreachable"
-        loading = "" if self.pipeline_ready() else ", classifier loading"
-        return f"{len(self.mailboxes)} mailboxes, last poll {when}, {outbox}{loading}"
+        if not self.pipeline_ready():
+            classifier = ", classifier loading"
+        elif not self.warmed:
+            classifier = ", classifier partly built"  # other languages: when idle or needed
+        else:
+            classifier = ""
+        return f"{len(self.mailboxes)} mailboxes, last poll {when}, {outbox}{classifier}"
 
     def ping_watchdog(self) -> bool:
         """WATCHDOG=1 with a fresh STATUS line, unless a pass is stuck."""
@@ -531,11 +543,17 @@ class Worker:
             try:
                 stats = self.poll(mailbox)
             except LeaseHeld as exc:
+                if exc.lock_name is not None:
+                    # That mail is the other worker's: nothing to catch up with here, so the
+                    # warm-up may run now, and a take-over (whose messages a worker died on are
+                    # read with every language built) will not have to wait for it.
+                    self._note_idle(mailbox)
                 # Another live worker is in a pass: stand by on its lock, so that if it dies
-                # in the pass its mail is taken over at once, not at the next interval.
-                # A worker still loading its classifier does not: it would take the folder the
-                # moment the other's pass ends and hold it, with mail, until it can triage.
-                if (exc.lock_name is None or not self.pipeline_ready()
+                # in the pass its mail is taken over at once, not at the next interval. A
+                # worker still loading its classifier first finishes that: it would otherwise
+                # take the folder the moment the other's pass ends and hold it, with mail,
+                # until it can triage.
+                if (exc.lock_name is None or not self._until_pipeline_ready()
                         or not self._stand_by(mailbox, exc.lock_name)):
                     return
                 continue
@@ -553,6 +571,13 @@ class Worker:
                 self._run_soon("outbox")  # acknowledge now, not at the next outbox interval
             if not wanted.is_set() or self.stop.is_set():
                 return
+
+    def _until_pipeline_ready(self) -> bool:
+        """Wait for the classifier to be loaded; False when stopping or it failed to load."""
+        while not self.pipeline_ready():
+            if self.stop.wait(0.2):
+                return False
+        return self.pipeline_error is None
 
     def _stand_by(self, mailbox: MailboxSettings, lock_name: str) -> bool:
         """Wait while another live worker holds a folder of this mailbox; True once the lock is
