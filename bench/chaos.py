@@ -491,10 +491,13 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
                     dump_stacks(procs, tmp, keep_logs)
             wait_until(lambda o=owed: not o[0], restart_sec + 1, tick)
             if standby:
-                # The next death comes once both workers are warm again (classifier loaded,
-                # every language built): deaths are rare in production, where the standby has
-                # run for long; one still loading would measure the start-up, not a take-over.
-                wait_until(lambda ps=procs: all(p.warm() or not p.alive() for p in ps), 120)
+                # The next death comes once the last one is over: both workers warm again
+                # (classifier loaded, every language built) and the mail recorded. Deaths are
+                # rare in production, where the standby has run for long; one still loading
+                # would measure the start-up, and a kill during the survivor's take-over
+                # quarantines the message it re-reads (two deaths on it, by design).
+                wait_until(lambda ps=procs, n=loaded: all(p.warm() or not p.alive() for p in ps)
+                           and watch.progress()[0] >= n, 120)
             elif cold:
                 wait_until(lambda ps=procs: all(p.ready() or not p.alive() for p in ps), 120)
         for chunk in chunks:
