@@ -185,10 +185,14 @@ class WorkerProcess:
         self.faults = faults
         env = {**os.environ, "INTAKE_FAULTS": faults, "OMP_THREAD_LIMIT": "1",
                "NOTIFY_SOCKET": str(self.notify_path)}
+        # A log of its own per process (--keep-logs keeps them: which worker did what).
+        own = open(tmp / f"worker-{number}.log", "ab")  # noqa: SIM115
+        verbose = ["-v"] if os.environ.get("CHAOS_VERBOSE") else []
         self.popen = subprocess.Popen(
-            [str(ROOT / ".venv/bin/intake"), "run", "--config", str(config)],
-            env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            [str(ROOT / ".venv/bin/intake"), "run", *verbose, "--config", str(config)],
+            env=env, stdout=own, stderr=own, stdin=subprocess.DEVNULL,
         )
+        own.close()
         self.pid = self.popen.pid
         self.is_ready = self.can_triage = self.is_warm = False
 
@@ -516,10 +520,14 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
         if zygote is not None:
             zygote.close()
         log.close()
-        run.crashes = (tmp / "worker.log").read_text(errors="replace").count("Traceback")
+        logs = [tmp / "worker.log", *sorted(tmp.glob("worker-*.log"),
+                                             key=lambda f: int(f.stem.split("-")[1]))]
+        run.crashes = sum(f.read_text(errors="replace").count("Traceback") for f in logs)
         if keep_logs:
             Path(keep_logs).mkdir(parents=True, exist_ok=True)
             (Path(keep_logs) / f"{db}-{seed}.log").write_bytes((tmp / "worker.log").read_bytes())
+            for f in logs[1:]:
+                (Path(keep_logs) / f"{db}-{seed}-{f.name}").write_bytes(f.read_bytes())
         run.figures = check(watch, server, smtp, senders)
         watch.engine.dispose()
     run.seconds = time.monotonic() - started

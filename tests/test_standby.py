@@ -171,3 +171,43 @@ def test_two_workers_never_process_a_message_twice_and_the_survivor_takes_over(
     assert all(n == 1 for n in acknowledged.values()), acknowledged
     for log in logs:
         assert "mailbox not processed" not in log.read_text()
+
+
+def test_metrics_options_override_the_settings_per_process(tmp_path):
+    import argparse
+
+    import pytest
+
+    from intake.cli.run import with_metrics_options
+    from intake.config import ConfigError, default_settings
+
+    settings = default_settings()
+    same = with_metrics_options(settings, argparse.Namespace(metrics_listen=None,
+                                                             metrics_textfile=None))
+    assert same is settings
+    second = with_metrics_options(settings, argparse.Namespace(
+        metrics_listen="127.0.0.1:9469", metrics_textfile=str(tmp_path / "two.prom")))
+    assert second.metrics.listen == "127.0.0.1:9469"
+    assert second.metrics.textfile == str(tmp_path / "two.prom")
+    off = with_metrics_options(second, argparse.Namespace(metrics_listen="off",
+                                                          metrics_textfile="off"))
+    assert off.metrics.listen == "" and off.metrics.textfile == ""
+    with pytest.raises(ConfigError, match="--metrics-listen"):
+        with_metrics_options(settings, argparse.Namespace(metrics_listen="9469",
+                                                          metrics_textfile=None))
+
+
+def test_a_wake_up_for_a_running_job_is_not_logged_as_a_warning():
+    import logging
+
+    from intake.logs import SkippedRunFilter
+
+    def record(text: str) -> logging.LogRecord:
+        return logging.LogRecord("apscheduler.scheduler", logging.WARNING, __file__, 1, text,
+                                 None, None)
+
+    keep = SkippedRunFilter()
+    assert not keep.filter(record('Execution of job "Worker._safe_poll (trigger: interval'
+                                  '[0:01:00])" skipped: maximum number of running instances '
+                                  'reached (1)'))
+    assert keep.filter(record('Run time of job "x" was missed by 0:00:05'))
