@@ -416,7 +416,8 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
         standby = cold and workers > 1
         loaded = first
         if standby:
-            wait_until(lambda: all(p.warm() for p in procs), 120)
+            # (A worker dead at its own fault point meanwhile is taken as the first death.)
+            wait_until(lambda: all(p.warm() or not p.alive() for p in procs), 120)
         while run.kills < kills:
             if standby and chunks:
                 chunk = chunks.pop(0)
