@@ -77,7 +77,14 @@ _Prepared = tuple[FetchedMessage, ParsedMessage | None, TriageResult | None, Exc
 
 
 class LeaseHeld(RuntimeError):
-    """Another worker holds this mailbox folder."""
+    """Another worker holds this mailbox folder (or this worker lost its lock on it).
+
+    `lock_name` is set when a live worker holds the folder: the caller may stand by on that lock
+    (intake.daemon) and take over the moment it is free."""
+
+    def __init__(self, text: str, lock_name: str | None = None) -> None:
+        super().__init__(text)
+        self.lock_name = lock_name
 
 
 class Processor:
@@ -389,13 +396,14 @@ class Processor:
         The lock dies with its holder (PostgreSQL session advisory lock, or flock next to the
         SQLite file), so a killed worker's successor never waits; lease_holder only says who.
         """
-        lock = locks_for_sessions(self.sessions).try_acquire(f"mailbox:{mailbox_key}/{folder}")
+        name = f"mailbox:{mailbox_key}/{folder}"
+        lock = locks_for_sessions(self.sessions).try_acquire(name)
         if lock is None:
             with self.sessions() as session:
                 state = session.get(MailboxState, (mailbox_key, folder))
                 holder = state.lease_holder if state is not None else None
             who = holder or "another worker"
-            raise LeaseHeld(f"{mailbox_key}/{folder} is being processed by {who}")
+            raise LeaseHeld(f"{mailbox_key}/{folder} is being processed by {who}", name)
         try:
             self._record_lease(mailbox_key, folder, uidvalidity)
         except BaseException:
