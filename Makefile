@@ -19,7 +19,8 @@ venv: $(STAMP)
 # The trained classifier: a build artefact, rebuilt when the corpus, its config or the rules
 # (its calibration is fitted against them) change. A few seconds.
 $(MODEL): $(STAMP) models/config.cfg $(wildcard models/corpus/*.jsonl) models/corpus/families.txt \
-          $(wildcard rules/*.yaml)
+          $(wildcard rules/*.yaml) intake/classify/linear.py intake/classify/modeltext.py \
+          intake/classify/training.py intake/classify/modelbuild.py
 	$(BIN)/intake model train --quiet --out models/build
 
 model: $(MODEL)

@@ -1,8 +1,9 @@
 """The whole triage (rules + model) on the everyday-mail set of issue 12 (tests/everyday/).
 
-Four writers who never saw the rules, the corpus or each other wrote the mail; w1+w2 are the
-train split (in the model corpus, and the rules of rules/everyday.yaml and mentioning.yaml were
-written from them), w3 is the dev split (selection only), w4 the test split, touched once.
+Writers who never saw the rules, the corpus or each other wrote the mail (tests/everyday/build.py
+lists who wrote what): twenty writers are the train split (in the model corpus; the rules of
+rules/everyday.yaml and mentioning.yaml were written from w1+w2), w3 is the dev split
+(selection only), w4 and w21 the test splits, touched once per round and not here.
 Each floor sits just below the figure reached (docs/classification.md), so a later change
 cannot quietly undo it. The issue's acceptance bars are higher than these floors where they are
 not reached yet; the report says which.
@@ -74,4 +75,4 @@ def test_everyday_train_split_is_in_the_model_corpus_and_dev_test_are_not() -> N
     from tests.everyday.build import SPLITS
 
     assert sources == {f"everyday-{w}" for w, split in SPLITS.items() if split == "train"}
-    assert not {"everyday-w3", "everyday-w4"} & sources
+    assert not {"everyday-w3", "everyday-w4", "everyday-w21"} & sources
