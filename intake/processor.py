@@ -24,12 +24,20 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import inflight
-from intake.cases.recorder import BatchRecorder, RecordOutcome
+from intake.cases import manual
+from intake.cases.recorder import SYSTEM_ACTOR, BatchRecorder, RecordOutcome
 from intake.cases.workflow import record_event
 from intake.config import MailboxSettings, Settings
-from intake.message import MessageParseError, ParsedMessage, content_hash, parse_message
+from intake.message import (
+    MessageParseError,
+    ParsedMessage,
+    content_hash,
+    header_fields,
+    parse_message,
+)
 from intake.source.base import FetchedMessage, MessageSource
 from intake.startup import DeferredPipeline
+from intake.store.enums import CaseKind
 from intake.store.locks import HeldLock, locks_for_sessions
 from intake.store.models import Event, MailboxState, Message
 from intake.triage import TriagePipeline, TriageResult
@@ -221,11 +229,13 @@ class Processor:
 
         try:
             try:
-                outcomes, quarantined = self._record(mailbox, batch, prepared, careful=False)
+                outcomes, quarantined, cased = self._record(mailbox, batch, prepared,
+                                                            careful=False)
             except _MessageFailed:
                 # One message made recording fail; the transaction is gone. Record the batch
                 # again with a savepoint per message, so that message alone is quarantined.
-                outcomes, quarantined = self._record(mailbox, batch, prepared, careful=True)
+                outcomes, quarantined, cased = self._record(mailbox, batch, prepared,
+                                                            careful=True)
         except IntegrityError:
             # Another worker recorded one of these positions meanwhile; the next pass sees them.
             log.warning("batch recorded concurrently", extra={"mailbox": mailbox.key})
@@ -259,6 +269,7 @@ class Processor:
                 },
             )
         stats.quarantined += len(quarantined)
+        stats.cases_opened += len(cased)  # cases to classify for quarantined messages
         stats.dispositions["quarantined"] += len(quarantined)
         stats.errors.extend(quarantined.values())
 
@@ -268,11 +279,13 @@ class Processor:
         batch: list[FetchedMessage],
         prepared: list[_Prepared],
         careful: bool,
-    ) -> tuple[dict[int, RecordOutcome], dict[int, str]]:
+    ) -> tuple[dict[int, RecordOutcome], dict[int, str], set[int]]:
         """One transaction for the batch. Not careful: no savepoints (fast), and a message that
-        fails raises _MessageFailed. Careful: a savepoint per message; failures are quarantined."""
+        fails raises _MessageFailed. Careful: a savepoint per message; failures are quarantined,
+        each with a case to classify (the UIDs of those whose case was opened are returned)."""
         outcomes: dict[int, RecordOutcome] = {}
         quarantined: dict[int, str] = {}
+        cased: set[int] = set()
         with self.sessions() as session, session.begin():
             recorder = BatchRecorder(
                 session,
@@ -297,13 +310,15 @@ class Processor:
                             raise _MessageFailed from exc
                         error = exc
                 if error is not None:
-                    quarantined[fetched.uid] = self._record_quarantine(
+                    quarantined[fetched.uid], opened = self._record_quarantine(
                         session, recorder, mailbox, fetched, error
                     )
+                    if opened:
+                        cased.add(fetched.uid)
             self._advance_state(session, batch)
             inflight.clear(session, batch)
             self._fault("before_commit", batch)
-        return outcomes, quarantined
+        return outcomes, quarantined, cased
 
     def _triage(self, fetched: FetchedMessage) -> _Prepared:
         try:
@@ -352,14 +367,17 @@ class Processor:
         mailbox: MailboxSettings,
         fetched: FetchedMessage,
         exc: Exception,
-    ) -> str:
+    ) -> tuple[str, bool]:
+        """Record a message set aside unread, and open its case to classify (fail-safe).
+
+        Returns the reason and whether the case was opened."""
         reason = _reason(exc)
         log.error(
             "message quarantined",
             extra={**self._log_ids(fetched), "reason": reason},
             exc_info=not isinstance(exc, MessageParseError | inflight.WorkerDied),
         )
-        headers = _safe_headers(fetched.raw)
+        headers = header_fields(fetched.raw)  # the header block only: the message is not read
         row = Message(
             mailbox_key=mailbox.key,
             folder=fetched.folder,
@@ -369,15 +387,56 @@ class Processor:
             content_hash=content_hash(fetched.raw),
             received_at=fetched.internaldate,
             from_address=(headers.from_address if headers else "")[:320],
+            from_name=(headers.from_name if headers else "")[:200],
             subject=(headers.subject if headers else "")[:500],
             status="quarantined",
             quarantine_reason=reason,
         )
         session.add(row)
         session.flush()
-        recorder.remember(row)  # a later copy of this mail is its duplicate
+        recorder.remember(row)  # a later copy of this mail is its duplicate (and joins its case)
         record_event(session, None, "quarantined", reason, "intake", message_pk=row.id)
-        return reason
+        return reason, self._open_quarantine_case(session, mailbox, row, exc)
+
+    def _open_quarantine_case(
+        self, session: Session, mailbox: MailboxSettings, row: Message, exc: Exception
+    ) -> bool:
+        """A case to classify for a quarantined message, its clock provisionally from receipt.
+
+        The message may be a request: its legal clock runs whether or not it could be read. No
+        acknowledgement (not read, sender unverified). In a savepoint: should opening the case
+        fail, the message is still quarantined and listed for staff, and the mailbox goes on.
+        """
+        why = ("worker died twice while reading it" if isinstance(exc, inflight.WorkerDied)
+               else row.quarantine_reason or type(exc).__name__)
+        review = f"quarantined ({why}): not read; to classify by hand"
+        if len(review) > 300:
+            review = f"quarantined ({why[:240]}…): not read; to classify by hand"
+        now = self.now()
+        try:
+            with session.begin_nested():
+                opened = manual.open_case(
+                    session, mailbox,
+                    # a server clock ahead of ours must not refuse the case
+                    received=min(row.received_at, now),
+                    requester_name=row.from_name, requester_address=row.from_address,
+                    rights=(), kind=CaseKind.TO_CLASSIFY, actor=SYSTEM_ACTOR, now=now,
+                    reason=f"to classify: message {row.message_id or row.id} quarantined "
+                           f"({why}); the clock runs provisionally from its receipt",
+                    message=row, acknowledge=False,
+                    language=mailbox.reply_languages[0] if mailbox.reply_languages else "nl",
+                    review_reason=review, by_hand=False,
+                )
+        except (IntegrityError, OperationalError, InterfaceError):
+            raise  # the database, not the message: the batch is retried
+        except Exception:
+            log.exception("case for a quarantined message not opened: staff must open it",
+                          extra={"mailbox": row.mailbox_key, "uid": row.uid})
+            return False
+        log.warning("quarantined message: case to classify opened",
+                    extra={"mailbox": row.mailbox_key, "uid": row.uid,
+                           "case": opened.case.reference})
+        return True
 
     def _advance_state(self, session: Session, batch: list[FetchedMessage]) -> None:
         """Note the highest UID recorded and renew the lease, in the batch's transaction."""
@@ -548,10 +607,3 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, inflight.WorkerDied):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"[:500]
-
-
-def _safe_headers(raw: bytes) -> ParsedMessage | None:
-    try:
-        return parse_message(raw)
-    except Exception:
-        return None

@@ -113,7 +113,7 @@ def collect_digest(session: Session, settings: Settings, scope: str, now: dateti
 def case_line(case: Case, reason: Reason | None = None) -> DigestLine:
     return DigestLine(
         reference=case.reference, mailbox=case.mailbox_key,
-        requester=requester_text(case.requester_name, case.requester_address),
+        requester=requester_text(case.requester_name, case.requester_address) or "-",
         rights=case.right_names, kind=case.kind,
         received=case.received_at.astimezone(BRUSSELS).date(),
         # While the clock stands still there is no due date to show, only the days left.
@@ -167,12 +167,15 @@ def _review_lines(session: Session, keys: Sequence[str], today: date) -> list[Di
         .order_by(Case.received_at, Case.id)
     ).all()
     found = [case_line(c, Reason("review", {"why": c.review_reason or ""})) for c in cases]
-    for m in session.scalars(
-        select(Message).where(Message.mailbox_key.in_(keys), Message.status == "quarantined")
+    # A quarantined message has its case to classify (listed in that section, linked here);
+    # one recorded before that, or whose case could not be opened, has none.
+    for m, reference in session.execute(
+        select(Message, Case.reference).outerjoin(Case, Case.id == Message.case_id)
+        .where(Message.mailbox_key.in_(keys), Message.status == "quarantined")
         .order_by(Message.received_at, Message.id)
     ):
         found.append(DigestLine(
-            reference=None, mailbox=m.mailbox_key,
+            reference=reference, mailbox=m.mailbox_key,
             requester=requester_text(m.from_name, m.from_address) if m.from_address else "-",
             rights=(), kind="message", received=m.received_at.astimezone(BRUSSELS).date(),
             due=None, status="quarantined",

@@ -102,8 +102,13 @@ def open_case(
     message: Message | None = None,
     acknowledge: bool = False,
     language: str = "nl",
+    review_reason: str | None = None,
+    by_hand: bool = True,
 ) -> Opened:
-    """Open a case by hand (or from a recorded message) in the caller's transaction."""
+    """Open a case by hand (or from a recorded message) in the caller's transaction.
+
+    The worker opens one here too, `by_hand=False`, for a message it quarantined: a case to
+    classify with its `review_reason`, and never an acknowledgement."""
     if received.tzinfo is None:
         raise WorkflowError("the receipt time needs a time zone")
     if received > now:
@@ -122,9 +127,9 @@ def open_case(
         status=CaseStatus.OPEN.value, requester_address=requester_address,
         requester_name=requester_name, language=language, received_at=received,
         identity_status=identity.status, confidence=1.0,
-        needs_review=kind == CaseKind.TO_CLASSIFY,
-        review_reason="to classify: opened by hand from a listed message"
-        if kind == CaseKind.TO_CLASSIFY else None,
+        needs_review=kind == CaseKind.TO_CLASSIFY or review_reason is not None,
+        review_reason=(review_reason or "to classify: opened by hand from a listed message"
+                       if kind == CaseKind.TO_CLASSIFY else review_reason),
     )
     case.rights = [CaseRight(right=r, position=i) for i, r in enumerate(rights)]
     session.add(case)
@@ -133,7 +138,7 @@ def open_case(
         message.disposition = plan.disposition
     session.flush()
     record_event(session, case, "opened", reason, actor,
-                 {"rights": list(rights), "by_hand": True,
+                 {"rights": list(rights), "by_hand": by_hand,
                   "identity": identity.to_json()},
                  message.id if message is not None else None)
     apply_clock(session, case, mailbox, plan, local.date())

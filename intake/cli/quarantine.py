@@ -1,4 +1,5 @@
-"""`intake cases quarantine`: quarantined messages with their reasons, and messages in flight."""
+"""`intake cases quarantine`: quarantined messages with their reasons and their case to classify,
+and messages in flight."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def run_quarantine(args: argparse.Namespace) -> int:
     from intake.cli.cases import _open
     from intake.inflight import crash_report
     from intake.store.db import DatabaseNotReady
-    from intake.store.models import Message
+    from intake.store.models import Case, Message
     from intake.store.timezone import BRUSSELS
 
     try:
@@ -23,14 +24,15 @@ def run_quarantine(args: argparse.Namespace) -> int:
     except (ConfigError, DatabaseNotReady) as exc:
         return fail(str(exc))
     with sessions() as session:
-        query = select(Message).where(Message.status == "quarantined").order_by(Message.id)
+        query = (select(Message, Case.reference).outerjoin(Case, Case.id == Message.case_id)
+                 .where(Message.status == "quarantined").order_by(Message.id))
         if args.mailbox:
             query = query.where(Message.mailbox_key == args.mailbox)
         quarantined = [
             {"message": m.id, "mailbox": m.mailbox_key, "folder": m.folder, "uid": m.uid,
              "received": m.received_at.astimezone(BRUSSELS).isoformat(timespec="minutes"),
-             "reason": m.quarantine_reason or ""}
-            for m in session.scalars(query)
+             "reason": m.quarantine_reason or "", "case": reference}
+            for m, reference in session.execute(query)
         ]
         report = crash_report(session, args.mailbox)
     flying = [
@@ -45,7 +47,7 @@ def run_quarantine(args: argparse.Namespace) -> int:
     print(f"Quarantined messages: {len(quarantined)}")
     for q in quarantined:
         print(f"  #{q['message']:<6} {q['mailbox']:<8} {q['folder']} uid {q['uid']:<6} "
-              f"{q['received']}  {q['reason']}")
+              f"{q['received']}  {q['case'] or 'no case'}  {q['reason']}")
     print(f"Messages in flight (a worker is reading them, or died while reading): {len(flying)}")
     for f in flying:
         print(f"  {f['mailbox']:<8} {f['folder']} uid {f['uid']:<6} attempts {f['attempts']}  "
