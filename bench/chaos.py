@@ -10,7 +10,9 @@ intake/faults.py): between the commit of a batch and its server flag, and in the
 the claim, just before DATA and after DATA. A successor starts at once. After `--kills` deaths a
 last worker finishes the backlog. Then the checks, from the SMTP server's received list, the
 IMAP server and the database:
-  lost: requesters whose acknowledgement never arrived and whose reply is not flagged uncertain
+  lost: requesters whose acknowledgement never arrived, whose reply is not flagged uncertain and
+        whose message is not quarantined in a case to classify (such a message keeps its legal
+        clock, unanswered: it got a case; the quarantined are counted apart, as before)
   duplicate: acknowledgements received more than once (by Message-ID or by requester)
   uncertain: replies flagged for staff (the one window: killed while DATA was under way),
              with how many of them did arrive
@@ -545,12 +547,19 @@ def check(watch: Watch, server, smtp, senders: list[str]) -> dict[str, int]:
         cases = c.execute(select(Case.mailbox_key, Case.year, Case.seq)).all()
         requesters = Counter(r.lower() for r in c.scalars(select(Case.requester_address)))
         messages = c.scalar(select(func.count()).select_from(Message)) or 0
-        quarantined = c.execute(select(Message.quarantine_reason)
-                                .where(Message.status == "quarantined")).scalars().all()
-    for reason in quarantined:
-        print(f"  quarantined: {reason}")
+        quarantined = c.execute(
+            select(Message.quarantine_reason, Message.from_address, Case.reference, Case.kind)
+            .outerjoin(Case, Case.id == Message.case_id)
+            .where(Message.status == "quarantined")).all()
+    for reason, sender, reference, kind in quarantined:
+        case_text = f"{kind} case {reference}" if reference else "no case"
+        print(f"  quarantined: {reason} ({sender}: {case_text})")
+    # A quarantined message in its case to classify got a case: its clock runs, unanswered.
+    kept = {sender.lower() for _r, sender, reference, kind in quarantined
+            if reference is not None and kind == "to_classify"}
     uncertain = {r.recipient.lower(): r for r in rows if r.status == "uncertain"}
-    lost = [s for s in senders if by_rcpt[s.lower()] == 0 and s.lower() not in uncertain]
+    lost = [s for s in senders if by_rcpt[s.lower()] == 0 and s.lower() not in uncertain
+            and s.lower() not in kept]
     gaps = 0
     for key, year in {(k, y) for k, y, _s in cases}:
         seqs = sorted(s for k, y, s in cases if (k, y) == (key, year))
@@ -565,6 +574,8 @@ def check(watch: Watch, server, smtp, senders: list[str]) -> dict[str, int]:
         "requests": len(senders),
         "messages recorded": messages,
         "quarantined": len(quarantined),
+        "quarantined with a case to classify": sum(
+            ref is not None and kind == "to_classify" for *_x, ref, kind in quarantined),
         "cases": len(cases),
         "duplicate cases": sum(v - 1 for v in requesters.values() if v > 1),
         "requesters without a case": sum(requesters[s.lower()] == 0 for s in senders),

@@ -1,4 +1,5 @@
-"""A message that kills the worker costs the others nothing and ends quarantined (real servers)."""
+"""A message that kills the worker costs the others nothing and ends quarantined, in a case to
+classify with its legal clock (real servers)."""
 
 from __future__ import annotations
 
@@ -63,19 +64,28 @@ def test_a_message_that_kills_the_worker_is_quarantined_and_the_others_get_their
     assert db.execute("select attempts from message_in_flight where uid=?",
                       (poison,)).fetchone() == (2,)
 
-    # Second restart: the poison message is quarantined unread, the others get their case.
+    # Second restart: the poison message is quarantined unread, in a case to classify whose
+    # clock runs from its receipt; the others get their case.
     third = run_once(settings)
     assert third.returncode == 0, third.stderr[-2000:]
     report = json.loads(third.stdout)["mailboxes"][0]
-    assert report["quarantined"] == 1 and report["cases_opened"] == 2
+    assert report["quarantined"] == 1 and report["cases_opened"] == 3
     rows = db.execute("select uid, status, quarantine_reason, case_id is not null from message "
                       "order by uid").fetchall()
     assert sorted(rows) == sorted(
-        [(uid, "processed", None, 1) for uid in uids] + [(poison, "quarantined", WORKER_DIED, 0)])
+        [(uid, "processed", None, 1) for uid in uids] + [(poison, "quarantined", WORKER_DIED, 1)])
     assert db.execute("select count(*) from message_in_flight").fetchone() == (0,)
-    assert db.execute("select count(*) from \"case\" where due_date is not null").fetchone() == (3,)
+    assert db.execute("select count(*) from \"case\" where due_date is not null").fetchone() == (4,)
+    assert db.execute(
+        "select c.kind, c.requester_address, c.needs_review, c.review_reason, c.due_date = "
+        "(select due_date from \"case\" where requester_address = ?) from \"case\" c "
+        "join message m on m.case_id = c.id where m.uid = ?",
+        (senders[0][1], poison)).fetchone() == (
+        "to_classify", "piet.gif@example.be", 1,
+        "quarantined (worker died twice while reading it): not read; to classify by hand", 1)
     acknowledged = {m.rcpt_tos[0] for m in smtp_server.wait_for(3)}
-    assert acknowledged == {address for _name, address in senders}
+    assert acknowledged == {address for _name, address in senders}  # none to the poison's sender
+    assert db.execute("select count(*) from outbox").fetchone() == (3,)
     assert QUARANTINE_KEYWORD in imap.flags("INBOX", poison)
     assert all(PROCESSED_KEYWORD in imap.flags("INBOX", uid) for uid in uids)
 
@@ -91,8 +101,11 @@ def test_a_message_that_kills_the_worker_is_quarantined_and_the_others_get_their
     # Staff see it: the quarantine listing and the digest name the reason.
     listing = intake("cases", "quarantine", "--config", settings)
     assert WORKER_DIED in listing and str(poison) in listing
+    reference = db.execute("select c.reference from \"case\" c join message m on "
+                           "m.case_id = c.id where m.uid = ?", (poison,)).fetchone()[0]
+    assert reference in listing
     digest = intake("digest", "--preview", "--config", settings)
-    assert WORKER_DIED in digest
+    assert WORKER_DIED in digest and reference in digest
     db.close()
 
 

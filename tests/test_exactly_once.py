@@ -201,12 +201,19 @@ def test_a_message_that_breaks_recording_is_quarantined_alone(
     assert (report.passes[0].recorded, report.passes[0].quarantined) == (2, 1)
     assert "simulated bug" in report.passes[0].errors[0]
     with db.sessions() as s:
-        assert sorted(s.scalars(select(Case.reference))) == [
-            "DPO-AGO-2026-0001",
-            "DPO-AGO-2026-0002",
+        # The quarantined message keeps the legal clock: a case to classify, in its place in
+        # the series, and no acknowledgement.
+        assert [(c.reference, c.kind, c.requester_address) for c in
+                s.scalars(select(Case).order_by(Case.reference))] == [
+            ("DPO-AGO-2026-0001", "request", "persoon0@example.be"),
+            ("DPO-AGO-2026-0002", "to_classify", "persoon1@example.be"),
+            ("DPO-AGO-2026-0003", "request", "persoon2@example.be"),
         ]
         quarantined = s.scalars(select(Message).where(Message.status == "quarantined")).one()
         assert quarantined.uid == uids[1] and "RuntimeError" in quarantined.quarantine_reason
+        assert quarantined.case.review_reason.startswith("quarantined (RuntimeError: simulated")
+        assert sorted(s.scalars(select(OutboxItem.recipient))) == [
+            "persoon0@example.be", "persoon2@example.be"]
     assert QUARANTINE_KEYWORD in imap.flags("INBOX", uids[1])
     assert PROCESSED_KEYWORD in imap.flags("INBOX", uids[0])
     assert PROCESSED_KEYWORD in imap.flags("INBOX", uids[2])

@@ -87,7 +87,13 @@ def test_batch_of_every_kind(imap, smtp_server, db, pipeline):
             "emma.smith@example.org",
             "els.janssens@example.be",
             "pieter.maes@example.be",
+            "",  # the broken message: quarantined, a case to classify with no requester
         }
+        broken = cases[""]
+        assert (broken.kind, broken.reference, broken.needs_review) == (
+            "to_classify", "DPO-AGO-2026-0005", True)
+        assert broken.review_reason.startswith("quarantined (MessageParseError")
+        assert broken.due_date == date(2026, 4, 7)  # the clock runs from its receipt
         assert cases["jan.peeters@example.be"].right_names == ("access",)
         assert cases["marie.dubois@example.org"].right_names == ("erasure",)
         assert set(cases["emma.smith@example.org"].right_names) == {"access", "erasure"}
@@ -96,7 +102,7 @@ def test_batch_of_every_kind(imap, smtp_server, db, pipeline):
         assert cases["pieter.maes@example.be"].right_names == ("objection",)
         assert cases["pieter.maes@example.be"].reference == "DPO-WSE-2026-0001"
         assert sorted(c.reference for c in cases.values() if c.mailbox_key == "ago") == [
-            f"DPO-AGO-2026-{n:04d}" for n in range(1, 5)
+            f"DPO-AGO-2026-{n:04d}" for n in range(1, 6)
         ]
         for c in cases.values():
             if c.kind == "request":
