@@ -378,13 +378,16 @@ class Processor:
             exc_info=not isinstance(exc, MessageParseError | inflight.WorkerDied),
         )
         headers = header_fields(fetched.raw)  # the header block only: the message is not read
+        digest = content_hash(fetched.raw)
+        earlier = recorder.earlier_copy(digest, headers.message_id if headers else None,
+                                        headers.from_address if headers else "")
         row = Message(
             mailbox_key=mailbox.key,
             folder=fetched.folder,
             uidvalidity=fetched.uidvalidity,
             uid=fetched.uid,
             message_id=headers.message_id if headers else None,
-            content_hash=content_hash(fetched.raw),
+            content_hash=digest,
             received_at=fetched.internaldate,
             from_address=(headers.from_address if headers else "")[:320],
             from_name=(headers.from_name if headers else "")[:200],
@@ -392,10 +395,17 @@ class Processor:
             status="quarantined",
             quarantine_reason=reason,
         )
+        if earlier is not None:
+            # A copy of mail recorded before (the same poison delivered twice): it joins the
+            # first one's case, if any, as a duplicate does; it opens no case of its own.
+            row.duplicate_of_id, row.case_id = earlier.id, earlier.case_id
         session.add(row)
         session.flush()
-        recorder.remember(row)  # a later copy of this mail is its duplicate (and joins its case)
+        if earlier is None:
+            recorder.remember(row)  # a later copy of this mail is its duplicate (in its case)
         record_event(session, None, "quarantined", reason, "intake", message_pk=row.id)
+        if earlier is not None:
+            return reason, False
         return reason, self._open_quarantine_case(session, mailbox, row, exc)
 
     def _open_quarantine_case(

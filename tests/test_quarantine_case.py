@@ -130,6 +130,48 @@ def test_a_later_copy_of_a_quarantined_message_is_its_duplicate_in_its_case(db, 
         assert s.scalar(select(func.count()).select_from(OutboxItem)) == 0
 
 
+def test_a_later_copy_that_kills_the_worker_too_joins_the_first_case(db, pipeline) -> None:
+    """The same poison delivered twice: the copy is quarantined too, unread, and linked to the
+    first one and its case; it opens no second case."""
+    raw = mailgen.request("access", "nl", seed=48, subject="Inzage", sender=SENDER)
+    source = FakeSource({1: (raw, RECEIVED)})
+    died_twice(db, source, [1])
+    proc, box = processor(db, pipeline)
+    proc.process_mailbox(box, source)  # type: ignore[arg-type]
+    source.messages[2] = (raw, LATER)
+    died_twice(db, source, [2])
+    stats = proc.process_mailbox(box, source)  # type: ignore[arg-type]
+    assert (stats.quarantined, stats.cases_opened) == (1, 0)
+    with db.sessions() as s:
+        case = only_case(s)
+        rows = {m.uid: m for m in s.scalars(select(Message))}
+        assert rows[2].status == "quarantined" and rows[2].duplicate_of_id == rows[1].id
+        assert rows[1].case_id == rows[2].case_id == case.id
+    # Both copies dead in one batch: one case.
+    source.messages[3] = (raw, LATER)
+    source.messages[4] = (raw, LATER)
+    died_twice(db, source, [3, 4])
+    stats = proc.process_mailbox(box, source)  # type: ignore[arg-type]
+    assert (stats.quarantined, stats.cases_opened) == (2, 0)
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_copies_of_a_poison_in_one_batch_open_one_case(db, pipeline) -> None:
+    raw = mailgen.request("access", "nl", seed=49, subject="Inzage", sender=SENDER)
+    source = FakeSource({1: (raw, RECEIVED), 2: (raw, LATER)})
+    died_twice(db, source, [1, 2])
+    proc, box = processor(db, pipeline)
+    stats = proc.process_mailbox(box, source)  # type: ignore[arg-type]
+    assert (stats.quarantined, stats.cases_opened) == (2, 1)
+    with db.sessions() as s:
+        case = only_case(s)
+        rows = {m.uid: m for m in s.scalars(select(Message))}
+        assert rows[1].case_id == rows[2].case_id == case.id
+        assert rows[2].duplicate_of_id == rows[1].id and rows[1].duplicate_of_id is None
+        assert case.received_at == RECEIVED  # the first copy's receipt
+
+
 def test_a_copy_in_the_same_batch_is_its_duplicate_too(db, pipeline) -> None:
     raw = mailgen.request("access", "nl", seed=44, subject="Inzage", sender=SENDER)
     source = FakeSource({1: (raw, RECEIVED), 2: (raw, LATER)})

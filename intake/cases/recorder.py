@@ -55,7 +55,8 @@ class EarlierMail:
     def __init__(self, session: Session, mailbox_key: str, messages: Sequence[ParsedMessage]):
         self._stored_by_hash: dict[str, Message] = {}
         self._stored_by_id: dict[tuple[str, str], Message] = {}
-        for row in _stored_matches(session, mailbox_key, messages):
+        for row in _stored_matches(session, mailbox_key, [m.content_hash for m in messages],
+                                   [m.message_id for m in messages if m.message_id]):
             self._stored_by_hash.setdefault(row.content_hash, row)
             if row.message_id:
                 self._stored_by_id.setdefault((row.message_id, row.from_address), row)
@@ -64,14 +65,28 @@ class EarlierMail:
 
     def find(self, msg: ParsedMessage) -> Message | None:
         """The first such recording (lowest id), or None."""
-        key = (msg.message_id, msg.from_address) if msg.message_id else None
-        stored = [self._stored_by_hash.get(msg.content_hash), self._stored_by_id.get(key)]
+        return self.find_by(msg.content_hash, msg.message_id, msg.from_address)
+
+    def find_by(self, content_hash: str, message_id: str | None,
+                from_address: str) -> Message | None:
+        """`find` by the three values it compares (for a message that is not parsed)."""
+        key = (message_id, from_address) if message_id else None
+        stored = [self._stored_by_hash.get(content_hash), self._stored_by_id.get(key)]
         found = [row for row in stored if row is not None]
         if found:  # stored rows come before the batch's own
             return min(found, key=lambda row: row.id)
-        ours = [self._batch_by_hash.get(msg.content_hash), self._batch_by_id.get(key)]
+        ours = [self._batch_by_hash.get(content_hash), self._batch_by_id.get(key)]
         positions = [position for position in ours if position is not None]
         return self._batch[min(positions)] if positions else None
+
+    def load(self, session: Session, mailbox_key: str, content_hash: str,
+             message_id: str | None) -> None:
+        """Read the stored matches of one more message (one not in the batch's first query)."""
+        for row in _stored_matches(session, mailbox_key, [content_hash],
+                                   [message_id] if message_id else []):
+            self._stored_by_hash.setdefault(row.content_hash, row)
+            if row.message_id:
+                self._stored_by_id.setdefault((row.message_id, row.from_address), row)
 
     def add(self, row: Message) -> None:
         """A row of this batch that a later copy of the same mail would be a duplicate of."""
@@ -99,12 +114,12 @@ class EarlierMail:
 
 
 def _stored_matches(
-    session: Session, mailbox_key: str, messages: Sequence[ParsedMessage]
+    session: Session, mailbox_key: str, hashes: Sequence[str], ids: Sequence[str]
 ) -> list[Message]:
-    """Recorded rows (not themselves duplicates) sharing a content hash or a Message-ID with
-    any of `messages`, oldest first: one query for the batch."""
-    hashes = sorted({m.content_hash for m in messages})
-    ids = sorted({m.message_id for m in messages if m.message_id})
+    """Recorded rows (not themselves duplicates) sharing one of the content `hashes` or the
+    Message-`ids`, oldest first: one query for the batch."""
+    hashes = sorted(set(hashes))
+    ids = sorted(set(ids))
     if not hashes:
         return []
     # A UNION of two indexed lookups rather than one OR, which would scan the mailbox's rows.
@@ -185,6 +200,13 @@ class BatchRecorder:
     def remember(self, row: Message) -> None:
         """A row recorded beside the recorder (a quarantined message): it can be duplicated."""
         self._earlier.add(row)
+
+    def earlier_copy(self, content_hash: str, message_id: str | None,
+                     from_address: str) -> Message | None:
+        """The first recording of the same mail, stored or of this batch, for a message that is
+        recorded beside the recorder (quarantined, not read): call before adding its row."""
+        self._earlier.load(self.session, self.mailbox.key, content_hash, message_id)
+        return self._earlier.find_by(content_hash, message_id, from_address)
 
     def record(self, items: Sequence[Item], now: Callable[[], datetime]) -> list[RecordOutcome]:
         """Record a run of messages, in order; on an error nothing of the run is remembered."""
