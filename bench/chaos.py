@@ -17,6 +17,11 @@ IMAP server and the database:
   duplicate cases, unflagged messages, reference gaps, and the time from a death to the
   successor (a) holding the mailbox folder, (b) committing its first progress.
 Prints figures; asserts nothing.
+
+--cold runs `intake run` itself (start-up counted) instead of workers forked from a zygote;
+--cold --workers 2 runs two of them, as the systemd template unit does (dpo-intake@1 and @2):
+the one holding work is killed, restarted after --restart-sec (RestartSec=1), and the figure is
+the time from the death to the survivor's next case committed.
 """
 
 from __future__ import annotations
@@ -94,7 +99,7 @@ def requests(n: int, seed: int) -> tuple[list[bytes], list[str]]:
     return mails, senders
 
 
-def write_config(path: Path, db_url: str, server, smtp) -> None:
+def write_config(path: Path, db_url: str, server, smtp, poll_seconds: int = 1) -> None:
     imap = server.imap_settings()
     boxes = []
     for key, folder, prefix in (("ago", "INBOX", "DPO-AGO"), ("wse", "WSE", "DPO-WSE")):
@@ -129,7 +134,7 @@ replies_per_sender_per_day = 100000
 [identity]
 ocr = false
 [run]
-poll_seconds = 1
+poll_seconds = {poll_seconds}
 outbox_seconds = 1
 """ + "".join(boxes), encoding="utf-8")
 
@@ -180,20 +185,42 @@ class WorkerProcess:
         self.faults = faults
         env = {**os.environ, "INTAKE_FAULTS": faults, "OMP_THREAD_LIMIT": "1",
                "NOTIFY_SOCKET": str(self.notify_path)}
+        # A log of its own per process (--keep-logs keeps them: which worker did what).
+        own = open(tmp / f"worker-{number}.log", "ab")  # noqa: SIM115
+        verbose = ["-v"] if os.environ.get("CHAOS_VERBOSE") else []
         self.popen = subprocess.Popen(
-            [str(ROOT / ".venv/bin/intake"), "run", "--config", str(config)],
-            env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            [str(ROOT / ".venv/bin/intake"), "run", *verbose, "--config", str(config)],
+            env=env, stdout=own, stderr=own, stdin=subprocess.DEVNULL,
         )
+        own.close()
         self.pid = self.popen.pid
-        self.is_ready = False
+        self.is_ready = self.can_triage = self.is_warm = False
 
     def ready(self) -> bool:
-        while not self.is_ready:
-            try:
-                self.is_ready = b"READY=1" in self.notify.recv(4096)
-            except BlockingIOError:
-                break
+        self._read_notify()
         return self.is_ready
+
+    def triaging(self) -> bool:
+        """Ready, and its classifier is loaded (a STATUS line without "classifier loading")."""
+        self._read_notify()
+        return self.is_ready and self.can_triage
+
+    def warm(self) -> bool:
+        """Ready, with every language's rules built (a STATUS line without "classifier")."""
+        self._read_notify()
+        return self.is_ready and self.is_warm
+
+    def _read_notify(self) -> None:
+        while not (self.is_ready and self.is_warm):
+            try:
+                message = self.notify.recv(4096)
+            except (BlockingIOError, OSError):
+                break
+            self.is_ready = self.is_ready or b"READY=1" in message
+            if b"STATUS=" in message and b"classifier loading" not in message:
+                self.can_triage = True
+            if b"STATUS=" in message and b"classifier" not in message:
+                self.can_triage = self.is_warm = True
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -265,7 +292,7 @@ class ForkedWorker(WorkerProcess):
         self.notify.setblocking(False)
         self.faults = faults
         self.pid = zygote.spawn(faults, self.notify_path)
-        self.is_ready = False
+        self.is_ready = self.can_triage = self.is_warm = False
         self.popen = None  # type: ignore[assignment]
 
     def alive(self) -> bool:
@@ -333,9 +360,13 @@ def dump_stacks(procs: list[WorkerProcess], tmp: Path, keep_logs: str | None) ->
         (Path(keep_logs) / f"stuck-{p.pid}.txt").write_text(out.stdout + out.stderr)
 
 
-def wait_until(condition, limit: float) -> bool:
+def wait_until(condition, limit: float, tick=None) -> bool:
+    """Poll `condition` until it holds or `limit` seconds pass; `tick()` runs at each look (the
+    delayed restart of a dead worker, as systemd's RestartSec)."""
     end = time.monotonic() + limit
     while time.monotonic() < end:
+        if tick is not None:
+            tick()
         if condition():
             return True
         time.sleep(0.02)
@@ -343,9 +374,13 @@ def wait_until(condition, limit: float) -> bool:
 
 
 def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
-            keep_logs: str | None = None) -> Run:
+            keep_logs: str | None = None, workers: int | None = None,
+            restart_sec: float = 0.0, poll_seconds: int = 1) -> Run:
     """One backlog, `kills` deaths. Two workers run at all times (forked by the zygote; the
-    survivor takes over, the restarted one stands by); cold: one `intake run`, restarted."""
+    survivor takes over, the restarted one stands by); cold: `workers` `intake run` processes
+    (default one), a dead one restarted after `restart_sec`."""
+    if workers is None:
+        workers = 1 if cold else 2
     rng = random.Random(seed)
     run = Run(db)
     mails, senders = requests(n, seed)
@@ -360,7 +395,7 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
         engine.dispose()
         load(server, mails[:first])
         config = tmp / "intake.toml"
-        write_config(config, db_url, server, smtp)
+        write_config(config, db_url, server, smtp, poll_seconds)
         watch = Watch(db_url)
         log = open(tmp / "worker.log", "ab")  # noqa: SIM115
         count = [0]
@@ -373,11 +408,27 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
                 return ForkedWorker(zygote, faults, tmp, count[0])
             return WorkerProcess(config, faults, tmp, count[0], log)
 
-        procs = [spawn() for _ in range(1 if cold else 2)]
+        procs = [spawn() for _ in range(workers)]
         wait_until(lambda: all(p.ready() for p in procs), 120)
+        # Two real workers: the new mail comes before the kill, so that the kill finds one of
+        # them in a pass (holding the folder, with mail left), and the figure is the survivor
+        # taking that mail over, not noticing mail that arrives after the death.
+        standby = cold and workers > 1
+        loaded = first
+        if standby:
+            # (A worker dead at its own fault point meanwhile is taken as the first death.)
+            wait_until(lambda: all(p.warm() or not p.alive() for p in procs), 120)
         while run.kills < kills:
-            # A random moment, unless a worker kills itself at a fault point first.
-            deadline = time.monotonic() + rng.uniform(0.2, 4.0)
+            if standby and chunks:
+                chunk = chunks.pop(0)
+                load(server, chunk)
+                loaded += len(chunk)
+                # Kill the one in a pass: wait (briefly) for a pass to begin.
+                wait_until(lambda: bool(watch.holders()), 5)
+                deadline = time.monotonic() + rng.uniform(0.0, 0.6)
+            else:
+                # A random moment, unless a worker kills itself at a fault point first.
+                deadline = time.monotonic() + rng.uniform(0.2, 4.0)
             while time.monotonic() < deadline and all(p.alive() for p in procs):
                 time.sleep(0.01)
             holders = watch.holders()
@@ -388,45 +439,71 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
                 dead = [rng.choice(holding or ready)]
             held = {f for f, h in watch.held_folders().items()
                     if any(h.endswith(f":{d.pid}") for d in dead)}
-            work = watch.work_left(n)
+            # Standby: the figure needs mail on the server that is not recorded yet.
+            work = watch.progress()[0] < loaded if standby else watch.work_left(n)
             for victim in dead:
                 run.fault_kills[victim.kill()] += 1
                 run.kills += 1
                 run.kills_with_work_left += int(work)
             died = time.monotonic()
             before, cases_before = watch.progress(), watch.cases()
-            if chunks:
+            if chunks and not standby:
                 load(server, chunks.pop(0))
             survivors = [p for p in procs if p not in dead]
             warm = any(p.ready() for p in survivors)
-            spawned = time.monotonic()
-            procs = survivors + [spawn() for _ in dead]
-            live = {f":{p.pid}" for p in procs}
+            procs = list(survivors)
+            # The dead are restarted after restart_sec (systemd's RestartSec), while the
+            # survivor is being measured: tick() starts them when it is time.
+            owed = [len(dead)]
+            restart_at = died + restart_sec
+            spawned = [time.monotonic()]
 
-            def taken_over(held: set[str] = held, live: set[str] = live) -> bool:
+            def tick(owed: list[int] = owed, restart_at: float = restart_at,
+                     procs: list[WorkerProcess] = procs, spawned: list[float] = spawned) -> None:
+                if owed[0] and time.monotonic() >= restart_at:
+                    spawned[0] = time.monotonic()
+                    procs.extend(spawn() for _ in range(owed[0]))
+                    owed[0] = 0
+
+            tick()
+            live = {f":{p.pid}" for p in survivors}
+
+            def taken_over(held: set[str] = held, live: set[str] = live,
+                           procs: list[WorkerProcess] = procs) -> bool:
                 now = watch.held_folders()
-                return all(any(now.get(f, "").endswith(x) for x in live) for f in held)
+                ids = live | {f":{p.pid}" for p in procs}
+                return all(any(now.get(f, "").endswith(x) for x in ids) for f in held)
 
             folder_times = run.to_folder if warm else run.cold_folder
             progress_times = run.to_progress if warm else run.cold_progress
-            if held and wait_until(taken_over, 120):
+            if held and wait_until(taken_over, 120, tick):
                 folder_times.append(time.monotonic() - died)
-            if work and wait_until(lambda b=before: watch.progress() != b, 120):
+            if work and wait_until(lambda b=before: watch.progress() != b, 120, tick):
                 progress_times.append(time.monotonic() - died)
             if cold and work:
-                # The new worker may die at its own fault point (in the outbox, which it
-                # works on while its classifier loads) before it records a case: not a figure.
+                # A worker may die at its own fault point (in the outbox, which a new one works
+                # on while its classifier loads) before a case is recorded: not a figure.
                 if wait_until(lambda c=cases_before, ps=procs: watch.cases() != c
-                              or not all(p.alive() for p in ps), 120):
+                              or not all(p.alive() for p in ps), 120, tick):
                     if watch.cases() != cases_before:
                         run.cold_case.append(time.monotonic() - died)
-                        run.start_case.append(time.monotonic() - spawned)
+                        if not survivors:
+                            run.start_case.append(time.monotonic() - spawned[0])
                     else:
                         run.died_first += 1
                 else:
                     run.stuck += 1
                     dump_stacks(procs, tmp, keep_logs)
-            if cold:
+            wait_until(lambda o=owed: not o[0], restart_sec + 1, tick)
+            if standby:
+                # The next death comes once the last one is over: both workers warm again
+                # (classifier loaded, every language built) and the mail recorded. Deaths are
+                # rare in production, where the standby has run for long; one still loading
+                # would measure the start-up, and a kill during the survivor's take-over
+                # quarantines the message it re-reads (two deaths on it, by design).
+                wait_until(lambda ps=procs, n=loaded: all(p.warm() or not p.alive() for p in ps)
+                           and watch.progress()[0] >= n, 120)
+            elif cold:
                 wait_until(lambda ps=procs: all(p.ready() or not p.alive() for p in ps), 120)
         for chunk in chunks:
             load(server, chunk)
@@ -444,10 +521,14 @@ def one_run(db: str, n: int, kills: int, seed: int, cold: bool,
         if zygote is not None:
             zygote.close()
         log.close()
-        run.crashes = (tmp / "worker.log").read_text(errors="replace").count("Traceback")
+        logs = [tmp / "worker.log", *sorted(tmp.glob("worker-*.log"),
+                                             key=lambda f: int(f.stem.split("-")[1]))]
+        run.crashes = sum(f.read_text(errors="replace").count("Traceback") for f in logs)
         if keep_logs:
             Path(keep_logs).mkdir(parents=True, exist_ok=True)
             (Path(keep_logs) / f"{db}-{seed}.log").write_bytes((tmp / "worker.log").read_bytes())
+            for f in logs[1:]:
+                (Path(keep_logs) / f"{db}-{seed}-{f.name}").write_bytes(f.read_bytes())
         run.figures = check(watch, server, smtp, senders)
         watch.engine.dispose()
     run.seconds = time.monotonic() - started
@@ -519,6 +600,14 @@ def main() -> int:
     parser.add_argument("--cold", action="store_true",
                         help="one `intake run`, restarted after each death (start-up counted), "
                         "instead of two forked workers (the survivor takes over)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="with --cold: how many `intake run` processes at all times "
+                        "(default 1; 2 = the systemd template's two instances)")
+    parser.add_argument("--restart-sec", type=float, default=None,
+                        help="restart a dead worker after this many seconds (default: 1 with "
+                        "--cold --workers 2, as RestartSec=1; else 0)")
+    parser.add_argument("--poll-seconds", type=int, default=1,
+                        help="[run] poll_seconds of the workers (the production default is 60)")
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the workers' log of each run here")
     parser.add_argument("--zygote", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -528,10 +617,17 @@ def main() -> int:
     # SIGTERM: stop like Ctrl-C, so the servers, workers and schemas are cleaned up.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    if args.workers is not None and not args.cold:
+        parser.error("--workers needs --cold (the forked workers are always two)")
+    workers = args.workers if args.workers is not None else (1 if args.cold else 2)
+    restart_sec = args.restart_sec
+    if restart_sec is None:
+        restart_sec = 1.0 if args.cold and workers > 1 else 0.0
     results: list[Run] = []
     for db in dbs:
         for number in range(args.runs):
-            run = one_run(db, args.n, args.kills, args.seed + number, args.cold, args.keep_logs)
+            run = one_run(db, args.n, args.kills, args.seed + number, args.cold, args.keep_logs,
+                          workers, restart_sec, args.poll_seconds)
             results.append(run)
             print(f"\n{db} run {number + 1}: {run.kills} kills ({dict(run.fault_kills)}; "
                   f"{run.kills_with_work_left} with work left), {run.seconds:.0f} s, "
@@ -544,8 +640,9 @@ def main() -> int:
             if args.cold:
                 print(f"  cold restarts without a case within 120 s: {run.stuck}; died at a "
                       f"fault point before their first case: {run.died_first}")
-                print(f"  cold restart: death -> next case committed: {_fmt(run.cold_case)}; "
-                      f"process start -> next case: {_fmt(run.start_case)}")
+                print(f"  cold, {workers} worker(s): death -> next case committed: "
+                      f"{_fmt(run.cold_case)}; restarted process's start -> next case "
+                      f"(no survivor): {_fmt(run.start_case)}")
             sys.stdout.flush()
     print("\nsummary")
     for db in dbs:
@@ -564,9 +661,9 @@ def main() -> int:
               f"{_fmt([t for r in runs for t in r.cold_folder])}; death -> first commit: "
               f"{_fmt([t for r in runs for t in r.cold_progress])}")
         if args.cold:
-            print(f"  cold restart: death -> next case committed: "
-                  f"{_fmt([t for r in runs for t in r.cold_case])}; process start -> next case: "
-                  f"{_fmt([t for r in runs for t in r.start_case])}")
+            print(f"  cold, {workers} worker(s): death -> next case committed: "
+                  f"{_fmt([t for r in runs for t in r.cold_case])}; restarted process's start "
+                  f"-> next case (no survivor): {_fmt([t for r in runs for t in r.start_case])}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """The hostile-mail corpus through `intake inspect` and the worker: peak RSS and time per message.
 
-    .venv/bin/python bench/hostile.py [--scale 1.0] [--memory-mb 512] [--wall 25] [--cpu 20]
+    .venv/bin/python bench/hostile.py [--scale 1.0] [--memory-mb 320] [--wall 18] [--cpu 15]
+    .venv/bin/python bench/hostile.py --per-message [--only forms]   # memory and time per message
 
 Generates tests/hostilegen.py's corpus (100 hostile messages, 10 normal requests behind them),
 then
@@ -11,6 +12,10 @@ then
    for the worker), and checks that every message ended recorded or quarantined with a reason
    and that every normal request got its case.
 Prints the figures; exits 1 if a message is missing or a normal request has no case.
+`--per-message` instead triages every message in this process (as the worker does, with the
+sandbox) and prints, per message: its wall time (parse included), the rise of this process's
+peak RSS over its resident size before the message (VmHWM, reset before each message through
+/proc/self/clear_refs) and the peak resident memory of the sandbox child and its Tesseract.
 """
 
 from __future__ import annotations
@@ -77,22 +82,12 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if ppid == pid:
-                found.append(int(entry))
-    return found
-
-
 class Sampler(threading.Thread):
-    """Peak RSS of a process, of its children (the sandbox, Tesseract) and of both together."""
+    """Peak RSS of a process, of its children (the sandbox, Tesseract) and of both together.
+
+    A child between fork and exec (the sandbox or Tesseract being started) still shares its
+    parent's pages and is not counted (intake.untrusted.sandbox.tree_resident): a cgroup, as
+    systemd's MemoryMax sees it, would not count them twice either."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -101,10 +96,11 @@ class Sampler(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
+        from intake.untrusted.sandbox import tree_resident
+
         while not self.done.is_set():
             main = _rss_kb(self.pid)
-            kids = sum(_rss_kb(c) + sum(_rss_kb(g) for g in _children(c))
-                       for c in _children(self.pid))
+            kids = max(tree_resident(self.pid) // 1024 - main, 0)
             self.peak_main = max(self.peak_main, main)
             self.peak_children = max(self.peak_children, kids)
             self.peak_total = max(self.peak_total, main + kids)
@@ -154,6 +150,57 @@ def worker_phase(config: Path, tmp: Path, messages: list[hostilegen.Hostile]) ->
     return code, seconds, sampler, rows
 
 
+def per_message(config: Path, messages: list[hostilegen.Hostile], only: str) -> None:
+    """Wall time and memory of each message, triaged in this process with the sandbox."""
+    from intake.config import load_settings
+    from intake.message import parse_message
+    from intake.triage import TriagePipeline
+    from intake.untrusted.sandbox import tree_resident
+
+    logging.disable(logging.WARNING)
+    pipeline = TriagePipeline.from_settings(load_settings(config))
+    pipeline.triage(parse_message(messages[-1].raw))  # warm: every language, the child started
+    me = os.getpid()
+    peak = [0]
+
+    def watch() -> None:
+        while True:
+            pid = pipeline.sandbox.pid if pipeline.sandbox else None
+            if pid:
+                peak[0] = max(peak[0], tree_resident(pid))
+            time.sleep(0.02)
+
+    threading.Thread(target=watch, daemon=True).start()
+    print(f"{'message':46} {'kB':>6} {'s':>5} {'worker MB':>9} {'rise':>5} {'child MB':>8}  "
+          "disposition / error")
+    for item in messages:
+        if only and only not in item.name:
+            continue
+        with open(f"/proc/{me}/clear_refs", "w") as refs:
+            refs.write("5")  # resets VmHWM to the current RSS
+        before = _rss_kb(me)
+        peak[0] = 0
+        started = time.monotonic()
+        try:
+            outcome = pipeline.triage(parse_message(item.raw)).disposition
+        except Exception as exc:  # what the worker would quarantine
+            outcome = f"error: {type(exc).__name__}"
+        seconds = time.monotonic() - started
+        high = _status_kb(me, "VmHWM:")
+        print(f"{item.name[:46]:46} {len(item.raw) >> 10:6} {seconds:5.1f} {high >> 10:9} "
+              f"{(high - before) >> 10:5} {peak[0] >> 20:8}  {outcome}", flush=True)
+    if pipeline.sandbox:
+        pipeline.sandbox.stop()
+
+
+def _status_kb(pid: int, key: str) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(key):
+                return int(line.split()[1])
+    return 0
+
+
 def overhead(rounds: int = 40) -> None:
     """What the sandbox costs normal mail: nothing without attachments (no child is started),
     one round trip per attachment otherwise. Same messages, in-process versus sandboxed."""
@@ -189,13 +236,16 @@ def overhead(rounds: int = 40) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="bomb sizes (1.0: 1 GB)")
-    parser.add_argument("--memory-mb", type=int, default=512)
-    parser.add_argument("--cpu", type=int, default=20)
-    parser.add_argument("--wall", type=float, default=25.0)
-    parser.add_argument("--message", type=float, default=28.0)
+    parser.add_argument("--memory-mb", type=int, default=320)
+    parser.add_argument("--cpu", type=int, default=15)
+    parser.add_argument("--wall", type=float, default=18.0)
+    parser.add_argument("--message", type=float, default=22.0)
     parser.add_argument("--skip-inspect", action="store_true")
     parser.add_argument("--overhead", action="store_true",
                         help="only measure the sandbox's cost on normal mail")
+    parser.add_argument("--per-message", action="store_true",
+                        help="time and memory of each message, triaged in this process")
+    parser.add_argument("--only", default="", help="with --per-message: names containing this")
     args = parser.parse_args()
     if args.overhead:
         overhead()
@@ -215,6 +265,9 @@ def main() -> int:
               f"hostile), {sum(len(m.raw) for m in messages) / 2**20:.1f} MB, generated in "
               f"{time.monotonic() - started:.1f} s")
         config = settings(tmp, args)
+        if args.per_message:
+            per_message(config, messages, args.only)
+            return 0
 
         if not args.skip_inspect:
             timings, sampler = inspect_phase(config, files, [m.name for m in messages])

@@ -152,10 +152,10 @@ class IdentitySettings:
     # Attachments are decoded in a child process with these hard limits (per attachment, and
     # for all attachments of one message); over a limit: "not examined: limit reached".
     sandbox: bool = True
-    sandbox_memory_mb: int = 512
-    sandbox_cpu_seconds: int = 20
-    sandbox_wall_seconds: float = 25.0
-    sandbox_message_seconds: float = 28.0
+    sandbox_memory_mb: int = 320
+    sandbox_cpu_seconds: int = 15
+    sandbox_wall_seconds: float = 18.0
+    sandbox_message_seconds: float = 22.0
 
 
 @dataclass(frozen=True)
@@ -427,10 +427,10 @@ def _parse_settings(r: _Reader, base_dir: Path | None) -> Settings:
     identity = IdentitySettings(
         ocr=idt.bool("ocr", True), number_salt=idt.secret("number_salt"),
         sandbox=idt.bool("sandbox", True),
-        sandbox_memory_mb=idt.int("sandbox_memory_mb", 512, minimum=128),
-        sandbox_cpu_seconds=idt.int("sandbox_cpu_seconds", 20, minimum=1),
-        sandbox_wall_seconds=idt.number("sandbox_wall_seconds", 25.0),
-        sandbox_message_seconds=idt.number("sandbox_message_seconds", 28.0))
+        sandbox_memory_mb=idt.int("sandbox_memory_mb", 320, minimum=128),
+        sandbox_cpu_seconds=idt.int("sandbox_cpu_seconds", 15, minimum=1),
+        sandbox_wall_seconds=idt.number("sandbox_wall_seconds", 18.0),
+        sandbox_message_seconds=idt.number("sandbox_message_seconds", 22.0))
     idt.done()
 
     dg = r.table("digest")

@@ -44,6 +44,7 @@ from intake.store.db import (
     make_session_factory,
     private_directory,
 )
+from intake.store.locks import locks_for_sessions
 from intake.store.timezone import BRUSSELS
 from intake.triage import TriagePipeline
 
@@ -54,6 +55,10 @@ log = logging.getLogger(__name__)
 SENDER_INTERVAL = 0.5  # seconds between outbox flushes during `run --once`
 RULES_CHECK_SECONDS = 10  # how often the daemon looks for changed rule files (and SIGHUP)
 MAX_REPOLLS = 5  # passes in a row when wake-ups keep arriving during a pass
+# A worker that finds a folder held by another live worker (a second `intake run`, e.g. the
+# systemd template's other instance) checks the folder's lock this often until it is free, then
+# makes a pass: the other worker finished its pass, or died in it (its lock died with it).
+STANDBY_CHECK_SECONDS = 0.5
 # The rules of the other languages are built once the worker has caught up with its mail (a
 # round of passes that found nothing new), or this long after the start: building them costs
 # ~5 s of CPU, which would slow a backlog's messages while they are in flight (issue 13).
@@ -91,6 +96,7 @@ class Worker:
         self.mailboxes = tuple(mailboxes or settings.mailboxes)
         self.stop = threading.Event()
         self.caught_up = threading.Event()  # a pass of every mailbox found nothing new
+        self.warmed = False  # every language's rules are built (the warm-up ran)
         self._idle: set[str] = set()  # mailboxes whose last pass found nothing new
         self.rules: RulesReloader | None = None  # once the pipeline is there
         self._reload_requested = False  # SIGHUP before there was a reloader
@@ -146,7 +152,17 @@ class Worker:
             return TriagePipeline.from_settings(settings, eager=False,
                                                 rules=(rules, thresholds))
 
-        return DeferredPipeline(build, on_error=self._pipeline_failed), seen
+        return DeferredPipeline(build, on_error=self._pipeline_failed,
+                                on_ready=self._pipeline_loaded), seen
+
+    def _pipeline_loaded(self) -> None:
+        """A STATUS line without "classifier loading": `systemctl status` (and bench/chaos.py)
+        see that this worker triages now, e.g. which instance of two is still starting."""
+        try:
+            line = self.status_line()
+        except Exception:  # built before the worker's set-up ended (a test's fast build)
+            line = "classifier loaded"
+        sd_notify("STATUS=" + line)
 
     def _pipeline_failed(self, exc: BaseException) -> None:
         self.pipeline_error = exc
@@ -160,15 +176,27 @@ class Worker:
     def poll(self, mailbox: MailboxSettings) -> PassStats:
         """One pass over one mailbox; a source failure or a held lease is logged, then raised.
 
-        Every pass is noted in the mailbox's health (status, metrics, digest) and watched by the
-        watchdog, so a pass that hangs stops the systemd watchdog pings.
+        A folder held by another live worker is no failure (two workers are a deployment: the
+        other one is in its pass) and is not noted in the health. Every other pass is noted in
+        the mailbox's health (status, metrics, digest) and watched by the watchdog, so a pass
+        that hangs stops the systemd watchdog pings.
         """
         started, clock = datetime.now(UTC), time.perf_counter()
         self.watchdog.started(f"poll-{mailbox.key}")
         error: str | None = None
+        held_elsewhere = False
         try:
             stats = self.processor.process_mailbox(mailbox, open_source(mailbox), self.stop)
-        except (SourceError, LeaseHeld) as exc:
+        except LeaseHeld as exc:
+            held_elsewhere = exc.lock_name is not None
+            if exc.lock_name is None:  # this worker lost its lock: an error
+                error = str(exc)
+                log.error("mailbox not processed", extra={"mailbox": mailbox.key, "error": error})
+            else:  # another live worker is in a pass: routine with two workers, not a failure
+                log.debug("mailbox held by another worker",
+                          extra={"mailbox": mailbox.key, "error": str(exc)})
+            raise
+        except SourceError as exc:
             error = str(exc)
             log.error("mailbox not processed", extra={"mailbox": mailbox.key, "error": error})
             raise
@@ -180,17 +208,16 @@ class Worker:
             seconds = time.perf_counter() - clock
             if error is not None:
                 self.metrics.observe_pass(mailbox.key, seconds, ok=False)
-            record_pass(self.sessions, mailbox.key, started, error, self.processor.worker_id,
-                        self.settings.run.failures_degraded)
+            if not held_elsewhere:
+                record_pass(self.sessions, mailbox.key, started, error,
+                            self.processor.worker_id, self.settings.run.failures_degraded)
         self.metrics.observe_pass(mailbox.key, seconds, ok=True, dispositions=stats.dispositions,
                                   cases_opened=stats.cases_opened)
         self.last_pass[mailbox.key] = datetime.now(UTC)
         if stats.seen:
             self._idle.discard(mailbox.key)
         else:
-            self._idle.add(mailbox.key)
-            if all(m.key in self._idle for m in self.mailboxes):
-                self.caught_up.set()
+            self._note_idle(mailbox)
         # An empty pass is routine (every poll interval): debug, so the journal keeps the news.
         level = logging.INFO if stats.seen or stats.quarantined else logging.DEBUG
         log.log(
@@ -206,6 +233,12 @@ class Worker:
             },
         )
         return stats
+
+    def _note_idle(self, mailbox: MailboxSettings) -> None:
+        """Nothing new for this worker in the mailbox; once so for all, it has caught up."""
+        self._idle.add(mailbox.key)
+        if all(m.key in self._idle for m in self.mailboxes):
+            self.caught_up.set()
 
     def flush(self) -> FlushStats:
         stats = flush_outbox(
@@ -417,6 +450,8 @@ class Worker:
                     return
                 pipeline.classifier.warm([language])
             log.debug("warmed up", extra={"seconds": round(time.perf_counter() - started, 2)})
+            self.warmed = True
+            sd_notify("STATUS=" + self.status_line())
         except Exception:
             log.exception("warm-up failed: languages are built when first needed")
 
@@ -435,7 +470,13 @@ class Worker:
             outbox = f"outbox {pending} pending"
         except Exception:
             outbox = "database unreachable"
-        return f"{len(self.mailboxes)} mailboxes, last poll {when}, {outbox}"
+        if not self.pipeline_ready():
+            classifier = ", classifier loading"
+        elif not self.warmed:
+            classifier = ", classifier partly built"  # other languages: when idle or needed
+        else:
+            classifier = ""
+        return f"{len(self.mailboxes)} mailboxes, last poll {when}, {outbox}{classifier}"
 
     def ping_watchdog(self) -> bool:
         """WATCHDOG=1 with a fresh STATUS line, unless a pass is stuck."""
@@ -501,7 +542,22 @@ class Worker:
             wanted.clear()  # a wake-up from now on asks for one more pass
             try:
                 stats = self.poll(mailbox)
-            except (SourceError, LeaseHeld):
+            except LeaseHeld as exc:
+                if exc.lock_name is not None:
+                    # That mail is the other worker's: nothing to catch up with here, so the
+                    # warm-up may run now, and a take-over (whose messages a worker died on are
+                    # read with every language built) will not have to wait for it.
+                    self._note_idle(mailbox)
+                # Another live worker is in a pass: stand by on its lock, so that if it dies
+                # in the pass its mail is taken over at once, not at the next interval. A
+                # worker still loading its classifier first finishes that: it would otherwise
+                # take the folder the moment the other's pass ends and hold it, with mail,
+                # until it can triage.
+                if (exc.lock_name is None or not self._until_pipeline_ready()
+                        or not self._stand_by(mailbox, exc.lock_name)):
+                    return
+                continue
+            except SourceError:
                 return  # logged in poll(); the next interval tries again
             except (OperationalError, InterfaceError) as exc:
                 # The database is down: one line per pass (no traceback); status says down.
@@ -515,6 +571,33 @@ class Worker:
                 self._run_soon("outbox")  # acknowledge now, not at the next outbox interval
             if not wanted.is_set() or self.stop.is_set():
                 return
+
+    def _until_pipeline_ready(self) -> bool:
+        """Wait for the classifier to be loaded; False when stopping or it failed to load."""
+        while not self.pipeline_ready():
+            if self.stop.wait(0.2):
+                return False
+        return self.pipeline_error is None
+
+    def _stand_by(self, mailbox: MailboxSettings, lock_name: str) -> bool:
+        """Wait while another live worker holds a folder of this mailbox; True once the lock is
+        free (that worker ended its pass, or died), False when stopping or on a database error.
+
+        Checked with a try-and-release of the lock: cheap with flock, one short connection with
+        PostgreSQL. The wait is outside the pass, so the watchdog does not count it."""
+        locks = locks_for_sessions(self.sessions)
+        while not self.stop.wait(STANDBY_CHECK_SECONDS):
+            try:
+                lock = locks.try_acquire(lock_name)
+            except Exception as exc:  # the database is down: the next interval tries again
+                log.warning("mailbox lock not checked",
+                            extra={"mailbox": mailbox.key, "error": _first_line(exc)})
+                return False
+            if lock is not None:
+                lock.release()
+                log.debug("mailbox free again", extra={"mailbox": mailbox.key})
+                return True
+        return False
 
     def _flush_job(self) -> None:
         wanted = self._wanted("outbox")

@@ -290,13 +290,18 @@ def _content_type_header(msg: ParsedMessage) -> Message:
     return holder
 
 
+_DELIVERY_STATUS = re.compile(rb"(?i)message/(?:global-)?delivery-status")
+
+
 def _has_delivery_status_part(msg: ParsedMessage) -> bool:
     """A message/delivery-status part directly inside the top-level multipart.
 
     Only direct children count: a person forwarding a bounce as an attachment (nested inside
     message/rfc822) is still a person.
     """
-    if not msg.content_type.startswith("multipart/"):
+    if not msg.content_type.startswith("multipart/") or not _DELIVERY_STATUS.search(msg.raw):
+        return False
+    if msg.limit:  # too many MIME parts to walk (message.MAX_MIME_PARTS): not examined
         return False
     try:
         top = message_from_bytes(msg.raw, policy=email_policy.compat32)

@@ -178,6 +178,19 @@ def under_journald(environ: dict[str, str] | None = None) -> bool:
     return stream == f"{st.st_dev}:{st.st_ino}"
 
 
+class SkippedRunFilter(logging.Filter):
+    """Drops APScheduler's warning that a job asked to run now is still running: the daemon asks
+    for that on purpose (an IDLE wake-up, a pass that recorded mail, a second worker standing
+    by) and runs the job once more when it ends (intake.daemon._run_soon); a job that hangs is
+    the watchdog's to report."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+_skipped_run_filter = SkippedRunFilter()
+
+
 def setup_logging(verbose: bool = False) -> None:
     handler: logging.Handler
     if under_journald() and os.path.exists(JOURNAL_SOCKET):
@@ -191,5 +204,8 @@ def setup_logging(verbose: bool = False) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("imapclient", "apscheduler.executors.default", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if _skipped_run_filter not in scheduler_log.filters:
+        scheduler_log.addFilter(_skipped_run_filter)
     # mail-parser warns about every MIME part it does not render (calendar, DSN): not news.
     logging.getLogger("mailparser").setLevel(logging.ERROR)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import quopri
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import policy as email_policy
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
-from email.utils import getaddresses, parseaddr
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from types import MappingProxyType
 
 import inscriptis
@@ -23,6 +26,14 @@ from mailparser.const import ADDRESSES_HEADERS
 from mailparser.core import MailParser
 
 MSGID_RE = re.compile(r"<[^<>\s]+>")
+
+# mail-parser builds a Python object per MIME part and recurses per level: 20,000 parts cost
+# seconds and tens of MB in the worker, 1,000 levels raise. Above this many delimiter-like lines
+# ("--" at a line start: an upper bound of the parts) the message is not given to it: only its
+# headers and its first text/plain part are read, and the triage says so.
+MAX_MIME_PARTS = 500
+_SCAN_BYTES = 8 << 20  # how far into such a message its first text part is looked for
+_TEXT_PART = re.compile(rb"(?im)^content-type:[ \t]*text/plain\b")
 
 # Trace headers differ between two deliveries of the same mail; they are left out of the hash.
 _TRACE_HEADERS = frozenset(
@@ -125,6 +136,8 @@ class ParsedMessage:
     content_type: str
     content_hash: str
     defects: tuple[str, ...]
+    # Set when the message was read only in part ("limit reached: …"): a person must look.
+    limit: str | None = None
 
     def header(self, name: str) -> str | None:
         """First value of a header (case-insensitive), or None."""
@@ -148,6 +161,9 @@ def parse_message(raw: bytes) -> ParsedMessage:
     """Parse raw RFC 5322 bytes. Raises MessageParseError when nothing usable is there."""
     if not raw or not raw.strip():
         raise MessageParseError("empty message")
+    delimiters = raw.count(b"\n--")
+    if delimiters > MAX_MIME_PARTS:
+        return _headers_and_first_text(raw, delimiters)
     try:
         mail = _BodyParser.from_bytes(raw)
     except Exception as exc:  # mail-parser raises a variety of errors on hostile input
@@ -186,6 +202,76 @@ def parse_message(raw: bytes) -> ParsedMessage:
         content_hash=content_hash(raw),
         defects=defects,
     )
+
+
+def _headers_and_first_text(raw: bytes, delimiters: int) -> ParsedMessage:
+    """A message with too many MIME parts: its headers and first text/plain part, no
+    attachments, marked `limit` (the triage flags it for a person)."""
+    found = re.search(rb"\r?\n\r?\n", raw)
+    head = raw[: found.start()] if found else raw
+    body = raw[found.end():] if found else b""
+    msg = BytesHeaderParser(policy=email_policy.compat32).parsebytes(head + b"\r\n\r\n")
+    headers = _headers(msg)
+    if not headers:
+        raise MessageParseError("no headers")
+    from_name, from_address = parseaddr(headers.get("from", ("",))[0])
+    try:
+        date = parsedate_to_datetime(headers.get("date", ("",))[0])
+    except (TypeError, ValueError, IndexError):
+        date = None
+    text = _unix_newlines(_first_text(body)).strip()
+    return ParsedMessage(
+        raw=raw,
+        message_id=_first_msgid(headers.get("message-id", ())),
+        subject=_clean_line(_decode_words(headers.get("subject", ("",))[0])),
+        from_name=_clean_line(_decode_words(from_name)),
+        from_address=from_address.strip().lower(),
+        to=_addresses(headers.get("to", ())),
+        cc=_addresses(headers.get("cc", ())),
+        reply_to=_addresses(headers.get("reply-to", ())),
+        date_header=date if date is not None and date.tzinfo is not None else None,
+        in_reply_to=tuple(MSGID_RE.findall(" ".join(headers.get("in-reply-to", ())))),
+        references=tuple(MSGID_RE.findall(" ".join(headers.get("references", ())))),
+        headers=MappingProxyType(headers),
+        text=text,
+        html=None,
+        attachments=(),
+        authentication_results=headers.get("authentication-results", ()),
+        content_type=msg.get_content_type(),
+        content_hash=content_hash(raw),
+        defects=(),
+        limit=(f"limit reached: {delimiters:,} MIME delimiter lines (more than "
+               f"{MAX_MIME_PARTS:,}): only the headers and the first text part were read, "
+               "no attachment"),
+    )
+
+
+def _first_text(body: bytes) -> str:
+    """The first text/plain part in the first 8 MB of a multipart body, decoded; or ""."""
+    window = body[:_SCAN_BYTES]
+    found = _TEXT_PART.search(window)
+    if found is None:
+        return ""
+    start = window.rfind(b"\n--", 0, found.start())
+    start = window.find(b"\n", start + 1) + 1 if start >= 0 else found.start()
+    end = window.find(b"\n--", found.end())
+    entity = window[start: end if end >= 0 else len(window)]
+    split = re.search(rb"\r?\n\r?\n", entity)
+    head, data = (entity[: split.start()], entity[split.end():]) if split else (entity, b"")
+    part = BytesHeaderParser(policy=email_policy.compat32).parsebytes(head + b"\r\n\r\n")
+    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    try:
+        if encoding == "base64":
+            data = base64.b64decode(data)
+        elif encoding == "quoted-printable":
+            data = quopri.decodestring(data)
+    except (ValueError, TypeError):
+        data = b""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return data.decode(charset, "replace")
+    except LookupError:
+        return data.decode("utf-8", "replace")
 
 
 def content_hash(raw: bytes) -> str:

@@ -7,6 +7,8 @@ database (server position, then Message-ID / content hash) and only marked, neve
 
 from __future__ import annotations
 
+import ctypes
+import dataclasses
 import logging
 import threading
 import time
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
@@ -33,6 +36,9 @@ from intake.triage import TriagePipeline, TriageResult
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 50  # messages per transaction and per server round trip
+# A batch is held in memory from its fetch to its commit (raw bytes, parsed text, triage): it is
+# also cut at this many bytes of mail (a message larger than this is a batch of its own).
+BATCH_BYTES = 16 << 20
 # A folder is locked by a lock that dies with its holder (intake.store.locks); lease_until is
 # only informative, renewed this often / 4 while the lock's connection is also checked.
 LEASE = timedelta(minutes=2)
@@ -71,7 +77,14 @@ _Prepared = tuple[FetchedMessage, ParsedMessage | None, TriageResult | None, Exc
 
 
 class LeaseHeld(RuntimeError):
-    """Another worker holds this mailbox folder."""
+    """Another worker holds this mailbox folder (or this worker lost its lock on it).
+
+    `lock_name` is set when a live worker holds the folder: the caller may stand by on that lock
+    (intake.daemon) and take over the moment it is free."""
+
+    def __init__(self, text: str, lock_name: str | None = None) -> None:
+        super().__init__(text)
+        self.lock_name = lock_name
 
 
 class Processor:
@@ -87,6 +100,7 @@ class Processor:
         batch_size: int = BATCH_SIZE,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         triage_deadline: float | None = None,
+        batch_bytes: int = BATCH_BYTES,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -94,6 +108,7 @@ class Processor:
         self.worker_id = worker_id
         self.fault_hook = fault_hook
         self.batch_size = batch_size
+        self.batch_bytes = batch_bytes
         # When we last set each lease we hold: (mailbox key, folder) -> time. Mailboxes are
         # polled by concurrent jobs, each touching only its own key.
         self._lease_set_at: dict[tuple[str, str], datetime] = {}
@@ -118,11 +133,15 @@ class Processor:
             self._take_lease(mailbox.key, source.folder, uidvalidity)
             try:
                 pending = source.pending_uids()
-                for start in range(0, len(pending), self.batch_size):
+                sizes = getattr(source, "sizes", None)
+                known = sizes(pending) if sizes is not None and pending else {}
+                for uids in _batches(pending, known, self.batch_size, self.batch_bytes):
                     if stop is not None and stop.is_set():
                         break
-                    batch = source.fetch(pending[start : start + self.batch_size])
+                    batch = source.fetch(uids)
                     self.process_batch(mailbox, source, batch, stats)
+                    del batch
+                    release_memory()
             finally:
                 self._release_lease(mailbox.key, source.folder)
         finally:
@@ -294,7 +313,9 @@ class Processor:
             triage = self.pipeline.triage(msg)
             if self.observe_triage is not None:
                 self.observe_triage(time.perf_counter() - started, triage.needs_review)
-            return fetched, msg, triage, None
+            # Recording reads the text and headers; the decoded attachments and the HTML are
+            # not kept in memory until the batch commits (the raw bytes are the fetch's own).
+            return fetched, dataclasses.replace(msg, attachments=(), html=None), triage, None
         except Exception as exc:  # hostile MIME or a bug in a stage: quarantined, never fatal
             return fetched, None, None, exc
 
@@ -375,13 +396,14 @@ class Processor:
         The lock dies with its holder (PostgreSQL session advisory lock, or flock next to the
         SQLite file), so a killed worker's successor never waits; lease_holder only says who.
         """
-        lock = locks_for_sessions(self.sessions).try_acquire(f"mailbox:{mailbox_key}/{folder}")
+        name = f"mailbox:{mailbox_key}/{folder}"
+        lock = locks_for_sessions(self.sessions).try_acquire(name)
         if lock is None:
             with self.sessions() as session:
                 state = session.get(MailboxState, (mailbox_key, folder))
                 holder = state.lease_holder if state is not None else None
             who = holder or "another worker"
-            raise LeaseHeld(f"{mailbox_key}/{folder} is being processed by {who}")
+            raise LeaseHeld(f"{mailbox_key}/{folder} is being processed by {who}", name)
         try:
             self._record_lease(mailbox_key, folder, uidvalidity)
         except BaseException:
@@ -479,6 +501,39 @@ def _runs(prepared: list[_Prepared], careful: bool) -> Iterator[list[_Prepared]]
             run.append(item)
     if run:
         yield run
+
+
+def _batches(uids: list[int], sizes: dict[int, int], count: int, limit: int
+             ) -> Iterator[list[int]]:
+    """`uids` in batches of at most `count` messages and, where sizes are known, at most
+    `limit` bytes (a larger message alone)."""
+    batch: list[int] = []
+    held = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= count or held + size > limit):
+            yield batch
+            batch, held = [], 0
+        batch.append(uid)
+        held += size
+    if batch:
+        yield batch
+
+
+def release_memory() -> None:
+    """Give the heap's free pages back to the system after a batch (glibc malloc_trim): a
+    batch of big messages otherwise leaves the worker's resident size at its high-water mark."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM: Any = None
 
 
 def _disposition(status: str, triage: TriageResult | None) -> str:

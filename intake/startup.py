@@ -50,9 +50,11 @@ class DeferredPipeline:
     """
 
     def __init__(self, build: Callable[[], TriagePipeline],
-                 on_error: Callable[[BaseException], None] | None = None) -> None:
+                 on_error: Callable[[BaseException], None] | None = None,
+                 on_ready: Callable[[], None] | None = None) -> None:
         self._build = build
         self._on_error = on_error
+        self._on_ready = on_ready
         self._done = threading.Event()
         self._pipeline: TriagePipeline | None = None
         self._error: BaseException | None = None
@@ -76,6 +78,8 @@ class DeferredPipeline:
             self._done.set()
         if self._pipeline is not None:
             log.info("triage pipeline loaded", extra={"seconds": round(self.seconds, 2)})
+            if self._on_ready is not None:
+                self._on_ready()
 
     def ready(self) -> bool:
         """True once built (or failed): `wait()` no longer blocks."""

@@ -176,6 +176,8 @@ class TriagePipeline:
         explanation: list[str] = [f"guard: {reason}" for reason in guard.reasons]
         if msg.defects:
             explanation.append(f"mime: defects {', '.join(msg.defects)}")
+        if msg.limit:
+            explanation.append(f"mime: not examined: {msg.limit}")
         explanation.extend(f"text: {note}" for note in text.notes)
         evidence: NoCaseEvidence | None = None
         relayed = bool(classification.rights) and relays_a_person(msg, guard)
@@ -225,7 +227,7 @@ class TriagePipeline:
             rights=() if disposition == ROBOT else classification.rights,  # robots exercise none
             confidence=classification.confidence,
             needs_review=(classification.needs_review and disposition != ROBOT)
-            or disposition == TO_CLASSIFY or relayed
+            or disposition == TO_CLASSIFY or relayed or bool(msg.limit)
             or (policy in ENFORCED and disposition not in (ROBOT, LIST_ONLY)),
             identity=identity,
             thread=thread,

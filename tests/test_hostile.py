@@ -80,7 +80,15 @@ def representative() -> list[gen.Hostile]:
     return items
 
 
-def write_settings(tmp: Path) -> Path:
+SMALL_LIMITS = """
+sandbox_memory_mb = 256
+sandbox_cpu_seconds = 3
+sandbox_wall_seconds = 3
+sandbox_message_seconds = 5
+"""
+
+
+def write_settings(tmp: Path, limits: str = SMALL_LIMITS) -> Path:
     path = tmp / "intake.toml"
     path.write_text(f"""
 [database]
@@ -91,10 +99,7 @@ transport = "file"
 file_dir = "{tmp}/sent"
 
 [identity]
-sandbox_memory_mb = 256
-sandbox_cpu_seconds = 3
-sandbox_wall_seconds = 3
-sandbox_message_seconds = 5
+{limits}
 
 [[mailbox]]
 key = "ago"
@@ -172,6 +177,71 @@ def test_every_hostile_message_through_the_worker(corpus) -> None:
     assert len(own) == 2 and all(r[3] is None and r[4] == "robot" for r in own)
     replies = db.execute("select recipient from outbox").fetchall()
     assert not [r for r in replies if "vlaanderen.be" in r[0]]
+
+
+def test_worker_and_its_sandbox_together_stay_under_600_mb(tmp_path) -> None:
+    """Issue 13: peak RSS of the worker and its sandbox child (with Tesseract) together
+    ≤ 600 MB, with the default limits, on the messages that drove each: the PDFs that ran the
+    child to ~400 MB, the 20,000-part MIME bomb and the 8 MB XML that grew the worker."""
+    from intake.untrusted.sandbox import tree_resident
+
+    pdf = "application/pdf"
+    items = [
+        gen.mail(number=1, attachments=[("id.pdf", pdf, gen.nested_forms_pdf(10, 9))]),
+        gen.mail(gen.COVERING_NOTE, number=2,
+                 attachments=[("brief.pdf", pdf, gen.nested_forms_pdf(20, 5))]),
+        gen.many_parts(20_000),
+        gen.mail(number=3, attachments=[("verzoek.xml", "application/xml",
+                                         gen.many_references_xml(20_000))]),
+        gen.html_bomb("nest"),
+        gen.mail(number=4, subject="Inzage 0"),
+    ]
+    config = write_settings(tmp_path, limits="")  # the defaults
+    (tmp_path / "mail").mkdir()
+    box = mailbox.Maildir(tmp_path / "mail" / "ago", create=True)
+    for raw in items:
+        box.add(raw)
+    assert intake(config, "db", "upgrade").returncode == 0
+    worker = subprocess.Popen([sys.executable, "-m", "intake.cli", "--config", str(config),
+                               "run", "--once"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while worker.poll() is None:
+        peak = max(peak, tree_resident(worker.pid))
+        time.sleep(0.02)
+    assert worker.returncode == 0, worker.stderr.read()[-2000:] if worker.stderr else ""
+    assert peak < 600 << 20, f"{peak >> 20} MB"
+    db = sqlite3.connect(tmp_path / "intake.db")
+    rows = db.execute("select subject, status, case_id, triage from message").fetchall()
+    assert len(rows) == len(items) and all(r[1] == "processed" for r in rows)
+    assert all(r[2] is not None for r in rows if r[0] == "Inzage 0")
+
+
+@pytest.mark.parametrize("raw", [gen.many_parts(20_000), gen.deep_mime(1_000)],
+                         ids=["parts-20000", "deep-1000"])
+def test_mime_bombs_are_read_from_headers_and_first_text_only(pipeline, raw) -> None:
+    """mail-parser took seconds and tens of MB on 20,000 parts, and raised on 1,000 levels (the
+    message was quarantined): now neither reaches it; the request in it still counts."""
+    started = time.monotonic()
+    msg = parse_message(raw)
+    assert time.monotonic() - started < 0.5
+    assert msg.limit and msg.limit.startswith("limit reached: ") and not msg.attachments
+    assert msg.subject == "Inzage" and msg.from_address == "jan.peeters@example.be"
+    assert msg.text.startswith("Geachte,")
+    started = time.monotonic()
+    result = pipeline.triage(msg)
+    assert time.monotonic() - started < 2.0  # the guard and the signature walk are bounded too
+    assert result.disposition == "open_request" and result.needs_review
+    assert any(line.startswith("mime: not examined: limit reached") for line in
+               result.explanation)
+
+
+def test_a_batch_is_cut_by_bytes_as_well_as_by_count() -> None:
+    from intake.processor import _batches
+
+    sizes = {1: 5, 2: 5, 3: 30, 4: 5, 5: 5, 6: 5}
+    assert list(_batches([1, 2, 3, 4, 5, 6], sizes, 3, 12)) == [[1, 2], [3], [4, 5], [6]]
+    assert list(_batches([1, 2, 3, 4, 5, 6], {}, 4, 12)) == [[1, 2, 3, 4], [5, 6]]
 
 
 # --- regression tests, one per finding ------------------------------------------------------

@@ -103,3 +103,13 @@ def test_body_parser_hooks_still_exist_in_mail_parser():
     assert "from" not in mail._header_index and mail.mail == {} and mail.received == []
     assert len(mail.message.get_all("received")) == 2  # given back after the parse
     assert len(parse_message(raw).header_values("received")) == 2
+
+
+def test_up_to_the_mime_part_bound_a_message_is_read_in_full():
+    from intake.message import MAX_MIME_PARTS
+    from tests import hostilegen
+
+    msg = parse_message(hostilegen.many_parts(MAX_MIME_PARTS - 10))
+    assert msg.limit is None and len(msg.attachments) == MAX_MIME_PARTS - 10
+    over = parse_message(hostilegen.many_parts(MAX_MIME_PARTS + 10))
+    assert over.limit and not over.attachments and over.text.startswith("Geachte,")

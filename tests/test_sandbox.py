@@ -7,6 +7,10 @@ are small so a test takes seconds. Nothing is mocked.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+import threading
 import time
 import zipfile
 
@@ -24,7 +28,7 @@ from intake.untrusted.capped import (
     read_member,
     render_scale,
 )
-from intake.untrusted.sandbox import LimitReached, Sandbox, SandboxLimits
+from intake.untrusted.sandbox import LimitReached, Sandbox, SandboxLimits, tree_resident
 from tests import hostilegen as gen
 
 SMALL = SandboxLimits(memory_mb=384, cpu_seconds=5, wall_seconds=3.0, message_seconds=5.0)
@@ -100,6 +104,99 @@ def test_memory_limit_is_a_limit_not_a_finding_about_the_file() -> None:
         assert box.call("ping") == "pong"  # a new child
     finally:
         box.stop()
+
+
+def _peak_while(box: Sandbox, call) -> tuple[int, object]:
+    """The peak resident memory of the sandbox's child and its children during `call()`."""
+    peak, done = [0], threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            pid = box.pid
+            if pid:
+                peak[0] = max(peak[0], tree_resident(pid))
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        result: object = call()
+    except LimitReached as exc:
+        result = exc
+    finally:
+        done.set()
+        watcher.join()
+    return peak[0], result
+
+
+def test_resident_limit_counts_the_child_and_its_ocr_together() -> None:
+    """RLIMIT_AS bounds each process alone; the resident limit is watched from the worker over
+    the child and everything it started (Tesseract), and kills them all past it."""
+    box = Sandbox(SandboxLimits(memory_mb=2048, resident_mb=200, cpu_seconds=30,
+                                wall_seconds=30.0))
+    try:
+        peak, result = _peak_while(box, lambda: box.call(
+            "id_examine", _source(gen.nested_forms_pdf(10, 9)), "", None, Limits(), "eng",
+            30.0, 12))
+        assert isinstance(result, LimitReached)
+        assert result.reason == ("limit reached: more than 200 MB of memory (the decoder and "
+                                 "its OCR together)")
+        assert peak < (200 + 100) << 20  # what a decoder can add in one 50 ms look, at most
+        assert box.call("ping") == "pong"  # its successor works
+    finally:
+        box.stop()
+
+
+def test_default_limits_hold_the_child_to_its_share_of_600_mb() -> None:
+    """Issue 13: worker and child together ≤ 600 MB. The worker holds ~300 MB (classifier);
+    the child's share is its address space (320 MB) and, with its Tesseract, 240 MB resident.
+    The depth-9 PDF ran the child to ~400 MB under the former 512 MB limit."""
+    limits = SandboxLimits()
+    assert (limits.memory_mb, limits.resident_bytes >> 20) == (320, 240)
+    box = Sandbox(limits)
+    try:
+        for pdf in (gen.nested_forms_pdf(10, 9), gen.nested_forms_pdf(20, 5)):
+            started = time.monotonic()
+            peak, result = _peak_while(box, lambda pdf=pdf: box.call(
+                "id_examine", _source(pdf), "", None, Limits(), "eng", 20.0, 12))
+            assert isinstance(result, LimitReached), result
+            assert peak <= limits.memory_mb << 20, peak >> 20
+            assert time.monotonic() - started < limits.wall_seconds + 2
+    finally:
+        box.stop()
+
+
+def test_tree_resident_counts_children_and_not_a_fork_twice() -> None:
+    hog = subprocess.Popen([sys.executable, "-c", "import sys, time\n"
+                            "data = bytearray(80 << 20)\nfor i in range(0, len(data), 4096):\n"
+                            "    data[i] = 1\nprint('ready', flush=True)\ntime.sleep(60)"],
+                           stdout=subprocess.PIPE)
+    try:
+        assert hog.stdout is not None and hog.stdout.readline() == b"ready\n"
+        own = tree_resident(hog.pid)
+        assert own >= 80 << 20
+        assert tree_resident(os.getpid()) >= own + (10 << 20)  # this process and the hog
+        pid = os.fork()  # a fork that has not exec'd shares this process's pages
+        if pid == 0:
+            time.sleep(5)
+            os._exit(0)
+        try:
+            total = tree_resident(os.getpid())
+            assert total < tree_resident(hog.pid) + 2 * _own_rss() - (1 << 20)
+        finally:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+def _own_rss() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) << 10
+    return 0
 
 
 def test_message_budget_is_shared_by_its_attachments() -> None:
@@ -245,5 +342,7 @@ def test_child_gets_no_secrets_no_core_files_and_its_limits(monkeypatch) -> None
             rows = {line[:26].strip(): line[26:].split() for line in limits}
         assert rows["Max core file size"][:2] == ["0", "0"]
         assert rows["Max address space"][0] == str(400 << 20)
+        with open(f"/proc/{pid}/oom_score_adj") as score:  # a cgroup OOM kill takes it first
+            assert score.read().strip() == "1000"
     finally:
         box.stop()

@@ -189,6 +189,14 @@ def test_fetch_in_chunks_keeps_order_and_skips_vanished(
     assert [m.raw for m in fetched] == [_message(n) for n in (3, 0, 4, 1, 2)]
 
 
+def test_sizes_without_reading_the_bodies(imap: DovecotServer, source_for) -> None:
+    uids = [imap.append(_message(n) + b"x" * (n * 1000)) for n in range(3)]
+    source = source_for()
+    sizes = source.sizes([*uids, 999_999])
+    assert sizes == {uid: len(_message(n)) + n * 1000 for n, uid in enumerate(uids)}
+    assert all("\\Seen" not in imap.flags("INBOX", uid) for uid in uids)
+
+
 def test_flag_mode_marks_with_keyword_and_keeps_the_message(
     imap: DovecotServer, source_for
 ) -> None:

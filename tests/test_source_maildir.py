@@ -91,6 +91,16 @@ def test_pending_and_fetch_give_exact_bytes_and_delivery_time(tmp_path: Path) ->
     assert {(m.mailbox_key, m.folder) for m in messages} == {("ago", "INBOX")}
 
 
+def test_sizes_are_the_file_sizes(tmp_path: Path) -> None:
+    path = _maildir(tmp_path)
+    _deliver(path, f"{T1}.M1P100.testhost", _message(1))
+    _deliver(path, f"{T2}.M2P200.testhost", _message(2) + b"x" * 5000)
+    source = _source(path)
+    uids = source.pending_uids()
+    assert source.sizes([*uids, 99]) == {uids[0]: len(_message(1)),
+                                         uids[1]: len(_message(2)) + 5000}
+
+
 def test_bare_lf_files_are_served_with_crlf_like_imap(tmp_path: Path) -> None:
     path = _maildir(tmp_path)
     _deliver(path, f"{T1}.M1P1.testhost", _message(1).replace(b"\r\n", b"\n"))

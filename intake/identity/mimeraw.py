@@ -70,7 +70,7 @@ def children(part: RawPart) -> list[RawPart]:
     """The body parts of a multipart entity, each exactly as it appears between delimiters.
 
     The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1), so it is not
-    part of the body part before it.
+    part of the body part before it. At most MAX_PARTS parts (a MIME bomb has 20,000).
     """
     boundary = part.headers.get_param("boundary", header="content-type")
     if not boundary or not isinstance(boundary, str):
@@ -86,6 +86,8 @@ def children(part: RawPart) -> list[RawPart]:
         at = found.start()
         if at and body[at - 1: at] != b"\n":
             continue
+        if len(parts) >= MAX_PARTS:  # walk() stops there anyway: no header parse beyond it
+            break
         if start is not None:
             end = max(start, at - (2 if body[at - 2: at] == b"\r\n" else 1))
             parts.append(entity(body[start:end], part.depth + 1))

@@ -48,6 +48,9 @@ class MessageSource(Protocol):
     def fetch(self, uids: list[int]) -> list[FetchedMessage]:
         """The messages with these UIDs, without setting \\Seen (BODY.PEEK[] + INTERNALDATE)."""
 
+    # Optional (the processor asks with getattr): `sizes(uids) -> dict[int, int]`, the size in
+    # bytes of each message (RFC822.SIZE, a file's size), so that a batch is cut by bytes too.
+
     def mark_processed(self, uids: Sequence[int]) -> None:
         """Flag these messages $DPOIntake or move them to the configured folder."""
 

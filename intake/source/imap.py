@@ -36,6 +36,8 @@ FETCH_CHUNK = 25  # messages per UID FETCH: bounded memory for large attachments
 _BODY_PEEK = b"BODY.PEEK[]"  # unlike RFC822 / BODY[], does not set \Seen
 _BODY = b"BODY[]"
 _INTERNALDATE = b"INTERNALDATE"
+_SIZE = b"RFC822.SIZE"
+SIZE_CHUNK = 1_000  # UIDs per UID FETCH of sizes (a few bytes of answer each)
 
 
 class ImapSource:
@@ -290,6 +292,19 @@ class ImapSource:
             criteria = ["NOT", "KEYWORD", PROCESSED_KEYWORD, *criteria]
         with self._guard("UID SEARCH") as client:
             return sorted(int(uid) for uid in client.search(criteria))
+
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """RFC822.SIZE of each message (no body is read); vanished UIDs are left out."""
+        found: dict[int, int] = {}
+        for start in range(0, len(uids), SIZE_CHUNK):
+            chunk = uids[start:start + SIZE_CHUNK]
+            with self._guard("UID FETCH") as client:
+                response = client.fetch(chunk, [_SIZE])
+            for uid, data in response.items():
+                size = data.get(_SIZE)
+                if isinstance(size, int):
+                    found[int(uid)] = size
+        return found
 
     def fetch(self, uids: list[int]) -> list[FetchedMessage]:
         """Exact bytes and INTERNALDATE, in the order asked; vanished UIDs are left out."""

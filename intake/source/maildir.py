@@ -22,6 +22,7 @@ a file that already has CRLF is returned unchanged, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import logging
@@ -117,6 +118,19 @@ class MaildirSource:
         return sorted(
             self._uids[e.unique] for e in entries.values() if not skip & set(e.flags)
         )
+
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """The size of each message's file (without reading it); vanished UIDs are left out."""
+        self._require_open()
+        entries = self._sync_uids()
+        by_uid = {self._uids[unique]: entry for unique, entry in entries.items()}
+        found: dict[int, int] = {}
+        for uid in uids:
+            entry = by_uid.get(uid)
+            if entry is not None:
+                with contextlib.suppress(OSError):
+                    found[uid] = entry.path.lstat().st_size
+        return found
 
     def fetch(self, uids: list[int]) -> list[FetchedMessage]:
         """The file's bytes with CRLF line ends; received time from the unique name, else mtime.

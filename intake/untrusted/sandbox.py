@@ -1,9 +1,11 @@
 """The parent side of the sandbox: one reused child process that decodes untrusted files.
 
 Every decoder of attachment content (Pillow, pdfium, Tesseract, zip/DOCX, pyHanko, signxml)
-runs in `intake.untrusted.child` under RLIMIT_AS and RLIMIT_CPU, with a wall-time limit and a
-cap on the size of its answer enforced here. A child over a limit is killed (its whole process
-group, Tesseract included) and the call raises LimitReached; the next call starts a new child.
+runs in `intake.untrusted.child` under RLIMIT_AS and RLIMIT_CPU, with a wall-time limit, a cap
+on the resident memory of the child and its Tesseract together (watched from here while the
+worker waits) and a cap on the size of its answer enforced here. A child over a limit is killed
+(its whole process group, Tesseract included) and the call raises LimitReached; the next call
+starts a new child.
 The child is started on first use, so mail without attachments never pays for it.
 
 Requests go to the child as pickles (we trust what we send); answers come back as JSON, never
@@ -34,17 +36,26 @@ _HEADER = struct.Struct(">I")
 _ENV_KEPT = frozenset({"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH",
                        "TESSDATA_PREFIX", "VIRTUAL_ENV"})
 START_SECONDS = 60.0  # imports of the child (pdfium, pyHanko, lxml, numpy): ~1 s normally
+WATCH_SECONDS = 0.05  # how often the resident memory of a working child is looked at
 
 
 @dataclass(frozen=True)
 class SandboxLimits:
     """Hard limits of the child, per examination (one attachment or one signature)."""
 
-    memory_mb: int = 512  # RLIMIT_AS of the child process
-    cpu_seconds: int = 20  # CPU time per examination (RLIMIT_CPU, raised before each call)
-    wall_seconds: float = 25.0  # wall time per examination
-    message_seconds: float = 28.0  # all examinations of one message together (target: 30 s)
+    memory_mb: int = 320  # RLIMIT_AS of the child process (and of the Tesseract it starts)
+    cpu_seconds: int = 15  # CPU time per examination (RLIMIT_CPU, raised before each call)
+    wall_seconds: float = 18.0  # wall time per examination
+    message_seconds: float = 22.0  # all examinations of one message together (target: 30 s)
     max_output_bytes: int = 4 << 20  # the answer of one examination
+    # Resident memory of the child and its children (Tesseract) together; None: 3/4 of
+    # memory_mb. RLIMIT_AS bounds each process alone; this bounds what the two hold at once.
+    resident_mb: int | None = None
+
+    @property
+    def resident_bytes(self) -> int:
+        return (self.resident_mb if self.resident_mb is not None
+                else self.memory_mb * 3 // 4) << 20
 
 
 class LimitReached(Exception):
@@ -152,10 +163,16 @@ class Sandbox:
         got = 0
         while got < size:
             left = deadline - time.monotonic()
-            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
-            if not ready:
+            if left <= 0:
                 self._replace()
                 raise LimitReached(over)
+            if not select.select([fd], [], [], min(left, WATCH_SECONDS))[0]:
+                if tree_resident(proc.pid) > self.limits.resident_bytes:
+                    self._replace()
+                    raise LimitReached(
+                        f"limit reached: more than {self.limits.resident_bytes >> 20} MB of "
+                        "memory (the decoder and its OCR together)")
+                continue
             chunk = os.read(fd, min(size - got, 1 << 20))
             if not chunk:
                 raise EOFError
@@ -241,6 +258,32 @@ class Sandbox:
     def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
         with contextlib.suppress(Exception):
             self.stop()
+
+
+def tree_resident(pid: int) -> int:
+    """Resident bytes of a process and its descendants (VmRSS from /proc; 0 once gone).
+
+    A child forked but not yet exec'd (subprocess between fork and exec) shares its parent's
+    pages: it is not counted twice (its command line is still its parent's)."""
+    total = 0
+    stack = [(pid, b"")]
+    while stack:
+        current, parent_cmdline = stack.pop()
+        try:
+            with open(f"/proc/{current}/cmdline", "rb") as file:
+                cmdline = file.read()
+            if cmdline != parent_cmdline:
+                with open(f"/proc/{current}/status", "rb") as file:
+                    for line in file:
+                        if line.startswith(b"VmRSS:"):
+                            total += int(line.split()[1]) << 10
+                            break
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", "rb") as file:
+                    stack.extend((int(child), cmdline) for child in file.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def _signal_name(code: int | None) -> str:
