@@ -4,6 +4,9 @@ A row in `message_in_flight` is committed before a message is triaged and remove
 transaction that records it. A row that is still there on the next pass means the worker died
 (crash, abort, OOM kill, watchdog) while reading that message or its batch. Such a message is
 then read alone, so a second death points at it; after two deaths it is quarantined unread.
+While a message is read alone, only a death during its triage counts: once triage is over, the
+attempt is taken back (`read_through`), so a worker killed for another reason while it records
+the message does not quarantine it.
 """
 
 from __future__ import annotations
@@ -87,6 +90,16 @@ def mark(
                 session.add(row)
             row.attempts += 1
             row.started_at, row.worker = now, worker[:120]
+
+
+def read_through(sessions: sessionmaker[Session], batch: Sequence[FetchedMessage]) -> None:
+    """Take back the attempt counted by mark for messages whose triage ended (and commit):
+    only a death while a message is being read counts against it."""
+    if not batch:
+        return
+    with sessions() as session, session.begin():
+        for row in session.scalars(select(MessageInFlight).where(*_where(batch))):
+            row.attempts = max(0, row.attempts - 1)
 
 
 def clear(session: Session, batch: Sequence[FetchedMessage]) -> None:

@@ -226,6 +226,12 @@ class Processor:
                 prepared.append(self._triage(fetched))
             # OCR of attachments can make a batch slow: keep the lease while triaging.
             self._keep_lease(fetched.mailbox_key, fetched.folder)
+        if retry:
+            # A message a worker died on, read alone, went through triage: a death from here on
+            # (recording, the server flag) is not its doing, so this attempt does not count
+            # towards its quarantine. Recording takes longer than triage: without this, a
+            # worker killed for another reason while recording it would quarantine it.
+            inflight.read_through(self.sessions, new)
 
         try:
             try:

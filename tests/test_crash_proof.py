@@ -170,3 +170,31 @@ def test_in_flight_rows_count_attempts_and_are_reported(db):
     with db.sessions() as session, session.begin():
         inflight.clear(session, batch[:2])
     assert inflight.attempts(db.sessions, batch) == {3: 1}
+
+
+def test_a_worker_killed_after_reading_a_suspect_does_not_quarantine_it(
+    tmp_path, imap, smtp_server
+):
+    """Only a death while a message is read counts against it: deaths while it is recorded
+    (here: a SIGKILL just before the commit, at every pass) leave its count where it was."""
+    uid = imap.append(mailgen.request("access", "nl", to=AGO, seed=51,
+                                      sender=("An Wouters", "an.wouters@example.be")),
+                      msg_time=RECEIVED)
+    settings = str(write_settings(tmp_path, imap, smtp_server))
+    intake("--config", settings, "db", "upgrade")
+    killed = {**os.environ, "INTAKE_FAULTS": "processor.before_commit=1"}
+    db = sqlite3.connect(tmp_path / "intake.db")
+    for _death in range(3):  # one death with the batch in flight, then two while read alone
+        run = subprocess.run(
+            [sys.executable, "-m", "intake.cli", "run", "--once", "--json", "--config", settings],
+            capture_output=True, text=True, cwd=ROOT, timeout=180, env=killed)
+        assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
+        assert db.execute("select attempts from message_in_flight where uid=?",
+                          (uid,)).fetchone() == (1,)
+    done = run_once(settings)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert db.execute("select status, case_id is not null from message where uid=?",
+                      (uid,)).fetchone() == ("processed", 1)
+    assert PROCESSED_KEYWORD in imap.flags("INBOX", uid)
+    assert list(smtp_server.wait_for(1)[0].rcpt_tos) == ["an.wouters@example.be"]
+    db.close()

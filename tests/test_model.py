@@ -23,7 +23,7 @@ from intake.classify.calibration import Platt, expected_calibration_error, fit_p
 from intake.classify.corpus import CorpusError, digest, read_corpus, split_by_source
 from intake.classify.corrections import correction_examples, own_words
 from intake.classify.labels import RIGHTS
-from intake.classify.linear import LinearModel, model_features, train_linear
+from intake.classify.linear import DEFAULT_C, LinearModel, model_features, train_linear
 from intake.classify.modelbuild import DEFAULT_CONFIG, BuildOptions, build_model
 from intake.classify.scoring import calibrated_confidence, decide, model_points
 from intake.classify.thresholds import Thresholds, load_thresholds
@@ -233,7 +233,7 @@ def test_linear_training_is_deterministic_and_numpy_matches_scikit_learn(tmp_pat
         target = [right in r for r in rights]
         if len(set(target)) < 2:
             continue
-        regression = LogisticRegression(C=4.0, class_weight="balanced", max_iter=5000)
+        regression = LogisticRegression(C=DEFAULT_C, class_weight="balanced", max_iter=5000)
         regression.fit(matrix, target)
         expected = regression.predict_proba(vectorizer.transform(probe))[:, 1]
         got = [loaded.probabilities(*pair)[col] for pair in probe]
