@@ -162,7 +162,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     if not raw or not raw.strip():
         raise MessageParseError("empty message")
     delimiters = raw.count(b"\n--")
-    if delimiters > MAX_MIME_PARTS:
+    if delimiters > MAX_MIME_PARTS and _multipart(raw):
         return _headers_and_first_text(raw, delimiters)
     try:
         mail = _BodyParser.from_bytes(raw)
@@ -239,6 +239,18 @@ def header_fields(raw: bytes) -> HeaderFields | None:
         from_address=from_address.strip().lower(),
         subject=_clean_line(_decode_words(headers.get("subject", ("",))[0])),
     )
+
+
+def _multipart(raw: bytes) -> bool:
+    """Whether the top-level Content-Type (header block only) is multipart: lines starting
+    with "--" in a single-part text (dashed rulers, signatures) are not MIME parts."""
+    found = re.search(rb"\r?\n\r?\n", raw[:_HEADER_BYTES])
+    head = raw[: found.start()] if found else raw[:_HEADER_BYTES]
+    try:
+        msg = BytesHeaderParser(policy=email_policy.compat32).parsebytes(head + b"\r\n\r\n")
+        return msg.get_content_maintype() == "multipart"
+    except Exception:  # unreadable headers: treat as multipart, the bounded path
+        return True
 
 
 def _headers_and_first_text(raw: bytes, delimiters: int) -> ParsedMessage:

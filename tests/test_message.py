@@ -113,3 +113,15 @@ def test_up_to_the_mime_part_bound_a_message_is_read_in_full():
     assert msg.limit is None and len(msg.attachments) == MAX_MIME_PARTS - 10
     over = parse_message(hostilegen.many_parts(MAX_MIME_PARTS + 10))
     assert over.limit and not over.attachments and over.text.startswith("Geachte,")
+
+
+def test_dashed_lines_in_a_single_part_text_are_not_mime_parts():
+    """A plain-text mail with many lines starting with "--" (rulers, a pasted table) is read in
+    full: only a multipart message goes the bounded way."""
+    from intake.message import MAX_MIME_PARTS
+
+    rows = "\n".join(f"-- rij {n}: verwijder mijn gegevens" for n in range(MAX_MIME_PARTS + 20))
+    raw = (f"From: An <an@example.be>\nTo: dpo.ago@vlaanderen.be\nSubject: verzoek\n"
+           f"Content-Type: text/plain; charset=utf-8\n\nGeachte,\n{rows}\n").encode()
+    msg = parse_message(raw)
+    assert msg.limit is None and msg.text.startswith("Geachte,") and "rij 519" in msg.text
