@@ -241,6 +241,18 @@ def header_fields(raw: bytes) -> HeaderFields | None:
     )
 
 
+def headers_only(raw: bytes) -> ParsedMessage | None:
+    """The message as its header block alone says it (no body, no part is read): enough for the
+    header checks (robots, lists, own addresses, DMARC) on mail that must not be parsed again.
+    None when there is no header at all."""
+    window = raw[:_HEADER_BYTES]
+    found = re.search(rb"\r?\n\r?\n", window)
+    try:
+        return _from_header_block(raw, window[: found.start()] if found else window, "", None)
+    except Exception:  # hostile header bytes: nothing usable
+        return None
+
+
 def _multipart(raw: bytes) -> bool:
     """Whether the top-level Content-Type (header block only) is multipart: lines starting
     with "--" in a single-part text (dashed rulers, signatures) are not MIME parts."""
@@ -259,6 +271,14 @@ def _headers_and_first_text(raw: bytes, delimiters: int) -> ParsedMessage:
     found = re.search(rb"\r?\n\r?\n", raw)
     head = raw[: found.start()] if found else raw
     body = raw[found.end():] if found else b""
+    limit = (f"limit reached: {delimiters:,} MIME delimiter lines (more than "
+             f"{MAX_MIME_PARTS:,}): only the headers and the first text part were read, "
+             "no attachment")
+    return _from_header_block(raw, head, _unix_newlines(_first_text(body)).strip(), limit)
+
+
+def _from_header_block(raw: bytes, head: bytes, text: str, limit: str | None) -> ParsedMessage:
+    """A ParsedMessage from a header block and a text read some other way (no attachments)."""
     msg = BytesHeaderParser(policy=email_policy.compat32).parsebytes(head + b"\r\n\r\n")
     headers = _headers(msg)
     if not headers:
@@ -268,7 +288,6 @@ def _headers_and_first_text(raw: bytes, delimiters: int) -> ParsedMessage:
         date = parsedate_to_datetime(headers.get("date", ("",))[0])
     except (TypeError, ValueError, IndexError):
         date = None
-    text = _unix_newlines(_first_text(body)).strip()
     return ParsedMessage(
         raw=raw,
         message_id=_first_msgid(headers.get("message-id", ())),
@@ -289,9 +308,7 @@ def _headers_and_first_text(raw: bytes, delimiters: int) -> ParsedMessage:
         content_type=msg.get_content_type(),
         content_hash=content_hash(raw),
         defects=(),
-        limit=(f"limit reached: {delimiters:,} MIME delimiter lines (more than "
-               f"{MAX_MIME_PARTS:,}): only the headers and the first text part were read, "
-               "no attachment"),
+        limit=limit,
     )
 
 

@@ -28,11 +28,14 @@ from intake.cases import manual
 from intake.cases.recorder import SYSTEM_ACTOR, BatchRecorder, RecordOutcome
 from intake.cases.workflow import record_event
 from intake.config import MailboxSettings, Settings
+from intake.guard import check_guard
+from intake.identity.dmarc import ENFORCED, dmarc_failed, dmarc_policy
 from intake.message import (
     MessageParseError,
     ParsedMessage,
     content_hash,
     header_fields,
+    headers_only,
     parse_message,
 )
 from intake.source.base import FetchedMessage, MessageSource
@@ -276,6 +279,7 @@ class Processor:
             )
         stats.quarantined += len(quarantined)
         stats.cases_opened += len(cased)  # cases to classify for quarantined messages
+        stats.acknowledgements_queued += sum(cased.values())
         stats.dispositions["quarantined"] += len(quarantined)
         stats.errors.extend(quarantined.values())
 
@@ -285,13 +289,13 @@ class Processor:
         batch: list[FetchedMessage],
         prepared: list[_Prepared],
         careful: bool,
-    ) -> tuple[dict[int, RecordOutcome], dict[int, str], set[int]]:
+    ) -> tuple[dict[int, RecordOutcome], dict[int, str], dict[int, bool]]:
         """One transaction for the batch. Not careful: no savepoints (fast), and a message that
         fails raises _MessageFailed. Careful: a savepoint per message; failures are quarantined,
         each with a case to classify (the UIDs of those whose case was opened are returned)."""
         outcomes: dict[int, RecordOutcome] = {}
         quarantined: dict[int, str] = {}
-        cased: set[int] = set()
+        cased: dict[int, bool] = {}  # quarantined UID with a case -> acknowledgement queued
         with self.sessions() as session, session.begin():
             recorder = BatchRecorder(
                 session,
@@ -316,11 +320,11 @@ class Processor:
                             raise _MessageFailed from exc
                         error = exc
                 if error is not None:
-                    quarantined[fetched.uid], opened = self._record_quarantine(
+                    quarantined[fetched.uid], opened, acknowledged = self._record_quarantine(
                         session, recorder, mailbox, fetched, error
                     )
                     if opened:
-                        cased.add(fetched.uid)
+                        cased[fetched.uid] = acknowledged
             self._advance_state(session, batch)
             inflight.clear(session, batch)
             self._fault("before_commit", batch)
@@ -373,10 +377,11 @@ class Processor:
         mailbox: MailboxSettings,
         fetched: FetchedMessage,
         exc: Exception,
-    ) -> tuple[str, bool]:
+    ) -> tuple[str, bool, bool]:
         """Record a message set aside unread, and open its case to classify (fail-safe).
 
-        Returns the reason and whether the case was opened."""
+        Returns the reason, whether the case was opened and whether its acknowledgement was
+        queued."""
         reason = _reason(exc)
         log.error(
             "message quarantined",
@@ -411,17 +416,19 @@ class Processor:
             recorder.remember(row)  # a later copy of this mail is its duplicate (in its case)
         record_event(session, None, "quarantined", reason, "intake", message_pk=row.id)
         if earlier is not None:
-            return reason, False
-        return reason, self._open_quarantine_case(session, mailbox, row, exc)
+            return reason, False, False
+        opened = self._open_quarantine_case(session, mailbox, row, exc, fetched.raw)
+        return reason, opened is not None, opened is not None and opened.acknowledgement is not None
 
     def _open_quarantine_case(
-        self, session: Session, mailbox: MailboxSettings, row: Message, exc: Exception
-    ) -> bool:
+        self, session: Session, mailbox: MailboxSettings, row: Message, exc: Exception, raw: bytes
+    ) -> manual.Opened | None:
         """A case to classify for a quarantined message, its clock provisionally from receipt.
 
-        The message may be a request: its legal clock runs whether or not it could be read. No
-        acknowledgement (not read, sender unverified). In a savepoint: should opening the case
-        fail, the message is still quarantined and listed for staff, and the mailbox goes on.
+        The message may be a request: its legal clock runs whether or not it could be read, and
+        its sender gets the neutral acknowledgement of a case to classify when the header checks
+        the triage makes allow it (`_may_acknowledge_unread`). In a savepoint: should opening the
+        case fail, the message is still quarantined and listed for staff, and the mailbox goes on.
         """
         why = ("worker died twice while reading it" if isinstance(exc, inflight.WorkerDied)
                else row.quarantine_reason or type(exc).__name__)
@@ -439,7 +446,7 @@ class Processor:
                     rights=(), kind=CaseKind.TO_CLASSIFY, actor=SYSTEM_ACTOR, now=now,
                     reason=f"to classify: message {row.message_id or row.id} quarantined "
                            f"({why}); the clock runs provisionally from its receipt",
-                    message=row, acknowledge=False,
+                    message=row, acknowledge=self._may_acknowledge_unread(row, exc, raw),
                     language=mailbox.reply_languages[0] if mailbox.reply_languages else "nl",
                     review_reason=review, by_hand=False,
                 )
@@ -448,11 +455,30 @@ class Processor:
         except Exception:
             log.exception("case for a quarantined message not opened: staff must open it",
                           extra={"mailbox": row.mailbox_key, "uid": row.uid})
-            return False
+            return None
         log.warning("quarantined message: case to classify opened",
                     extra={"mailbox": row.mailbox_key, "uid": row.uid,
-                           "case": opened.case.reference})
-        return True
+                           "case": opened.case.reference,
+                           "acknowledgement": opened.acknowledgement is not None})
+        return opened
+
+    def _may_acknowledge_unread(self, row: Message, exc: Exception, raw: bytes) -> bool:
+        """Whether a quarantined message's sender gets the neutral acknowledgement: only when
+        workers died while reading it (a message that failed to record may be broken in ways
+        the header block does not show) and its header block alone passes what the triage
+        checks before any reply: a person wrote it (no robot, list, bounce or loop to our own
+        addresses) and DMARC did not fail under an enforced policy."""
+        if not isinstance(exc, inflight.WorkerDied) or not row.from_address:
+            return False
+        msg = headers_only(raw)
+        if msg is None:
+            return False
+        try:
+            guard = check_guard(msg, self.settings.all_own_addresses)
+            spoofed = dmarc_failed(msg) and dmarc_policy(msg) in ENFORCED
+        except Exception:  # hostile header bytes: no reply
+            return False
+        return guard.may_reply and not spoofed
 
     def _advance_state(self, session: Session, batch: list[FetchedMessage]) -> None:
         """Note the highest UID recorded and renew the lease, in the batch's transaction."""

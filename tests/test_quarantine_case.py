@@ -87,7 +87,9 @@ def test_a_message_in_flight_at_two_deaths_gets_a_case_to_classify(db, pipeline,
     proc, _box = processor(db, pipeline)
     stats = proc.process_mailbox(_box, source)  # type: ignore[arg-type]
 
-    assert (stats.quarantined, stats.cases_opened, stats.acknowledgements_queued) == (1, 1, 0)
+    # Its sender is a person by the header block's checks: the neutral acknowledgement of a case
+    # to classify goes out ("if your message exercises a right…"); the message is not read.
+    assert (stats.quarantined, stats.cases_opened, stats.acknowledgements_queued) == (1, 1, 1)
     assert source.quarantined == {1: inflight.WORKER_DIED} and not source.processed
     with db.sessions() as s:
         message = s.scalars(select(Message)).one()
@@ -103,9 +105,11 @@ def test_a_message_in_flight_at_two_deaths_gets_a_case_to_classify(db, pipeline,
         assert case.needs_review
         assert case.review_reason == ("quarantined (worker died twice while reading it): "
                                       "not read; to classify by hand")
-        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 0
+        [reply] = s.scalars(select(OutboxItem)).all()
+        assert (reply.purpose, reply.recipient, reply.case_id) == (
+            "acknowledgement", SENDER[1], case.id)
         events = {e.type: e for e in s.scalars(select(Event).where(Event.case_id == case.id))}
-        assert {"opened", "clock_started"} <= set(events)
+        assert {"opened", "clock_started", "acknowledgement_queued"} <= set(events)
         assert events["opened"].data["by_hand"] is False and events["opened"].actor == "intake"
         assert s.scalar(select(func.count()).select_from(Event)
                         .where(Event.type == "quarantined")) == 1
@@ -127,7 +131,8 @@ def test_a_later_copy_of_a_quarantined_message_is_its_duplicate_in_its_case(db, 
         rows = {m.uid: m for m in s.scalars(select(Message))}
         assert rows[2].status == "duplicate" and rows[2].duplicate_of_id == rows[1].id
         assert rows[2].case_id == case.id
-        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 0
+        # the first delivery's acknowledgement only: the copy adds none
+        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 1
 
 
 def test_a_later_copy_that_kills_the_worker_too_joins_the_first_case(db, pipeline) -> None:
@@ -322,4 +327,31 @@ def test_staff_see_it_resolve_it_and_cannot_open_a_second_case(db, pipeline, tmp
         case = only_case(s)
         assert (case.kind, case.right_names, case.needs_review) == ("request", ("access",), False)
         assert case.due_date == expected_due(RECEIVED)  # the clock kept since receipt
+        # the neutral acknowledgement at the quarantine; reclassifying sends nothing more
+        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 1
+
+
+def _with_headers(raw: bytes, extra: str) -> bytes:
+    return extra.encode() + b"\r\n" + raw
+
+
+@pytest.mark.parametrize("raw", [
+    _with_headers(mailgen.request("erasure", "nl", seed=61, sender=SENDER),
+                  "Auto-Submitted: auto-replied"),
+    mailgen.request("erasure", "nl", seed=62, sender=("DPO", AGO["address"])),
+    _with_headers(mailgen.request("erasure", "nl", seed=63, sender=SENDER),
+                  "Authentication-Results: mx.vlaanderen.be; dmarc=fail (p=REJECT) "
+                  "header.from=example.be"),
+], ids=["auto-reply", "own-address", "dmarc-reject"])
+def test_a_quarantined_message_is_acknowledged_only_as_the_triage_would(db, pipeline,
+                                                                        raw) -> None:
+    """The neutral acknowledgement of a quarantined message passes the header checks every
+    reply passes: no answer to a robot, to our own address, or to a spoofed sender."""
+    source = FakeSource({1: (raw, RECEIVED)})
+    died_twice(db, source, [1])
+    proc, box = processor(db, pipeline)
+    stats = proc.process_mailbox(box, source)  # type: ignore[arg-type]
+    assert (stats.quarantined, stats.cases_opened, stats.acknowledgements_queued) == (1, 1, 0)
+    with db.sessions() as s:
+        assert only_case(s).kind == "to_classify"
         assert s.scalar(select(func.count()).select_from(OutboxItem)) == 0
