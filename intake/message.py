@@ -204,47 +204,14 @@ def parse_message(raw: bytes) -> ParsedMessage:
     )
 
 
-@dataclass(frozen=True)
-class HeaderFields:
-    """Who sent a message and what it is called, read from its header block alone."""
-
-    message_id: str | None
-    from_name: str
-    from_address: str
-    subject: str
-
-
 # How much of a message header_fields() looks at: the header block of real mail is a few KB.
 _HEADER_BYTES = 256 << 10
 
 
-def header_fields(raw: bytes) -> HeaderFields | None:
-    """Sender, subject and Message-ID from the header block only (no MIME part, no body is
-    read): for a message set aside unread, which must not be parsed again. None when there is
-    no header at all."""
-    window = raw[:_HEADER_BYTES]
-    found = re.search(rb"\r?\n\r?\n", window)
-    head = window[: found.start()] if found else window
-    try:
-        msg = BytesHeaderParser(policy=email_policy.compat32).parsebytes(head + b"\r\n\r\n")
-        headers = _headers(msg)
-    except Exception:  # hostile header bytes: nothing usable
-        return None
-    if not headers:
-        return None
-    from_name, from_address = parseaddr(headers.get("from", ("",))[0])
-    return HeaderFields(
-        message_id=_first_msgid(headers.get("message-id", ())),
-        from_name=_clean_line(_decode_words(from_name)),
-        from_address=from_address.strip().lower(),
-        subject=_clean_line(_decode_words(headers.get("subject", ("",))[0])),
-    )
-
-
-def headers_only(raw: bytes) -> ParsedMessage | None:
-    """The message as its header block alone says it (no body, no part is read): enough for the
-    header checks (robots, lists, own addresses, DMARC) on mail that must not be parsed again.
-    None when there is no header at all."""
+def header_fields(raw: bytes) -> ParsedMessage | None:
+    """The message as its header block alone says it (sender, subject, Message-ID, the headers
+    the guard and DMARC checks read; no MIME part and no body is read): for a message set aside
+    unread, which must not be parsed again. None when there is no header at all."""
     window = raw[:_HEADER_BYTES]
     found = re.search(rb"\r?\n\r?\n", window)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -35,7 +36,6 @@ from intake.message import (
     ParsedMessage,
     content_hash,
     header_fields,
-    headers_only,
     parse_message,
 )
 from intake.source.base import FetchedMessage, MessageSource
@@ -389,7 +389,7 @@ class Processor:
             exc_info=not isinstance(exc, MessageParseError | inflight.WorkerDied),
         )
         headers = header_fields(fetched.raw)  # the header block only: the message is not read
-        digest = content_hash(fetched.raw)
+        digest = headers.content_hash if headers else content_hash(fetched.raw)
         earlier = recorder.earlier_copy(digest, headers.message_id if headers else None,
                                         headers.from_address if headers else "")
         row = Message(
@@ -417,11 +417,12 @@ class Processor:
         record_event(session, None, "quarantined", reason, "intake", message_pk=row.id)
         if earlier is not None:
             return reason, False, False
-        opened = self._open_quarantine_case(session, mailbox, row, exc, fetched.raw)
+        opened = self._open_quarantine_case(session, mailbox, row, exc, headers)
         return reason, opened is not None, opened is not None and opened.acknowledgement is not None
 
     def _open_quarantine_case(
-        self, session: Session, mailbox: MailboxSettings, row: Message, exc: Exception, raw: bytes
+        self, session: Session, mailbox: MailboxSettings, row: Message, exc: Exception,
+        headers: ParsedMessage | None,
     ) -> manual.Opened | None:
         """A case to classify for a quarantined message, its clock provisionally from receipt.
 
@@ -446,7 +447,7 @@ class Processor:
                     rights=(), kind=CaseKind.TO_CLASSIFY, actor=SYSTEM_ACTOR, now=now,
                     reason=f"to classify: message {row.message_id or row.id} quarantined "
                            f"({why}); the clock runs provisionally from its receipt",
-                    message=row, acknowledge=self._may_acknowledge_unread(row, exc, raw),
+                    message=row, acknowledge=self._may_acknowledge_unread(row, exc, headers),
                     language=mailbox.reply_languages[0] if mailbox.reply_languages else "nl",
                     review_reason=review, by_hand=False,
                 )
@@ -462,20 +463,18 @@ class Processor:
                            "acknowledgement": opened.acknowledgement is not None})
         return opened
 
-    def _may_acknowledge_unread(self, row: Message, exc: Exception, raw: bytes) -> bool:
+    def _may_acknowledge_unread(self, row: Message, exc: Exception,
+                                headers: ParsedMessage | None) -> bool:
         """Whether a quarantined message's sender gets the neutral acknowledgement: only when
         workers died while reading it (a message that failed to record may be broken in ways
         the header block does not show) and its header block alone passes what the triage
         checks before any reply: a person wrote it (no robot, list, bounce or loop to our own
         addresses) and DMARC did not fail under an enforced policy."""
-        if not isinstance(exc, inflight.WorkerDied) or not row.from_address:
-            return False
-        msg = headers_only(raw)
-        if msg is None:
+        if not isinstance(exc, inflight.WorkerDied) or headers is None or not row.from_address:
             return False
         try:
-            guard = check_guard(msg, self.settings.all_own_addresses)
-            spoofed = dmarc_failed(msg) and dmarc_policy(msg) in ENFORCED
+            guard = check_guard(headers, self.settings.all_own_addresses)
+            spoofed = dmarc_failed(headers) and dmarc_policy(headers) in ENFORCED
         except Exception:  # hostile header bytes: no reply
             return False
         return guard.may_reply and not spoofed
@@ -624,17 +623,18 @@ def _batches(uids: list[int], sizes: dict[int, int], count: int, limit: int
 def release_memory() -> None:
     """Give the heap's free pages back to the system after a batch (glibc malloc_trim): a
     batch of big messages otherwise leaves the worker's resident size at its high-water mark."""
-    global _MALLOC_TRIM
-    if _MALLOC_TRIM is None:
-        try:
-            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):  # not glibc
-            _MALLOC_TRIM = False
-    if _MALLOC_TRIM:
-        _MALLOC_TRIM(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
-_MALLOC_TRIM: Any = None
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's malloc_trim, looked up once; None where the C library is not glibc."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _disposition(status: str, triage: TriageResult | None) -> str:
