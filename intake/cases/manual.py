@@ -108,7 +108,8 @@ def open_case(
     """Open a case by hand (or from a recorded message) in the caller's transaction.
 
     The worker opens one here too, `by_hand=False`, for a message it quarantined: a case to
-    classify with its `review_reason`, and never an acknowledgement."""
+    classify with its `review_reason`, acknowledged only when the processor's header checks
+    allow it (`Processor._may_acknowledge_unread`)."""
     if received.tzinfo is None:
         raise WorkflowError("the receipt time needs a time zone")
     if received > now:

@@ -55,11 +55,8 @@ class EarlierMail:
     def __init__(self, session: Session, mailbox_key: str, messages: Sequence[ParsedMessage]):
         self._stored_by_hash: dict[str, Message] = {}
         self._stored_by_id: dict[tuple[str, str], Message] = {}
-        for row in _stored_matches(session, mailbox_key, [m.content_hash for m in messages],
-                                   [m.message_id for m in messages if m.message_id]):
-            self._stored_by_hash.setdefault(row.content_hash, row)
-            if row.message_id:
-                self._stored_by_id.setdefault((row.message_id, row.from_address), row)
+        self._keep(_stored_matches(session, mailbox_key, [m.content_hash for m in messages],
+                                   [m.message_id for m in messages if m.message_id]))
         self._batch: list[Message] = []
         self._index_batch()
 
@@ -82,8 +79,12 @@ class EarlierMail:
     def load(self, session: Session, mailbox_key: str, content_hash: str,
              message_id: str | None) -> None:
         """Read the stored matches of one more message (one not in the batch's first query)."""
-        for row in _stored_matches(session, mailbox_key, [content_hash],
-                                   [message_id] if message_id else []):
+        self._keep(_stored_matches(session, mailbox_key, [content_hash],
+                                   [message_id] if message_id else []))
+
+    def _keep(self, rows: Sequence[Message]) -> None:
+        """Index stored rows by content hash and by (Message-ID, sender); the oldest wins."""
+        for row in rows:
             self._stored_by_hash.setdefault(row.content_hash, row)
             if row.message_id:
                 self._stored_by_id.setdefault((row.message_id, row.from_address), row)
