@@ -4,7 +4,7 @@ The writers (see `BRIEF.md`) never saw the rules, the training corpus or each ot
 Each writer's messages go to one split as a whole, so the dev and test figures measure how the
 triage holds on a style of writing it was never tuned to:
 
-    train: w1, w2, w5–w20, w22–w28    dev: w3    test: w4 (touched at 9260b99 and once more
+    train: w1, w2, w5–w20, w22–w28, w30–w34    dev: w3    test: w4 (touched at 9260b99 and once more
     at the end of session 4)    test2: w21 (written 2026-12-06, touched once, at the end of
     session 4)    test3: w29 (written in session 5, touched once, at its end)
 
@@ -25,8 +25,10 @@ English texts in public and support-channel genres (tickets, forum posts, app re
 social-media replies) with as many near misses as requests (w24), Dutch, French and German mail
 relayed by contact forms, chat, the mailroom and voicemail (w25), the borders between objection,
 withdrawal of consent, erasure and restriction (w26), complaints and what looks like them (w27),
-the borders between the five kinds (w28), and w29, a general set in the brief's proportions
-kept aside as a third test split.
+the borders between the five kinds (w28), formal letters and representatives (w30), short mail
+written on a phone (w31), the many ways to ask to see and to correct (w32), French and German
+(w33), Flemish government staff and HR mail (w34), and w29, a general set in the brief's
+proportions kept aside as a third test split.
 
 Run: `.venv/bin/python -m tests.everyday.build` (deterministic: the same sources give the same
 bytes). It rewrites `tests/everyday/{train,dev,test}/` from `tests/everyday/source/`.
@@ -57,7 +59,7 @@ from tests import idgen, mailgen
 ROOT = Path(__file__).resolve().parent
 SOURCE = ROOT / "source"
 SPLITS: Mapping[str, str] = {
-    **{f"w{n}": "train" for n in (1, 2, *range(5, 21), 22, 23, *range(24, 29))},
+    **{f"w{n}": "train" for n in (1, 2, *range(5, 21), 22, 23, *range(24, 29), *range(30, 35))},
     "w3": "dev", "w4": "test", "w21": "test2", "w29": "test3",
 }
 KINDS = ("request", "question", "followup", "robot", "other")
