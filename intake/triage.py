@@ -19,6 +19,7 @@ from intake.mailtext.letters import LetterText, display_name, letter_kind
 from intake.message import Attachment, ParsedMessage, parse_message
 from intake.nocase import NoCaseEvidence, no_case_evidence
 from intake.requester_text import requester_text
+from intake.rights import RIGHTS
 from intake.store.enums import Disposition
 from intake.thread import ThreadHint, thread_hint
 
@@ -37,6 +38,10 @@ FOLLOWUP = Disposition.FOLLOWUP  # names an existing case: join it if the sender
 LIST_ONLY = Disposition.LIST_ONLY  # positive evidence of nobody's request: listed, not answered
 ROBOT = Disposition.ROBOT  # auto-replies, bounces, lists, our own mail: recorded, never answered
 
+# Mail an automated sender relays for a person (a voicemail transcript, a chat export, a web
+# form: Auto-Submitted: auto-generated, answering nothing) opens a case to classify when it shows
+# some evidence of a right: a rule of a right matched, or the model gives a right at least this.
+RELAYED_EVIDENCE_PROBABILITY = 0.2
 _REPLY_PREFIX = re.compile(r"^\s*((re|antw|aw|sv|wg|fw|fwd|tr)\s*:\s*)+", re.IGNORECASE)
 _GUARD_KINDS = {"auto_reply": "auto_reply", "bounce": "bounce", "bulk": "bulk", "loop": "other"}
 
@@ -180,13 +185,21 @@ class TriagePipeline:
             explanation.append(f"mime: not examined: {msg.limit}")
         explanation.extend(f"text: {note}" for note in text.notes)
         evidence: NoCaseEvidence | None = None
-        relayed = bool(classification.rights) and relays_a_person(msg, guard)
+        relays = relays_a_person(msg, guard)
+        relayed = relays and bool(classification.rights)
         if relayed:
             # A contact form or ticket system mails what a person typed: never answered (the
             # sender is a machine), but a request all the same, with its case and clock.
             kind, disposition = "request", OPEN_REQUEST
             explanation.append("guard: an automated sender relays a person's request (a contact "
                                "form?): a case, flagged for review, no acknowledgement")
+        elif relays and _evidence_of_a_right(classification):
+            # What a voicemail or chat system passes on is a person's words even when no right
+            # reached its threshold: the clock runs (fail-safe), staff decide.
+            kind, disposition = "other", TO_CLASSIFY
+            explanation.append("guard: an automated sender relays what a person said, with some "
+                               "evidence of a right (a voicemail, a chat, a form?): to classify, "
+                               "no acknowledgement")
         elif guard.kind:
             kind, disposition = _GUARD_KINDS[guard.kind], ROBOT
         elif thread.case_ref:
@@ -268,3 +281,10 @@ def _scanned_letter_reader() -> Callable[[bytes], str]:
     from intake.mailtext.scanned import ocr_pdf_letter
 
     return ocr_pdf_letter
+
+
+def _evidence_of_a_right(classification: Classification) -> bool:
+    """A rule of a right matched, or the model gives some right RELAYED_EVIDENCE_PROBABILITY."""
+    return (any(hit.score > 0 and hit.right in RIGHTS for hit in classification.hits)
+            or any(classification.probabilities.get(right, 0.0) >= RELAYED_EVIDENCE_PROBABILITY
+                   for right in RIGHTS))

@@ -457,3 +457,47 @@ def test_a_relayed_request_gets_a_flagged_case_and_no_acknowledgement() -> None:
     assert result.needs_review and not result.would_acknowledge
     out_of_office = mail({"Auto-Submitted": "auto-replied"}, sender=FORM, body=FORM_TEXT)
     assert pipeline.triage(out_of_office).disposition == "robot"
+
+
+class _Probabilities:
+    """A model that says the same for every message (the disposition logic is under test)."""
+
+    def __init__(self, probabilities: dict[str, float]) -> None:
+        self._probabilities = probabilities
+
+    def probabilities(self, subject: str, text: str, language: str) -> dict[str, float]:
+        return self._probabilities
+
+
+VOICEMAIL = ("U hebt een nieuw voicemailbericht.\nVan: +32 471 00 00 00\nDuur: 0:42\n\n"
+             "Transcriptie: \"ja goeiendag, ik krijg elke maand die nieuwsbrief van jullie, "
+             "ik wil die eigenlijk niet meer krijgen, dank u, dag\"")
+
+
+def test_relayed_words_with_some_evidence_of_a_right_get_a_case_to_classify() -> None:
+    """A voicemail system relays a person's words; no right reaches its threshold, but a rule
+    of a right matched (or the model gives a right >= 0.2): the clock runs, no reply."""
+    from intake.config import default_settings
+    from intake.triage import TriagePipeline
+
+    pipeline = TriagePipeline.from_settings(default_settings())
+    low = dict.fromkeys(("access", "rectification", "erasure", "restriction", "objection",
+                         "portability", "withdraw_consent", "complaint", "automated_decision"),
+                        0.05)
+    voicemail = mail({"Auto-Submitted": "auto-generated"}, sender=FORM, body=VOICEMAIL,
+                     subject="Voicemail van +32 471 00 00 00 (0:42)")
+    pipeline.classifier.model = _Probabilities({**low, "withdraw_consent": 0.1})
+    result = pipeline.triage(voicemail)
+    assert result.rights == () and any(h.right == "withdraw_consent"
+                                       for h in result.classification.hits)
+    assert result.disposition == "to_classify" and result.needs_review
+    assert not result.would_acknowledge
+    assert any("relays what a person said" in line for line in result.explanation)
+    # No rule matched, but the model gives a right 0.3: still a case to classify.
+    said = mail({"Auto-Submitted": "auto-generated"}, sender=FORM, subject="Voicemail",
+                body="Transcriptie: \"hallo, bel mij eens terug over die brief, dag\"")
+    pipeline.classifier.model = _Probabilities({**low, "access": 0.3})
+    assert pipeline.triage(said).disposition == "to_classify"
+    # A system notice without any evidence of a right stays a robot: no case.
+    pipeline.classifier.model = _Probabilities(low)
+    assert pipeline.triage(said).disposition == "robot"

@@ -480,3 +480,79 @@ def test_model_weight_against_scales_only_the_no(tmp_path: Path) -> None:
         6.0, 3.0, -1.0)
     (tmp_path / "thresholds.yaml").write_text("model_weight: 4\n", encoding="utf-8")
     assert load_thresholds(tmp_path).model_weight_against == 4.0  # symmetric unless told
+
+
+# --- the question column (kinds) ------------------------------------------------------------
+
+
+QUESTIONS = [
+    ("Hoe lang bewaren jullie cv's van kandidaten in het algemeen?", "question"),
+    ("Welke rechtsgrond gebruiken jullie voor de enquête?", "question"),
+    ("Is het normaal dat mijn werkgever mijn ziekteverlof kent? Gewoon een vraag.", "question"),
+    ("Ik vroeg me af wie bij jullie de functionaris voor gegevensbescherming is?", "question"),
+    ("Factuur 2026-114 voor de opleiding, te betalen binnen 30 dagen.", "other"),
+    ("Uitnodiging: overleg over het verwerkingsregister dinsdag.", "other"),
+    ("Verwijder mijn account en al mijn gegevens.", "request"),
+    ("Ik wil inzage in mijn dossier.", "request"),
+]
+
+
+def test_kinds_in_the_corpus_train_a_question_column(tmp_path: Path) -> None:
+    examples = read_corpus(sorted(write_corpus(tmp_path).glob("*.jsonl")))
+    texts = [("", e.text) for e in examples] + [("", t) for t, _ in QUESTIONS] * 2
+    rights = [e.rights for e in examples] + [
+        ("erasure",) if "Verwijder" in t else ("access",) if "inzage" in t else ()
+        for t, _ in QUESTIONS] * 2
+    # Only the rows with a kind (or a right, a request) train the column; the fixture corpus
+    # rows without either are left out of it.
+    kinds = [e.kind for e in examples] + [k for _, k in QUESTIONS] * 2
+    model = train_linear(texts, rights, kinds=kinds)
+    assert model.labels == (*RIGHTS, "question") and model.coef.shape[1] == len(RIGHTS) + 1
+    ask = model.probabilities("", "Ik vroeg me af hoe lang jullie dat bewaren in het algemeen?")
+    order = model.probabilities("", "Verwijder mijn gegevens.")
+    assert ask[-1] > 0.5 > order[-1]
+    # Without kinds (or without a question among them) the model is the nine rights alone.
+    assert train_linear(texts, rights).labels == RIGHTS
+    model.save(tmp_path / "with-question")
+    assert LinearModel.load(tmp_path / "with-question").labels == (*RIGHTS, "question")
+    # training.predict reads the rights only: the question column is no right.
+    assert predict({"xx": model}, [("", "Ik heb een vraag?", "nl")]).shape == (1, len(RIGHTS))
+
+
+def test_corpus_kind_is_optional_and_checked(tmp_path: Path) -> None:
+    good = {"text": "Een vraag.", "language": "nl", "rights": [], "source": "s"}
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "kind": "question"}) + "\n",
+                    encoding="utf-8")
+    assert [e.kind for e in read_corpus([path])] == ["", "question"]
+    path.write_text(json.dumps({**good, "kind": "vraag"}) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"c\.jsonl:1: 'kind'"):
+        read_corpus([path])
+
+
+def test_the_question_probability_feeds_the_question_signal_with_its_own_weights(
+        tmp_path: Path, rules_dir: Path) -> None:
+    (tmp_path / "thresholds.yaml").write_text(
+        "model_weight: 20\nmodel_weight_against: 10\nquestion_model_weight: 8\n"
+        "question_model_weight_against: 2\nthresholds:\n  question: 2.0\n", encoding="utf-8")
+    thresholds = load_thresholds(tmp_path)
+    assert thresholds.model_weights("question") == (8.0, 2.0)
+    assert thresholds.model_weights("erasure") == (20.0, 10.0)
+    (tmp_path / "thresholds.yaml").write_text("model_weight: 6\n", encoding="utf-8")
+    assert load_thresholds(tmp_path).model_weights("question") == (6.0, 6.0)  # unless told
+
+    clf = Classifier.load(rules_dir)
+    clf.thresholds = replace(clf.thresholds, question_model_weight=8.0,
+                             question_model_weight_against=2.0,
+                             per_label={"question": 2.0})
+    clf.model = ExplainedModel({"access": 0.1, "question": 0.9})
+    asked = clf.classify("", "Hoe lang bewaren jullie dat in het algemeen", language="nl")
+    assert asked.rights == () and asked.topic == "question"
+    line = next(x for x in asked.explanation if x.startswith("model question"))
+    assert line.startswith("model question 0.90 +6.4") and "words:" in line  # the model alone
+    clf.model = FixedModel({"access": 0.1, "question": 0.55})  # +0.8: not a question alone
+    assert clf.classify("", "Hoe lang bewaren jullie dat", language="nl").topic == "unknown"
+    # A right found wins over the question: the signal only decides mail without a right.
+    clf.model = FixedModel({"access": 0.95, "question": 0.95})
+    both = clf.classify("", "Ik wil inzage.", language="nl")
+    assert both.rights == ("access",) and both.topic == "request"

@@ -232,31 +232,37 @@ def test_evaluate_reports_the_issue_measures() -> None:
                ("plain_words", "west_flemish")),
         Sample("robot", Path("c"), "en", frozenset(), "robot", ("out_of_office",)),
         Sample("question", Path("d"), "fr", frozenset(), "question", ()),
+        Sample("other", Path("e"), "nl", frozenset(), "other", ()),
     ]
     answers = {
         "req-ok": Prediction(frozenset({"access"}), "nl", False, "request", True, 0.9),
         "req-lost": Prediction(frozenset(), "nl", True, "other", False, 0.4),
         "robot": Prediction(frozenset(), "en", False, "robot", False, 0.95),
         "question": Prediction(frozenset({"access"}), "fr", False, "request", True, 0.8),
+        # a case to classify: a request by the disposition, "other" as inspect states it
+        "other": Prediction(frozenset(), "nl", True, "request", True, 0.5, "other"),
     }
     report = evaluate(samples, lambda s: answers[s.name])
     data = report.to_json()
-    assert (data["kind_correct"], data["kind_labelled"]) == (2, 4)
+    assert (data["kind_correct"], data["kind_labelled"]) == (2, 5)
+    assert data["stated_kind_accuracy"] == 0.6
     assert data["kind_confusion"] == [
+        {"expected": "other", "predicted": "request", "count": 1},
         {"expected": "question", "predicted": "request", "count": 1},
         {"expected": "request", "predicted": "other", "count": 1}]
     assert data["requests"] == 2 and data["requests_without_case"] == ["req-lost"]
-    # two wrong answers (req-lost, question); only req-lost was flagged
-    assert (data["wrong"], data["wrong_flagged"], data["review_catch_rate"]) == (2, 1, 0.5)
-    assert data["review_flag_rate"] == 0.25
+    # three wrong answers (req-lost, question, other); req-lost and other were flagged
+    assert (data["wrong"], data["wrong_flagged"]) == (3, 2)
+    assert data["review_flag_rate"] == 0.4
     assert data["per_phenomenon"]["plain_words"] == {
         "samples": 2, "exact": 1, "micro_f1": pytest.approx(2 / 3, abs=1e-4), "support": 2}
     assert data["per_phenomenon"]["west_flemish"]["exact"] == 0
     assert data["calibration_ece"] is not None
     text = format_report(report)
-    assert "kind accuracy: 0.500 (2/4)" in text
+    assert "kind accuracy: 0.400 (2/5; a case to classify counted as request)" in text
+    assert "kind accuracy as inspect states it (a case to classify is other): 0.600" in text
     assert "requests without a case: 1 of 2: req-lost" in text
-    assert "review flag: set on 25% of messages; catches 50% of the wrong answers (1/2)" in text
+    assert "review flag: set on 40% of messages; catches 67% of the wrong answers (2/3)" in text
     assert "plain_words" in text
 
 

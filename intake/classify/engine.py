@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -64,6 +64,8 @@ class Classification:
     hits: tuple[RuleHit, ...]
     explanation: tuple[str, ...]
     review_reasons: tuple[str, ...] = ()  # why needs_review (see scoring.decide)
+    # the trained model's probability per label (empty without a model)
+    probabilities: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class _LanguageRules:
@@ -302,7 +304,8 @@ class Classifier:
         if self.model is not None:
             probabilities = self.model.probabilities(subject, body, lang)
             combined, model_lines = add_model(scores, probabilities, self.thresholds.model_weight,
-                                              self.thresholds.model_weight_against)
+                                              self.thresholds.model_weight_against,
+                                              self.thresholds.model_weights)
         # Mentioning a right is not exercising it (exercise.py): points off every right.
         # Only worth reading when some right would be exercised without it.
         reached = any(combined[r] >= self.thresholds.of(r) for r in RIGHTS)
@@ -334,8 +337,13 @@ class Classifier:
         calibration = None
         if self.model is not None and probabilities is not None:
             disagree = disagreements(scores, probabilities, self.thresholds)
-            # Where the model alone adds or vetoes a right, the words it read are shown.
-            explanation += [self._with_evidence(line, subject, body, lang, disagree, probabilities)
+            # Where the model alone adds or vetoes a right, or alone says "a question", the
+            # words it read are shown.
+            shown = disagree
+            if "question" in probabilities and (probabilities["question"] >= 0.5) != (
+                    scores["question"] >= self.thresholds.of("question")):
+                shown = (*disagree, "question")
+            explanation += [self._with_evidence(line, subject, body, lang, shown, probabilities)
                             for line in model_lines]
             # A trained model may bring the calibration of combined margins (see scoring).
             calibration = getattr(self.model, "calibration", None)
@@ -354,6 +362,7 @@ class Classifier:
             hits=hits,
             explanation=(*explanation, *decision.lines),
             review_reasons=decision.review_reasons,
+            probabilities=MappingProxyType(dict(probabilities or {})),
         )
 
     def _mention_scale(self) -> float:

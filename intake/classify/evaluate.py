@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intake.classify.labels import RIGHTS
+from intake.classify.labels import KINDS, RIGHTS
 
 LABELS_FILE = "labels.jsonl"
-# The five kinds of issue 12's labels; the triage's disposition maps onto them (`kind_of`).
-KINDS = ("request", "question", "followup", "robot", "other")
+# The five kinds of issue 12's labels (labels.KINDS); the triage's disposition maps onto them
+# (`kind_of`).
 # Dispositions under which a message gets no case at all (listed or recorded only).
 NO_CASE_DISPOSITIONS = frozenset({"list_only", "robot"})
 _KIND_OF_DISPOSITION = {"open_request": "request", "open_question": "question",
@@ -24,6 +24,15 @@ _KIND_OF_DISPOSITION = {"open_request": "request", "open_question": "question",
 def kind_of(disposition: str) -> str:
     """The label kind a triage disposition stands for (a new case-bearing one counts as request)."""
     return _KIND_OF_DISPOSITION.get(disposition, "request")
+
+
+def stated_kind_of(disposition: str) -> str:
+    """The label kind as `intake inspect --json` states it: a *to classify* case is "other".
+
+    `kind_of` counts the fail-safe case as a request (it gets the legal clock); inspect's `kind`
+    field says "request" only for a recognised right. Both figures are reported.
+    """
+    return "other" if disposition == "to_classify" else kind_of(disposition)
 
 
 class EvalSetError(ValueError):
@@ -50,6 +59,7 @@ class Prediction:
     kind: str = ""  # one of KINDS when known (an .eml through the whole triage)
     has_case: bool = True  # False when the triage would open or join no case
     confidence: float | None = None  # the classifier's confidence that the rights are right
+    stated_kind: str = ""  # the kind as inspect's kind field states it (stated_kind_of)
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,7 @@ class EvalReport:
     per_phenomenon: dict[str, PhenomenonCounts] = field(default_factory=dict)
     # (confidence, rights exactly right) per message that had a confidence: for the ECE
     confidences: list[tuple[float, bool]] = field(default_factory=list)
+    stated_kind_correct: int = 0  # kinds right as inspect states them (to classify = other)
 
     @property
     def micro(self) -> Counts:
@@ -135,6 +146,10 @@ class EvalReport:
     @property
     def kind_accuracy(self) -> float | None:
         return self.kind_correct / self.kind_labelled if self.kind_labelled else None
+
+    @property
+    def stated_kind_accuracy(self) -> float | None:
+        return self.stated_kind_correct / self.kind_labelled if self.kind_labelled else None
 
     @property
     def review_catch_rate(self) -> float | None:
@@ -164,6 +179,8 @@ class EvalReport:
             "kind_labelled": self.kind_labelled,
             "kind_correct": self.kind_correct,
             "kind_accuracy": None if kind_accuracy is None else round(kind_accuracy, 4),
+            "stated_kind_accuracy": (None if self.stated_kind_accuracy is None
+                                     else round(self.stated_kind_accuracy, 4)),
             "kind_confusion": [
                 {"expected": a, "predicted": b, "count": n}
                 for (a, b), n in sorted(self.kind_confusion.items(),
@@ -256,7 +273,7 @@ def evaluate(
     misses = []
     unflagged_misses = set()
     count = exact = language_correct = review = 0
-    kind_labelled = kind_correct = requests = wrong = wrong_flagged = 0
+    kind_labelled = kind_correct = stated_kind_correct = requests = wrong = wrong_flagged = 0
     kind_confusion: Counter[tuple[str, str]] = Counter()
     without_case: list[str] = []
     per_phenomenon: dict[str, PhenomenonCounts] = {}
@@ -273,6 +290,7 @@ def evaluate(
             kind_labelled += 1
             kind_ok = sample.kind == got.kind
             kind_correct += kind_ok
+            stated_kind_correct += sample.kind == (got.stated_kind or got.kind)
             if not kind_ok:
                 kind_confusion[(sample.kind, got.kind)] += 1
         if sample.kind == "request":
@@ -314,7 +332,7 @@ def evaluate(
     return EvalReport(per_right, per_language, count, exact, language_correct, review,
                       confusion, misses, frozenset(unflagged_misses), kind_labelled,
                       kind_correct, kind_confusion, requests, without_case, wrong,
-                      wrong_flagged, per_phenomenon, confidences)
+                      wrong_flagged, per_phenomenon, confidences, stated_kind_correct)
 
 
 def _ordered(rights: Iterable[str]) -> list[str]:
@@ -355,9 +373,11 @@ def format_report(report: EvalReport, baseline: Mapping[str, Any] | None = None)
                  " wrong)")
     if data["kind_labelled"]:
         lines.append(f"kind accuracy: {data['kind_accuracy']:.3f} ({data['kind_correct']}/"
-                     f"{data['kind_labelled']}); " + ", ".join(
-                         f"{c['expected']} -> {c['predicted']}: {c['count']}"
-                         for c in data["kind_confusion"]))
+                     f"{data['kind_labelled']}; a case to classify counted as request); " +
+                     ", ".join(f"{c['expected']} -> {c['predicted']}: {c['count']}"
+                               for c in data["kind_confusion"]))
+        lines.append(f"kind accuracy as inspect states it (a case to classify is other): "
+                     f"{data['stated_kind_accuracy']:.3f}")
     if data["requests"]:
         lines.append(f"requests without a case: {len(data['requests_without_case'])} of "
                      f"{data['requests']}" + (": " + ", ".join(data["requests_without_case"])

@@ -9,7 +9,10 @@ SIGNALS: tuple[str, ...] = ("question", "noise")
 
 LABELS: tuple[str, ...] = RIGHTS + SIGNALS
 
-__all__ = ["DEFAULT_LANGUAGE", "LABELS", "LANGUAGES", "RIGHTS", "SIGNALS"]
+# What a message is, as the everyday-mail labels say it (issue 12); the corpus may carry it.
+KINDS: tuple[str, ...] = ("request", "question", "followup", "robot", "other")
+
+__all__ = ["DEFAULT_LANGUAGE", "KINDS", "LABELS", "LANGUAGES", "RIGHTS", "SIGNALS"]
 
 # These are Flemish mailboxes: when in doubt, a message is Dutch.
 DEFAULT_LANGUAGE = "nl"

@@ -1,5 +1,6 @@
 """The right classifier's linear model: TF-IDF word, prefix and bigram features, one logistic
-regression per right; trained with scikit-learn, applied with numpy alone."""
+regression per right (and one for "a question for the DPO"); trained with scikit-learn, applied
+with numpy alone."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +27,9 @@ FEATURES_FILE = "features.json"
 DEFAULT_C = 8.0
 # A feature must occur in this many training messages to be kept.
 MIN_DOCUMENTS = 2
+# The extra column trained on the corpus's kinds: P(a question or remark for the DPO that
+# exercises no right). It feeds the "question" signal (labels.SIGNALS), not a right.
+QUESTION = "question"
 
 
 def model_features(subject: str, text: str) -> list[str]:
@@ -55,7 +60,7 @@ class LinearModel:
                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The features of this message that pushed most towards the label, and against it."""
         idx, values = self._vector(subject, text)
-        if not len(idx):
+        if not len(idx) or label not in self.labels:
             return (), ()
         contribution = values * self.coef[idx, self.labels.index(label)]
         order = np.argsort(contribution)
@@ -104,14 +109,15 @@ class LinearModel:
 
 
 def train_linear(texts: Sequence[tuple[str, str]], rights: Sequence[Sequence[str]],
-                 c: float = DEFAULT_C) -> LinearModel:
+                 c: float = DEFAULT_C, kinds: Sequence[str] | None = None) -> LinearModel:
     """Fit the TF-IDF features and one balanced logistic regression per right.
 
+    With `kinds` (one per text, "" where unknown) that name some questions, a QUESTION column
+    is fitted too, on the texts whose kind is known or that exercise a right (a request).
     scikit-learn is imported here only: the daemon applies the model with numpy alone.
     Deterministic: the lbfgs solver has no randomness.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
 
     vectorizer = TfidfVectorizer(analyzer=lambda pair: model_features(*pair),
                                  min_df=MIN_DOCUMENTS, sublinear_tf=True, dtype=np.float64)
@@ -123,9 +129,23 @@ def train_linear(texts: Sequence[tuple[str, str]], rights: Sequence[Sequence[str
         if target.min() == target.max():  # a right the corpus never (or always) has
             intercept[col] = -20.0 if target.max() == 0 else 20.0
             continue
-        regression = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
-        regression.fit(matrix, target)
-        coef[:, col] = regression.coef_[0]
-        intercept[col] = regression.intercept_[0]
+        coef[:, col], intercept[col] = _fit(matrix, target, c)
+    labels: tuple[str, ...] = RIGHTS
+    if kinds is not None and QUESTION in kinds:
+        known = [i for i, kind in enumerate(kinds) if kind or rights[i]]
+        target = np.array([kinds[i] == QUESTION for i in known], dtype=int)
+        column, bias = _fit(matrix[known], target, c)
+        coef = np.column_stack([coef, column])
+        intercept = np.append(intercept, bias)
+        labels = (*RIGHTS, QUESTION)
     index = {str(f): int(i) for f, i in vectorizer.vocabulary_.items()}
-    return LinearModel(index, vectorizer.idf_.astype(np.float64), coef, intercept)
+    return LinearModel(index, vectorizer.idf_.astype(np.float64), coef, intercept, labels)
+
+
+def _fit(matrix: Any, target: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+    """Coefficients and intercept of one balanced logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    regression = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+    regression.fit(matrix, target)
+    return regression.coef_[0], float(regression.intercept_[0])

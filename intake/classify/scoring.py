@@ -47,13 +47,19 @@ def add_model(
     probabilities: Mapping[str, float],
     weight: float,
     against: float | None = None,
+    weights_of: Callable[[str], tuple[float, float]] | None = None,
 ) -> tuple[dict[str, float], list[str]]:
-    """Rule scores plus model points per label, and one explanation line per model label."""
+    """Rule scores plus model points per label, and one explanation line per model label.
+
+    `weights_of(label)` gives (weight, against) for labels weighted apart (Thresholds.model_weights:
+    the "question" signal); without it every label takes `weight` and `against`.
+    """
     combined = dict(scores)
     lines = []
     for label in LABELS:
         if label in probabilities:
-            points = model_points(probabilities[label], weight, against)
+            label_weight, label_against = weights_of(label) if weights_of else (weight, against)
+            points = model_points(probabilities[label], label_weight, label_against)
             combined[label] = combined.get(label, 0.0) + points
             lines.append(f"model {label} {probabilities[label]:.2f} {format_score(points)}")
     return combined, lines

@@ -17,7 +17,8 @@ DEFAULT_THRESHOLD = 3.0
 DEFAULT_REVIEW_MARGIN = 1.0
 DEFAULT_MODEL_WEIGHT = 3.0
 
-_KEYS = ("default", "review_margin", "model_weight", "model_weight_against", "thresholds")
+_KEYS = ("default", "review_margin", "model_weight", "model_weight_against",
+         "question_model_weight", "question_model_weight_against", "thresholds")
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,24 @@ class Thresholds:
     model_weight: float = DEFAULT_MODEL_WEIGHT
     # The same for a probability below 0.5 (evidence against a right); default: model_weight.
     model_weight_against: float = DEFAULT_MODEL_WEIGHT
+    # The same for the model's "a question for the DPO" probability, which adds to the
+    # "question" signal; default: model_weight and model_weight_against.
+    question_model_weight: float | None = None
+    question_model_weight_against: float | None = None
 
     def of(self, label: str) -> float:
         """The threshold of one right or signal."""
         return self.per_label.get(label, self.default)
+
+    def model_weights(self, label: str) -> tuple[float, float]:
+        """(weight, against) of the model's probability for one label (see scoring.model_points)."""
+        if label == "question":
+            weight = (self.model_weight if self.question_model_weight is None
+                      else self.question_model_weight)
+            against = (self.model_weight_against if self.question_model_weight_against is None
+                       else self.question_model_weight_against)
+            return weight, against
+        return self.model_weight, self.model_weight_against
 
 
 def load_thresholds(rules_dir: str | Path) -> Thresholds:
@@ -56,6 +71,10 @@ def load_thresholds(rules_dir: str | Path) -> Thresholds:
         raise RuleError(path.name, "review_margin", "must not be negative")
     weight = _number(path.name, "model_weight", data.get("model_weight", DEFAULT_MODEL_WEIGHT))
     against = _number(path.name, "model_weight_against", data.get("model_weight_against", weight))
+    question_weight = _number(path.name, "question_model_weight",
+                              data.get("question_model_weight", weight))
+    question_against = _number(path.name, "question_model_weight_against",
+                               data.get("question_model_weight_against", against))
     per_label_raw = data.get("thresholds") or {}
     if not isinstance(per_label_raw, Mapping):
         raise RuleError(path.name, "thresholds", "expected a mapping of right: threshold")
@@ -66,7 +85,8 @@ def load_thresholds(rules_dir: str | Path) -> Thresholds:
                 path.name, str(label), f"unknown right {label!r}; use one of: {', '.join(LABELS)}"
             )
         per_label[label] = _positive(path.name, label, value)
-    return Thresholds(default, MappingProxyType(per_label), margin, weight, against)
+    return Thresholds(default, MappingProxyType(per_label), margin, weight, against,
+                      question_weight, question_against)
 
 
 def _number(file: str, key: str, value: Any) -> float:

@@ -148,7 +148,8 @@ def train_pipelines(
     else:
         groups = {ALL_LANGUAGES: list(train)}
     if arch == LINEAR:
-        return {key: train_linear([("", e.text) for e in items], [e.rights for e in items])
+        return {key: train_linear([("", e.text) for e in items], [e.rights for e in items],
+                                  kinds=[e.kind for e in items])
                 for key, items in groups.items() if items}
     return {
         key: _train_one(config, key, items, progress) for key, items in groups.items() if items
@@ -192,7 +193,8 @@ def predict(
         if isinstance(nlp, LinearModel):
             values = nlp.probabilities(subject, text)
             for col, label in enumerate(nlp.labels):
-                out[row, RIGHTS.index(label)] = floored(float(values[col]))
+                if label in RIGHTS:  # the question column is no right
+                    out[row, RIGHTS.index(label)] = floored(float(values[col]))
             continue
         textcat = nlp.get_pipe(COMPONENT)
         scores = textcat.predict([model_doc(nlp.vocab, subject, text)])[0]

@@ -146,11 +146,12 @@ def predict(pipeline: TriagePipeline, sample: Sample) -> Prediction:
 
     raw = sample.path.read_bytes()
     if sample.path.suffix.lower() == ".eml":
-        from intake.classify.evaluate import NO_CASE_DISPOSITIONS, kind_of
+        from intake.classify.evaluate import NO_CASE_DISPOSITIONS, kind_of, stated_kind_of
 
         result = pipeline.triage(parse_message(raw))
         return Prediction(frozenset(result.rights), result.language, result.needs_review,
                           kind_of(result.disposition),
-                          result.disposition not in NO_CASE_DISPOSITIONS, result.confidence)
+                          result.disposition not in NO_CASE_DISPOSITIONS, result.confidence,
+                          stated_kind_of(result.disposition))
     c = pipeline.classifier.classify("", raw.decode("utf-8", errors="replace"))
     return Prediction(frozenset(c.rights), c.language, c.needs_review, confidence=c.confidence)

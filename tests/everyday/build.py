@@ -53,6 +53,7 @@ from typing import Any
 
 import yaml
 
+from intake.classify.labels import KINDS, RIGHTS
 from intake.store.timezone import BRUSSELS
 from tests import idgen, mailgen
 
@@ -62,9 +63,6 @@ SPLITS: Mapping[str, str] = {
     **{f"w{n}": "train" for n in (1, 2, *range(5, 21), 22, 23, *range(24, 29), *range(30, 35))},
     "w3": "dev", "w4": "test", "w21": "test2", "w29": "test3",
 }
-KINDS = ("request", "question", "followup", "robot", "other")
-RIGHTS = ("access", "rectification", "erasure", "restriction", "objection", "portability",
-          "withdraw_consent", "complaint", "automated_decision")
 LANGUAGES = ("nl", "fr", "en", "de")
 
 
@@ -294,7 +292,8 @@ def export_corpus(split_dir: Path = ROOT / "train", out: Path = CORPUS_FILE) -> 
             continue
         writer = row["file"].split("-", 1)[0].lower()
         lines.append(json.dumps({"text": text, "language": row["language"],
-                                 "rights": row["rights"], "source": f"everyday-{writer}"},
+                                 "rights": row["rights"], "kind": row["kind"],
+                                 "source": f"everyday-{writer}"},
                                 ensure_ascii=False))
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return len(lines)
