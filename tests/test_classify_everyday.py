@@ -1,9 +1,9 @@
 """The whole triage (rules + model) on the everyday-mail set of issue 12 (tests/everyday/).
 
 Writers who never saw the rules, the corpus or each other wrote the mail (tests/everyday/build.py
-lists who wrote what): twenty writers are the train split (in the model corpus; the rules of
+lists who wrote what): thirty writers are the train split (in the model corpus; the rules of
 rules/everyday.yaml and mentioning.yaml were written from w1+w2), w3 is the dev split
-(selection only), w4 and w21 the test splits, touched once per round and not here.
+(selection only), w4, w21 and w29 the test splits, touched once per round and not here.
 Each floor sits just below the figure reached (docs/classification.md), so a later change
 cannot quietly undo it. The issue's acceptance bars are higher than these floors where they are
 not reached yet; the report says which.
@@ -22,15 +22,17 @@ from intake.cli.rules import predict
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "everyday" / "dev"
 
-# Reached on 2026-12-06 with the linear model (docs/classification.md): micro 0.85, macro 0.89,
-# kind 0.87, 0 of 112 requests without a case, review flag catches 95% of wrong answers on 64%
-# flagged. (Before it: micro 0.74, macro 0.74, kind 0.86, flag 89% on 66%.)
+# Reached in session 5 (docs/classification.md): micro 0.85, macro 0.88, kind 0.91 (0.92 as
+# inspect states it), 0 of 112 requests without a case, review flag catches 92% of the wrong
+# answers on 57% flagged. (Session 4: micro 0.85, macro 0.90, kind 0.87, flag 93% on 66%;
+# before the linear model: micro 0.74, macro 0.74, kind 0.86, flag 89% on 66%.)
 DEV_MICRO_FLOOR = 0.83
 DEV_MACRO_FLOOR = 0.86
-DEV_KIND_FLOOR = 0.85
+DEV_KIND_FLOOR = 0.89
+DEV_STATED_KIND_FLOOR = 0.89
 DEV_REQUESTS_WITHOUT_CASE_CEILING = 0
 DEV_REVIEW_CATCH_FLOOR = 0.90
-DEV_REVIEW_FLAG_CEILING = 0.68
+DEV_REVIEW_FLAG_CEILING = 0.62
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +60,7 @@ def test_everyday_dev_rights(dev_report) -> None:
 def test_everyday_dev_kind_and_cases(dev_report) -> None:
     data = dev_report.to_json()
     assert data["kind_accuracy"] >= DEV_KIND_FLOOR, data["kind_confusion"]
+    assert data["stated_kind_accuracy"] >= DEV_STATED_KIND_FLOOR, data["kind_confusion"]
     assert len(data["requests_without_case"]) <= DEV_REQUESTS_WITHOUT_CASE_CEILING, (
         data["requests_without_case"])
 
@@ -75,4 +78,4 @@ def test_everyday_train_split_is_in_the_model_corpus_and_dev_test_are_not() -> N
     from tests.everyday.build import SPLITS
 
     assert sources == {f"everyday-{w}" for w, split in SPLITS.items() if split == "train"}
-    assert not {"everyday-w3", "everyday-w4", "everyday-w21"} & sources
+    assert not {"everyday-w3", "everyday-w4", "everyday-w21", "everyday-w29"} & sources
