@@ -106,7 +106,7 @@ def build_model(options: BuildOptions) -> dict[str, Any]:
         "variant": options.variant.name,
         "architecture": architecture_of(config, options.variant),
         "pipelines": sorted(pipelines),
-        "labels": list(RIGHTS),
+        "labels": _labels(pipelines),
         "examples": {"train": len(train), "dev": len(dev),
                      "dev_sources": sorted({e.source for e in dev})},
         "train_seconds": round(train_seconds, 1),
@@ -116,6 +116,12 @@ def build_model(options: BuildOptions) -> dict[str, Any]:
     if options.out_dir is not None:
         write_build(pipelines, meta, options.out_dir)
     return meta
+
+
+def _labels(pipelines: Mapping[str, Language | LinearModel]) -> list[str]:
+    """What the model gives a probability for: the rights, and the question column if trained."""
+    first = next(iter(pipelines.values()), None)
+    return list(first.labels) if isinstance(first, LinearModel) else list(RIGHTS)
 
 
 def evaluate_dev(
