@@ -70,6 +70,13 @@ def died_twice(db, source: FakeSource, uids: Sequence[int]) -> None:
     inflight.mark(db.sessions, batch, "host:2", RECEIVED)
 
 
+def after_two_deaths(db, pipeline, source: FakeSource, uids: Sequence[int] = (1,)):
+    """Two workers died on `uids`; a third processes the folder: its stats."""
+    died_twice(db, source, uids)
+    proc, box = processor(db, pipeline)
+    return proc.process_mailbox(box, source)  # type: ignore[arg-type]
+
+
 def expected_due(received: datetime):
     return due_date(received, calendar_for(())).due
 
@@ -83,9 +90,7 @@ def only_case(session) -> Case:
 ], ids=["request"])
 def test_a_message_in_flight_at_two_deaths_gets_a_case_to_classify(db, pipeline, raw) -> None:
     source = FakeSource({1: (raw, RECEIVED)})
-    died_twice(db, source, [1])
-    proc, _box = processor(db, pipeline)
-    stats = proc.process_mailbox(_box, source)  # type: ignore[arg-type]
+    stats = after_two_deaths(db, pipeline, source)
 
     # Its sender is a person by the header block's checks: the neutral acknowledgement of a case
     # to classify goes out ("if your message exercises a right…"); the message is not read.
@@ -165,9 +170,7 @@ def test_a_later_copy_that_kills_the_worker_too_joins_the_first_case(db, pipelin
 def test_copies_of_a_poison_in_one_batch_open_one_case(db, pipeline) -> None:
     raw = mailgen.request("access", "nl", seed=49, subject="Inzage", sender=SENDER)
     source = FakeSource({1: (raw, RECEIVED), 2: (raw, LATER)})
-    died_twice(db, source, [1, 2])
-    proc, box = processor(db, pipeline)
-    stats = proc.process_mailbox(box, source)  # type: ignore[arg-type]
+    stats = after_two_deaths(db, pipeline, source, [1, 2])
     assert (stats.quarantined, stats.cases_opened) == (2, 1)
     with db.sessions() as s:
         case = only_case(s)
@@ -180,9 +183,7 @@ def test_copies_of_a_poison_in_one_batch_open_one_case(db, pipeline) -> None:
 def test_a_copy_in_the_same_batch_is_its_duplicate_too(db, pipeline) -> None:
     raw = mailgen.request("access", "nl", seed=44, subject="Inzage", sender=SENDER)
     source = FakeSource({1: (raw, RECEIVED), 2: (raw, LATER)})
-    died_twice(db, source, [1])
-    proc, box = processor(db, pipeline)
-    stats = proc.process_mailbox(box, source)  # type: ignore[arg-type]
+    stats = after_two_deaths(db, pipeline, source)
     assert (stats.quarantined, stats.duplicates, stats.cases_opened) == (1, 1, 1)
     with db.sessions() as s:
         case = only_case(s)
@@ -263,9 +264,7 @@ def test_a_failure_to_open_the_case_leaves_the_message_quarantined(db, pipeline,
     raw = mailgen.request("access", "nl", seed=45, sender=SENDER)
     fine = mailgen.request("access", "nl", seed=46, sender=("An Wouters", "an@example.be"))
     source = FakeSource({1: (raw, RECEIVED), 2: (fine, RECEIVED)})
-    died_twice(db, source, [1])
-    proc, box = processor(db, pipeline)
-    stats = proc.process_mailbox(box, source)  # type: ignore[arg-type]
+    stats = after_two_deaths(db, pipeline, source)
     assert (stats.quarantined, stats.recorded, stats.cases_opened) == (1, 1, 1)
     with db.sessions() as s:
         message = s.scalars(select(Message).where(Message.uid == 1)).one()
@@ -295,9 +294,7 @@ def test_staff_see_it_resolve_it_and_cannot_open_a_second_case(db, pipeline, tmp
 
     raw = mailgen.request("access", "nl", seed=47, sender=SENDER)
     source = FakeSource({1: (raw, RECEIVED)})
-    died_twice(db, source, [1])
-    proc, box = processor(db, pipeline)
-    proc.process_mailbox(box, source)  # type: ignore[arg-type]
+    after_two_deaths(db, pipeline, source)
     config = str(write_settings(tmp_path, db.url))
     with db.sessions() as s:
         message_id, reference = s.execute(
@@ -348,9 +345,7 @@ def test_a_quarantined_message_is_acknowledged_only_as_the_triage_would(db, pipe
     """The neutral acknowledgement of a quarantined message passes the header checks every
     reply passes: no answer to a robot, to our own address, or to a spoofed sender."""
     source = FakeSource({1: (raw, RECEIVED)})
-    died_twice(db, source, [1])
-    proc, box = processor(db, pipeline)
-    stats = proc.process_mailbox(box, source)  # type: ignore[arg-type]
+    stats = after_two_deaths(db, pipeline, source)
     assert (stats.quarantined, stats.cases_opened, stats.acknowledgements_queued) == (1, 1, 0)
     with db.sessions() as s:
         assert only_case(s).kind == "to_classify"
