@@ -116,6 +116,12 @@ def _bounded(text: str, notes: list[str]) -> str:
 def _clean(text: str, reply: bool, notes: list[str], depth: int = 0) -> str:
     """The writer's own words in normalised text; what was removed goes into notes."""
     top, quote = cut_quote(text)
+    if quote is not None and not reply and not depth and _introduces(top):
+        # "Here is the mail I got:" over a header block: the writer shows a message and often
+        # writes on below it; a reply's own text does not end by announcing the quote.
+        notes.append(f"pasted message below an introduction ({quote.label}): classified both")
+        pasted = _clean(drop_header_block(text[quote.start :]), False, notes, depth + 1)
+        return f"{_clean(top, False, [], depth + 1)}\n\n{pasted}".strip()
     if quote is not None:
         if top or reply or depth:
             notes.append(f"quoted reply removed ({quote.label})"
@@ -164,6 +170,12 @@ def _letters(msg: ParsedMessage, ocr: OcrFunction | None, notes: list[str],
 
 def _is_reply(msg: ParsedMessage) -> bool:
     return bool(_REPLY_SUBJECT.match(msg.subject) or msg.in_reply_to or msg.references)
+
+
+def _introduces(top: str) -> bool:
+    """The writer's text ends by announcing what follows ("Hier mijn mail van toen:")."""
+    lines = [line for line in top.split("\n") if line.strip()]
+    return bool(lines) and lines[-1].rstrip().endswith(":")
 
 
 def _is_covering_note(text: str) -> bool:

@@ -113,6 +113,31 @@ def test_pasted_message_with_header_block_on_top_is_classified() -> None:
     assert has_note(result, "nothing above the quoted message")
 
 
+@pytest.mark.parametrize("lang,intro,header", [
+    ("nl", "Ik kreeg dit gisteren, kijk zelf:", "Van: Nieuwsbrief <nieuws@vlaanderen.be>\n"
+     "Verzonden: maandag 2 maart 2026 09:14\nAan: jan.peeters@example.be\nOnderwerp: maart"),
+    ("en", "I keep getting these and have no idea why:", "From: Events <events@vlaanderen.be>\n"
+     "Sent: Monday, 2 March 2026 09:14\nTo: emily@example.org\nSubject: Last chance"),
+])
+def test_pasted_message_below_an_introduction_is_read_with_it(lang: str, intro: str,
+                                                              header: str) -> None:
+    """A mail shown below "here it is:" is part of what the writer says, and so is what they
+    write under it; the header lines are not."""
+    body = f"{mailgen.GREETINGS[lang][0]}\n\n{intro}\n\n{header}\n\nBeste lezer, ...\n\n" \
+           f"{ERASURE[lang]}"
+    result = extract(mailgen.plain_note(body, lang, seed=11))
+    assert intro in result.text and ERASURE[lang] in result.text
+    assert "Subject:" not in result.text and "Onderwerp:" not in result.text
+    assert has_note(result, "pasted message below an introduction")
+
+
+def test_a_reply_ending_in_a_colon_still_loses_its_quote() -> None:
+    """In a reply the quoted mail is the earlier conversation, whatever the text above says."""
+    result = extract(mailgen.reply("Zie hieronder:", f"Beste,\n\n{ACCESS['nl']}", "nl",
+                                   "outlook", seed=12))
+    assert result.text == "Zie hieronder:" and has_note(result, "quoted reply removed")
+
+
 @pytest.mark.parametrize("lang,sentence", [
     ("nl", "Op 3 maart schreef ik u al het volgende:"),
     ("nl", "Op maandag schreef:"),
