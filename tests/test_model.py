@@ -22,6 +22,7 @@ from intake.classify import Classifier, RightModel
 from intake.classify.calibration import Platt, expected_calibration_error, fit_platt
 from intake.classify.corpus import CorpusError, digest, read_corpus, split_by_source
 from intake.classify.corrections import correction_examples, own_words
+from intake.classify.errors import RuleError
 from intake.classify.labels import RIGHTS
 from intake.classify.linear import DEFAULT_C, LinearModel, model_features, train_linear
 from intake.classify.modelbuild import DEFAULT_CONFIG, BuildOptions, build_model
@@ -188,6 +189,24 @@ def test_dev_split_keeps_translated_sources_together() -> None:
 
 def test_model_text_folds_case_accents_and_elision() -> None:
     assert model_text("Objet", "Droit à l’EFFACEMENT") == "objet\ndroit a l effacement"
+
+
+@pytest.mark.parametrize("subject,text,negated,plain", [
+    ("", "Please do NOT delete my exam file.", {"not:delet", "not:exam"}, set()),
+    ("", "I don't want you to delete it, but stop the mails.", {"not:delet"}, {"not:mails"}),
+    ("", "Gelieve mijn dossier niet te verwijderen.", {"not:verwi", "not:dossi"}, set()),
+    ("", "Bitte löschen Sie meine Unterlagen nicht, danke.", {"not:losch", "not:unter"},
+     {"not:danke"}),
+    ("", "Ne supprimez pas mon compte.", {"not:suppr", "not:compt"}, set()),
+    ("", "Verwijder mijn account. Niet later.", set(), {"not:verwi", "not:accou"}),
+])
+def test_words_near_a_negation_get_a_negated_feature(subject: str, text: str,
+                                                     negated: set[str], plain: set[str]) -> None:
+    """"Do NOT delete" is no erasure: the model sees the negated verb as a feature of its own,
+    within the clause (a full stop or comma ends the scope)."""
+    features = set(model_features(subject, text))
+    assert negated <= features
+    assert not plain & features
 
 
 # --- training ---------------------------------------------------------------------------------
@@ -556,3 +575,33 @@ def test_the_question_probability_feeds_the_question_signal_with_its_own_weights
     clf.model = FixedModel({"access": 0.95, "question": 0.95})
     both = clf.classify("", "Ik wil inzage.", language="nl")
     assert both.rights == ("access",) and both.topic == "request"
+
+
+def test_a_clear_question_sets_the_rights_found_aside_and_asks_for_review(
+        tmp_path: Path, rules_dir: Path) -> None:
+    """"How do I file a complaint with the APD?" has a complaint's words; when the model reads
+    a question more clearly than any right, the rights are set aside for a question case,
+    flagged, never silently."""
+    clf = Classifier.load(rules_dir)
+    text = "Hoe maak ik gebruik van mijn recht op inzage?"
+    clf.model = FixedModel({"access": 0.3, "question": 0.9})
+    assert clf.thresholds.question_over_rights == 0.7
+    asked = clf.classify("", text, language="nl")
+    assert asked.scores["access"] >= clf.thresholds.of("access")  # the scores say yes ...
+    assert asked.rights == () and asked.topic == "question"  # ... the decision says question
+    assert asked.set_aside == ("access",) and asked.needs_review and asked.confidence <= 0.5
+    assert any("reads a question (0.90) more than any right: access set aside" in reason
+               for reason in asked.review_reasons)
+    # Below the bar, or not above every right, the right stays.
+    for probabilities in ({"access": 0.3, "question": 0.65}, {"access": 0.92, "question": 0.9}):
+        clf.model = FixedModel(probabilities)
+        assert clf.classify("", text, language="nl").rights == ("access",)
+    clf.model = FixedModel({"access": 0.3, "question": 0.9})
+    clf.thresholds = replace(clf.thresholds, question_over_rights=None)  # switched off
+    assert clf.classify("", text, language="nl").rights == ("access",)
+
+    (tmp_path / "thresholds.yaml").write_text("question_over_rights: null\n", encoding="utf-8")
+    assert load_thresholds(tmp_path).question_over_rights is None
+    (tmp_path / "thresholds.yaml").write_text("question_over_rights: 0.4\n", encoding="utf-8")
+    with pytest.raises(RuleError, match="question_over_rights"):
+        load_thresholds(tmp_path)

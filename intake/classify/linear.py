@@ -1,6 +1,6 @@
-"""The right classifier's linear model: TF-IDF word, prefix and bigram features, one logistic
-regression per right (and one for "a question for the DPO"); trained with scikit-learn, applied
-with numpy alone."""
+"""The right classifier's linear model: TF-IDF word, prefix, bigram and negation features, one
+logistic regression per right (and one for "a question for the DPO"); trained with scikit-learn,
+applied with numpy alone."""
 
 from __future__ import annotations
 
@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from intake.classify.labels import RIGHTS
-from intake.classify.modeltext import model_words, word_prefixes
+from intake.classify.modeltext import (
+    NEGATED_MARK,
+    SUBWORD_PREFIX,
+    model_words,
+    negated_words,
+    word_prefixes,
+)
 
 WEIGHTS_FILE = "weights.npz"
 FEATURES_FILE = "features.json"
@@ -33,9 +39,11 @@ QUESTION = "question"
 
 
 def model_features(subject: str, text: str) -> list[str]:
-    """What the linear model counts: the words and prefixes of model_words, plus word bigrams."""
+    """What the linear model counts: the words and prefixes of model_words, word bigrams, and
+    the prefixes of negated words ("not:verwi", see modeltext.negated_words)."""
     words = model_words(subject, text, prefixes=False)
-    return [*words, *word_prefixes(words), *(f"{a} {b}" for a, b in pairwise(words))]
+    return [*words, *word_prefixes(words), *(f"{a} {b}" for a, b in pairwise(words)),
+            *(f"{NEGATED_MARK}{w[:SUBWORD_PREFIX]}" for w in negated_words(words))]
 
 
 @dataclass(frozen=True)

@@ -48,3 +48,43 @@ def word_prefixes(words: list[str]) -> list[str]:
     """The SUBWORD_PREFIX-letter prefix ("verwi~") of every word longer than that."""
     return [f"{word[:SUBWORD_PREFIX]}~" for word in words
             if len(word) > SUBWORD_PREFIX and word.isalpha()]
+
+
+# Negation scope: "do NOT delete", "gelieve mijn dossier NIET te verwijderen", "ne supprimez
+# pas", "löschen Sie es bitte nicht" ask for the opposite of the verb, but a bag of words counts
+# the verb all the same. Every word near a negation, in the same clause, also yields a negated
+# feature ("not:verwi"), so the model can learn that a negated "delete" is no erasure. The scope
+# reaches back too: Dutch and German put the negation after the verb or the object. Leaving
+# one everyday writer out (12 writers, model alone): micro-F1 0.851 -> 0.857 (forward 5 and
+# back 4 words, so "löschen Sie meine Unterlagen nicht" reaches the verb; 4/3: 0.856; forward
+# only: 0.854).
+NEGATIONS = frozenset({
+    "not", "never", "no", "nothing", "niet", "nie", "ni", "nooit", "geen", "gene", "niets",
+    "niks", "nicht", "nichts", "kein", "keine", "keinen", "niemals", "pas", "jamais", "rien",
+    "ne", "n",
+})
+# "don't" reaches the model as "don t" (apostrophes become spaces, see model_text).
+_NEGATING_T = frozenset({"don", "doesn", "didn", "won", "can", "isn", "shouldn", "wouldn",
+                         "mustn", "aren"})
+_CLAUSE_END = frozenset(".,;:!?()[]\"—–-")
+NEGATION_AFTER = 5
+NEGATION_BEFORE = 4
+NEGATED_MARK = "not:"
+
+
+def negated_words(words: list[str]) -> list[str]:
+    """The words within NEGATION_AFTER after and NEGATION_BEFORE before each negation, not
+    crossing a clause boundary (duplicates kept: a word negated twice counts twice)."""
+    found: list[str] = []
+    for i, word in enumerate(words):
+        if word not in NEGATIONS and not (word == "t" and i and words[i - 1] in _NEGATING_T):
+            continue
+        for step, reach in ((1, NEGATION_AFTER), (-1, NEGATION_BEFORE)):
+            j, taken = i + step, 0
+            while 0 <= j < len(words) and taken < reach and words[j] not in _CLAUSE_END:
+                other = words[j]
+                if other.isalpha() and other not in NEGATIONS and other not in _NEGATING_T:
+                    found.append(other)
+                    taken += 1
+                j += step
+    return found
