@@ -207,6 +207,10 @@ class TriagePipeline:
             explanation.append(f"thread: subject names case {thread.case_ref}")
         elif classification.rights:
             kind, disposition = "request", OPEN_REQUEST
+        elif classification.set_aside:
+            # Rights found but read as a question about them: a question case, flagged; never
+            # out of the register on no-case evidence, since the scores did reach a right.
+            kind, disposition = "other", OPEN_QUESTION
         elif (evidence := no_case_evidence(msg, self.own_domains, identity.dmarc_failed)):
             kind, disposition = "other", LIST_ONLY
         elif classification.topic == "question":

@@ -24,7 +24,13 @@ from intake.classify.language import detect_message_language
 from intake.classify.model import RightModel
 from intake.classify.pipeline import LanguagePipeline, blank_vocab, reduced_lemma_table
 from intake.classify.rules import Rule, load_rules
-from intake.classify.scoring import add_model, decide, disagreements, format_score
+from intake.classify.scoring import (
+    add_model,
+    decide,
+    disagreements,
+    format_score,
+    question_over_rights,
+)
 from intake.classify.sieve import RuleSieve
 from intake.classify.thresholds import Thresholds, load_thresholds
 from intake.classify.vocabulary import NEW_WORDS_KEPT, VocabularyBound
@@ -66,6 +72,8 @@ class Classification:
     review_reasons: tuple[str, ...] = ()  # why needs_review (see scoring.decide)
     # the trained model's probability per label (empty without a model)
     probabilities: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    # rights that reached their threshold but were set aside for a question (scoring.decide)
+    set_aside: tuple[str, ...] = ()
 
 
 class _LanguageRules:
@@ -351,7 +359,9 @@ class Classifier:
             explanation.append(f"model: none, rules only ({self.model_note})")
         scores = combined
 
-        decision = decide(scores, self.thresholds, disagree, calibration)
+        question_over = (question_over_rights(probabilities, self.thresholds)
+                         if probabilities is not None else None)
+        decision = decide(scores, self.thresholds, disagree, calibration, question_over)
         return Classification(
             language=lang,
             rights=decision.rights,
@@ -363,6 +373,7 @@ class Classifier:
             explanation=(*explanation, *decision.lines),
             review_reasons=decision.review_reasons,
             probabilities=MappingProxyType(dict(probabilities or {})),
+            set_aside=decision.set_aside,
         )
 
     def _mention_scale(self) -> float:

@@ -23,6 +23,8 @@ class Decision:
     needs_review: bool
     lines: tuple[str, ...]
     review_reasons: tuple[str, ...] = ()  # why needs_review, short English phrases
+    set_aside: tuple[str, ...] = ()  # rights whose score reached the threshold, set aside for
+    # a question (question_over_rights)
 
 
 def format_score(score: float) -> str:
@@ -97,6 +99,21 @@ def calibrated_confidence(
     return product if math.isfinite(product) else 0.0
 
 
+def question_over_rights(probabilities: Mapping[str, float], thresholds: Thresholds
+                         ) -> float | None:
+    """The model's question probability when it reaches `question_over_rights` and exceeds every
+    right's probability, else None (see decide). Out of fold the question column at that height
+    is nearly always right, while the rights the rules or the model found there are mostly
+    questions asked about a right ("how do I complain to the APD?")."""
+    question = probabilities.get("question")
+    limit = thresholds.question_over_rights
+    if question is None or limit is None or question < limit:
+        return None
+    if any(question <= probabilities.get(right, 0.0) for right in RIGHTS):
+        return None
+    return question
+
+
 def certainty(score: float, threshold: float) -> float:
     """0.5 at the threshold, rising linearly to 1.0 one threshold-width away from it."""
     return 0.5 + 0.5 * min(1.0, abs(score - threshold) / threshold)
@@ -107,6 +124,7 @@ def decide(
     thresholds: Thresholds,
     disagree: Sequence[str] = (),
     calibration: Callable[[float], float] | None = None,
+    question_over: float | None = None,
 ) -> Decision:
     """Decide rights and topic from summed scores.
 
@@ -121,10 +139,19 @@ def decide(
     - needs_review: a right or signal within review_margin of its threshold, topic "unknown",
       no right exercised although some right has positive evidence, or rules and model
       disagreeing on a right (`disagree`, see disagreements).
+    - question_over: the model's question probability when it reaches
+      `thresholds.question_over_rights` and exceeds every right's (see question_over_rights):
+      the rights that reached their threshold are set aside, the topic is "question" and the
+      message is flagged for review with the rights named.
     """
     score = {label: float(scores.get(label, 0.0)) for label in LABELS}
     rights = tuple(r for r in RIGHTS if score[r] >= thresholds.of(r))
-    if rights:
+    set_aside: tuple[str, ...] = ()
+    if rights and question_over is not None:
+        set_aside, rights = rights, ()
+    if set_aside:
+        topic = "question"
+    elif rights:
         topic = "request"
     elif score["noise"] >= thresholds.of("noise"):
         topic = "noise"
@@ -145,11 +172,13 @@ def decide(
         confidence = min(certainty(score[label], thresholds.of(label)) for label in counted)
         if topic == "unknown":
             confidence = min(confidence, UNKNOWN_CONFIDENCE_CAP)
+    if set_aside:  # the scores say yes, the decision says no: no confidence either way
+        confidence = min(confidence, UNKNOWN_CONFIDENCE_CAP)
 
     margin = thresholds.review_margin
     near = [label for label in LABELS if abs(score[label] - thresholds.of(label)) < margin]
     partial = not rights and any(score[r] > 0 for r in RIGHTS)
-    needs_review = bool(near) or topic == "unknown" or partial or bool(disagree)
+    needs_review = bool(near) or topic == "unknown" or partial or bool(disagree) or bool(set_aside)
 
     lines = []
     for label in LABELS:
@@ -167,9 +196,12 @@ def decide(
         reasons.append("some evidence of a right below its threshold")
     if disagree:
         reasons.append(f"rules and model disagree: {', '.join(disagree)}")
+    if set_aside:
+        reasons.append(f"the model reads a question ({question_over:.2f}) more than any right: "
+                       f"{', '.join(set_aside)} set aside")
     if topic == "unknown":
         reasons.append("topic unknown")
     review = f"review ({'; '.join(reasons)})" if needs_review else "no review"
     lines.append(f"topic {topic}, confidence {confidence:.2f}, {review}")
     return Decision(rights, topic, round(confidence, 3), needs_review, tuple(lines),
-                    tuple(reasons) if needs_review else ())
+                    tuple(reasons) if needs_review else (), set_aside)
