@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from intake.mailtext.forms import drop_unticked
 from intake.mailtext.forwards import drop_header_block, split_forward
 from intake.mailtext.letters import LetterText, OcrFunction, letter_kind, read_letter
 from intake.mailtext.replies import (
@@ -98,6 +99,9 @@ def _requester_text(msg: ParsedMessage, ocr: OcrFunction | None,
         if letters:
             text = _with_note(letters, text)
             source = "attachment"
+    text, unticked = drop_unticked(text)
+    if unticked:
+        notes.append(f"form: {unticked} unticked box line(s) left out (only the ticked count)")
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
         notes.append(f"text cut at {MAX_CHARS} characters")

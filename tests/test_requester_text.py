@@ -150,6 +150,37 @@ def test_a_sentence_of_the_writer_is_not_an_attribution_line(lang: str, sentence
     assert result.text == body and result.notes == ()
 
 
+# --- tick-box forms -------------------------------------------------------------------------
+
+FORM_OPTIONS = ("Recht op inzage", "Recht op verbetering", "Recht op gegevenswissing",
+                "Recht van bezwaar", "Intrekking van toestemming")
+
+
+@pytest.mark.parametrize("empty,ticked", [("[ ]", "[x]"), ("[]", "[X]"), ("☐", "☒"),
+                                          ("( )", "(x)"), ("- [ ]", "- [x]"), ("□", "☑")])
+def test_a_form_keeps_only_its_ticked_boxes(empty: str, ticked: str) -> None:
+    """A form printing every right with one ticked exercises that one: the unticked options
+    are left out of what the classifier reads, the rest of the form stays."""
+    lines = [f"{ticked if option == 'Recht van bezwaar' else empty} {option}"
+             for option in FORM_OPTIONS]
+    body = "FORMULIER\nNaam: Jan Peeters\n" + "\n".join(lines) + \
+        "\nToelichting: geen mailings meer.\n"
+    result = extract(mailgen.plain_note(body, seed=13))
+    assert f"{ticked} Recht van bezwaar" in result.text
+    assert "inzage" not in result.text and "Intrekking" not in result.text
+    assert "Naam: Jan Peeters" in result.text and "Toelichting: geen mailings" in result.text
+    assert has_note(result, "form: 4 unticked box line(s) left out")
+
+
+@pytest.mark.parametrize("body", [
+    "[x] Recht op inzage\n[x] Recht op verbetering\n[x] Recht van bezwaar",  # all ticked
+    "Ik wil [ ] niets.\n[ ] Recht op inzage\n[x] Recht van bezwaar",  # two box lines only
+    "Ik wil inzage in mijn dossier (x) en verbetering.",  # no form at all
+])
+def test_text_that_is_no_form_with_unticked_options_stays_whole(body: str) -> None:
+    result = extract(mailgen.plain_note(body, seed=14))
+    assert result.text == body and not has_note(result, "form:")
+
 # --- signatures and disclaimers ------------------------------------------------------------
 
 @pytest.mark.parametrize("lang", LANGS)
