@@ -6,7 +6,8 @@ triage holds on a style of writing it was never tuned to:
 
     train: w1, w2, w5–w20, w22–w28, w30–w38    dev: w3    test: w4 (touched at 9260b99 and once more
     at the end of session 4)    test2: w21 (written 2026-12-06, touched once, at the end of
-    session 4)    test3: w29 (written in session 5, touched once, at its end)
+    session 4)    test3: w29 (written in session 5, touched once, at its end)    test4: w39
+    (written in session 6, kept aside until its end)
 
 w5–w16 were written on 2026-12-06, each with its own emphasis: nl-heavy regional mail (w5),
 applicants, staff and lawyers (w6), multilingual noisy mailboxes (w7), public-forum style texts
@@ -31,7 +32,8 @@ written on a phone (w31), the many ways to ask to see and to correct (w32), Fren
 proportions kept aside as a third test split. Session 6 added informal and regional Dutch mail
 (w35), mail about being mailed, listed, photographed and surveyed with its look-alikes (w36),
 mail that is not a request written to look like one, beside requests in the same settings
-(w37), and the mailboxes' French, English and German mail (w38).
+(w37), the mailboxes' French, English and German mail (w38), and w39, a general set in the
+brief's proportions kept aside as a fourth test split.
 
 Run: `.venv/bin/python -m tests.everyday.build` (deterministic: the same sources give the same
 bytes). It rewrites `tests/everyday/{train,dev,test}/` from `tests/everyday/source/`.
@@ -64,7 +66,7 @@ ROOT = Path(__file__).resolve().parent
 SOURCE = ROOT / "source"
 SPLITS: Mapping[str, str] = {
     **{f"w{n}": "train" for n in (1, 2, *range(5, 21), 22, 23, *range(24, 29), *range(30, 39))},
-    "w3": "dev", "w4": "test", "w21": "test2", "w29": "test3",
+    "w3": "dev", "w4": "test", "w21": "test2", "w29": "test3", "w39": "test4",
 }
 LANGUAGES = ("nl", "fr", "en", "de")
 
