@@ -314,4 +314,6 @@ def test_review_reasons_are_translated_part_by_part():
                           words) == ("regels en model zijn het oneens: inzage; "
                                      "score dicht bij de drempel: klacht")
     assert _review_reason("near threshold: question", words) == "score dicht bij de drempel: vraag"
+    assert _review_reason("read as a question, rights set aside: complaint, access",
+                          words) == "gelezen als vraag, rechten opzijgezet: klacht, inzage"
     assert _review_reason("something new", words) == "something new"

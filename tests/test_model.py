@@ -590,8 +590,9 @@ def test_a_clear_question_sets_the_rights_found_aside_and_asks_for_review(
     assert asked.scores["access"] >= clf.thresholds.of("access")  # the scores say yes ...
     assert asked.rights == () and asked.topic == "question"  # ... the decision says question
     assert asked.set_aside == ("access",) and asked.needs_review and asked.confidence <= 0.5
-    assert any("reads a question (0.90) more than any right: access set aside" in reason
-               for reason in asked.review_reasons)
+    assert "read as a question, rights set aside: access" in asked.review_reasons
+    assert any(line.startswith("question 0.90 above every right: access set aside")
+               for line in asked.explanation)
     # Below the bar, or not above every right, the right stays.
     for probabilities in ({"access": 0.3, "question": 0.65}, {"access": 0.92, "question": 0.9}):
         clf.model = FixedModel(probabilities)

@@ -197,10 +197,12 @@ def decide(
     if disagree:
         reasons.append(f"rules and model disagree: {', '.join(disagree)}")
     if set_aside:
-        reasons.append(f"the model reads a question ({question_over:.2f}) more than any right: "
-                       f"{', '.join(set_aside)} set aside")
+        reasons.append(f"read as a question, rights set aside: {', '.join(set_aside)}")
     if topic == "unknown":
         reasons.append("topic unknown")
+    if set_aside:
+        lines.append(f"question {question_over:.2f} above every right: "
+                     f"{', '.join(set_aside)} set aside (question_over_rights)")
     review = f"review ({'; '.join(reasons)})" if needs_review else "no review"
     lines.append(f"topic {topic}, confidence {confidence:.2f}, {review}")
     return Decision(rights, topic, round(confidence, 3), needs_review, tuple(lines),
