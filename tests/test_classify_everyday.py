@@ -44,23 +44,29 @@ TEST4_MACRO_FLOOR = 0.92
 TEST4_STATED_KIND_FLOOR = 0.95
 
 
-def _report(directory: Path):
+@pytest.fixture(scope="module")
+def pipeline():
+    """The daemon's triage with the trained model, loaded once for the module."""
     from intake.config import default_settings
     from intake.triage import TriagePipeline
 
-    pipeline = TriagePipeline.from_settings(default_settings())
-    if pipeline.classifier.model is None:
+    loaded = TriagePipeline.from_settings(default_settings())
+    if loaded.classifier.model is None:
         if os.environ.get("CI") == "true":
             pytest.fail("no trained model in models/build: `make test` builds it first")
         pytest.skip("no trained model in models/build: run `make model` (make test does)")
+    return loaded
+
+
+def _report(pipeline, directory: Path):
     report = evaluate(load_samples(directory), lambda s: predict(pipeline, s))
     print(format_report(report))
     return report
 
 
 @pytest.fixture(scope="module")
-def dev_report():
-    return _report(DEV)
+def dev_report(pipeline):
+    return _report(pipeline, DEV)
 
 
 def test_everyday_dev_rights(dev_report) -> None:
@@ -84,8 +90,8 @@ def test_everyday_dev_review_flag(dev_report) -> None:
     assert data["review_flag_rate"] <= DEV_REVIEW_FLAG_CEILING, data
 
 
-def test_everyday_test4_holds_the_issue_bars() -> None:
-    report = _report(TEST4)
+def test_everyday_test4_holds_the_issue_bars(pipeline) -> None:
+    report = _report(pipeline, TEST4)
     data = report.to_json()
     assert report.samples == 180
     assert report.micro.f1 >= TEST4_MICRO_FLOOR, format_report(report)
