@@ -175,7 +175,8 @@ class TriagePipeline:
             reply_to_case = (bool(thread.case_ref)
                              and _REPLY_PREFIX.match(msg.subject or "") is not None)
             classification = self.classifier.classify("" if reply_to_case else msg.subject,
-                                                      text.text)
+                                                      text.text,
+                                                      followup=bool(thread.case_ref))
             identity = self.identity.assess(msg)
 
         explanation: list[str] = [f"guard: {reason}" for reason in guard.reasons]

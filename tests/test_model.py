@@ -606,3 +606,29 @@ def test_a_clear_question_sets_the_rights_found_aside_and_asks_for_review(
     (tmp_path / "thresholds.yaml").write_text("question_over_rights: 0.4\n", encoding="utf-8")
     with pytest.raises(RuleError, match="question_over_rights"):
         load_thresholds(tmp_path)
+
+
+def test_a_followup_needs_a_clearer_right(tmp_path: Path, rules_dir: Path) -> None:
+    """A reply to a known case speaks the words of the request it continues: with
+    `followup_raise` every right's threshold is higher there, and only there."""
+    clf = Classifier.load(rules_dir)
+    clf.thresholds = replace(clf.thresholds, followup_raise=4.0, model_weight=20.0,
+                             model_weight_against=5.0)
+    clf.model = FixedModel({"access": 0.6})  # +4 points: above 3.0, below 3.0 + 4
+    text = "Dank u, ik wacht op uw antwoord."
+    assert clf.classify("", text, language="nl").rights == ("access",)
+    followup = clf.classify("", text, language="nl", followup=True)
+    assert followup.rights == ()
+    assert "access 4.00 < 7.00: no" in followup.explanation
+    assert any("continues a known case (followup_raise)" in line for line in followup.explanation)
+    clf.model = FixedModel({"access": 0.95})  # +18: clear enough in a follow-up too
+    assert clf.classify("", text, language="nl", followup=True).rights == ("access",)
+    assert clf.thresholds.for_followup().of("access") == clf.thresholds.of("access") + 4.0
+    assert clf.thresholds.for_followup().of("question") == clf.thresholds.of("question")
+
+    assert load_thresholds(tmp_path).followup_raise == 0.0  # no file: off
+    (tmp_path / "thresholds.yaml").write_text("followup_raise: 4\n", encoding="utf-8")
+    assert load_thresholds(tmp_path).followup_raise == 4.0
+    (tmp_path / "thresholds.yaml").write_text("followup_raise: -1\n", encoding="utf-8")
+    with pytest.raises(RuleError, match="followup_raise"):
+        load_thresholds(tmp_path)

@@ -263,12 +263,15 @@ class Classifier:
         return cls(load_rules(rules_dir), load_thresholds(rules_dir), model, model_note, new_words,
                    eager=eager, cache_dir=cache_dir)
 
-    def classify(self, subject: str, text: str, language: str | None = None) -> Classification:
-        """Classify one message; `language` skips detection when it is nl, fr, en or de.
+    def classify(self, subject: str, text: str, language: str | None = None,
+                 followup: bool = False) -> Classification:
+        """Classify one message; `language` skips detection when it is nl, fr, en or de;
+        `followup`: it continues a known case (thresholds raised, see Thresholds.for_followup).
 
         Safe to call from several threads: the spaCy part runs one message at a time.
         """
         body = text[:MAX_TEXT_CHARS]
+        thresholds = self.thresholds.for_followup() if followup else self.thresholds
         subject = subject[:MAX_SUBJECT_CHARS]  # a subject is one line; garbage must not weigh
         if language is not None and language in LANGUAGES:
             lang = language
@@ -311,12 +314,12 @@ class Classifier:
         model_lines: list[str] = []
         if self.model is not None:
             probabilities = self.model.probabilities(subject, body, lang)
-            combined, model_lines = add_model(scores, probabilities, self.thresholds.model_weight,
-                                              self.thresholds.model_weight_against,
-                                              self.thresholds.model_weights)
+            combined, model_lines = add_model(scores, probabilities, thresholds.model_weight,
+                                              thresholds.model_weight_against,
+                                              thresholds.model_weights)
         # Mentioning a right is not exercising it (exercise.py): points off every right.
         # Only worth reading when some right would be exercised without it.
-        reached = any(combined[r] >= self.thresholds.of(r) for r in RIGHTS)
+        reached = any(combined[r] >= thresholds.of(r) for r in RIGHTS)
         mention = assess_mentioning(subject, body) if reached else None
         if mention is not None and mention.line:
             scores = apply_mentioning(scores, RIGHTS, mention)
@@ -333,7 +336,7 @@ class Classifier:
                 settled[hit.right] += hit.score
         for hit in held:
             others = [r for r in RIGHTS
-                      if r != hit.right and settled[r] >= self.thresholds.of(r)]
+                      if r != hit.right and settled[r] >= thresholds.of(r)]
             line = f"{hit.rule} {format_score(hit.score)} {hit.right}: matched '{hit.matched}'"
             if others:
                 scores[hit.right] += hit.score
@@ -344,12 +347,12 @@ class Classifier:
         disagree: tuple[str, ...] = ()
         calibration = None
         if self.model is not None and probabilities is not None:
-            disagree = disagreements(scores, probabilities, self.thresholds)
+            disagree = disagreements(scores, probabilities, thresholds)
             # Where the model alone adds or vetoes a right, or alone says "a question", the
             # words it read are shown.
             shown = disagree
             if "question" in probabilities and (probabilities["question"] >= 0.5) != (
-                    scores["question"] >= self.thresholds.of("question")):
+                    scores["question"] >= thresholds.of("question")):
                 shown = (*disagree, "question")
             explanation += [self._with_evidence(line, subject, body, lang, shown, probabilities)
                             for line in model_lines]
@@ -359,9 +362,13 @@ class Classifier:
             explanation.append(f"model: none, rules only ({self.model_note})")
         scores = combined
 
-        question_over = (question_over_rights(probabilities, self.thresholds)
+        question_over = (question_over_rights(probabilities, thresholds)
                          if probabilities is not None else None)
-        decision = decide(scores, self.thresholds, disagree, calibration, question_over)
+        decision = decide(scores, thresholds, disagree, calibration, question_over)
+        if thresholds is not self.thresholds:
+            raise_ = format_score(thresholds.followup_raise)
+            explanation.append(f"thresholds of the rights {raise_}: the message continues a "
+                               "known case (followup_raise)")
         return Classification(
             language=lang,
             rights=decision.rights,

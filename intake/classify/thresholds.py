@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from intake.classify.errors import RuleError
-from intake.classify.labels import LABELS
+from intake.classify.labels import LABELS, RIGHTS
 from intake.classify.rules import THRESHOLDS_FILE, read_yaml
 
 DEFAULT_THRESHOLD = 3.0
@@ -21,10 +21,13 @@ DEFAULT_MODEL_WEIGHT = 3.0
 # (5,180 messages, out of fold): 54 questions and 1 "other" lost their false rights, no request
 # lost its right (from 0.6: 56 questions and 1 other; from 0.8: 45 questions).
 DEFAULT_QUESTION_OVER_RIGHTS = 0.7
+# Points added to every right's threshold in a message that continues a known case (see
+# Thresholds.for_followup); 0: none.
+DEFAULT_FOLLOWUP_RAISE = 0.0
 
 _KEYS = ("default", "review_margin", "model_weight", "model_weight_against",
          "question_model_weight", "question_model_weight_against", "question_over_rights",
-         "thresholds")
+         "followup_raise", "thresholds")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Thresholds:
     # Set rights aside for a question when the model's question probability reaches this and
     # exceeds every right's (None: never).
     question_over_rights: float | None = DEFAULT_QUESTION_OVER_RIGHTS
+    # Added to every right's threshold when the message continues a known case.
+    followup_raise: float = DEFAULT_FOLLOWUP_RAISE
 
     def of(self, label: str) -> float:
         """The threshold of one right or signal."""
@@ -59,6 +64,15 @@ class Thresholds:
                        else self.question_model_weight_against)
             return weight, against
         return self.model_weight, self.model_weight_against
+
+    def for_followup(self) -> Thresholds:
+        """These thresholds for a message that continues a known case: every right's raised by
+        `followup_raise`. A reply quotes, thanks and reports on the request it continues, in the
+        words of that request; a right newly exercised in it must be said more clearly."""
+        if not self.followup_raise:
+            return self
+        raised = {label: self.of(label) + self.followup_raise for label in RIGHTS}
+        return replace(self, per_label=MappingProxyType({**self.per_label, **raised}))
 
 
 def load_thresholds(rules_dir: str | Path) -> Thresholds:
@@ -90,6 +104,10 @@ def load_thresholds(rules_dir: str | Path) -> Thresholds:
         if not 0.5 < over <= 1.0:
             raise RuleError(path.name, "question_over_rights",
                             "must be a probability above 0.5 (or null: never)")
+    followup_raise = _number(path.name, "followup_raise",
+                             data.get("followup_raise", DEFAULT_FOLLOWUP_RAISE))
+    if followup_raise < 0:
+        raise RuleError(path.name, "followup_raise", "must not be negative")
     per_label_raw = data.get("thresholds") or {}
     if not isinstance(per_label_raw, Mapping):
         raise RuleError(path.name, "thresholds", "expected a mapping of right: threshold")
@@ -101,7 +119,7 @@ def load_thresholds(rules_dir: str | Path) -> Thresholds:
             )
         per_label[label] = _positive(path.name, label, value)
     return Thresholds(default, MappingProxyType(per_label), margin, weight, against,
-                      question_weight, question_against, over)
+                      question_weight, question_against, over, followup_raise)
 
 
 def _number(file: str, key: str, value: Any) -> float:
