@@ -4,10 +4,11 @@ The writers (see `BRIEF.md`) never saw the rules, the training corpus or each ot
 Each writer's messages go to one split as a whole, so the dev and test figures measure how the
 triage holds on a style of writing it was never tuned to:
 
-    train: w1, w2, w5–w20, w22–w28, w30–w38    dev: w3    test: w4 (touched at 9260b99 and once more
+    train: w1, w2, w5–w20, w22–w28, w30–w38, w40–w42    dev: w3    test: w4 (touched at 9260b99 and once more
     at the end of session 4)    test2: w21 (written 2026-12-06, touched once, at the end of
     session 4)    test3: w29 (written in session 5, touched once, at its end)    test4: w39
-    (written in session 6, kept aside until its end)
+    (written in session 6, kept aside until its end)    test5: w43 (written in session 7, kept
+    aside until its end)
 
 w5–w16 were written on 2026-12-06, each with its own emphasis: nl-heavy regional mail (w5),
 applicants, staff and lawyers (w6), multilingual noisy mailboxes (w7), public-forum style texts
@@ -33,7 +34,12 @@ proportions kept aside as a third test split. Session 6 added informal and regio
 (w35), mail about being mailed, listed, photographed and surveyed with its look-alikes (w36),
 mail that is not a request written to look like one, beside requests in the same settings
 (w37), the mailboxes' French, English and German mail (w38), and w39, a general set in the
-brief's proportions kept aside as a fourth test split.
+brief's proportions kept aside as a fourth test split. Session 7 added complaints and
+objections in English and Dutch written the way people vent in public (w40), the same and their
+look-alikes in Dutch, French and German (w41), and portal and platform users and developers
+writing in the style of tickets and bug reports, with feature requests and user stories beside
+their requests (w42), and w43, a general set in the brief's proportions kept aside as a fifth
+test split.
 
 Run: `.venv/bin/python -m tests.everyday.build` (deterministic: the same sources give the same
 bytes). It rewrites `tests/everyday/{train,dev,test}/` from `tests/everyday/source/`.
@@ -65,8 +71,10 @@ from tests import idgen, mailgen
 ROOT = Path(__file__).resolve().parent
 SOURCE = ROOT / "source"
 SPLITS: Mapping[str, str] = {
-    **{f"w{n}": "train" for n in (1, 2, *range(5, 21), 22, 23, *range(24, 29), *range(30, 39))},
+    **{f"w{n}": "train" for n in (1, 2, *range(5, 21), 22, 23, *range(24, 29), *range(30, 39),
+                                         40, 41, 42)},
     "w3": "dev", "w4": "test", "w21": "test2", "w29": "test3", "w39": "test4",
+    "w43": "test5",
 }
 LANGUAGES = ("nl", "fr", "en", "de")
 
