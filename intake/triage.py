@@ -244,7 +244,7 @@ class TriagePipeline:
             language=classification.language,
             rights=() if disposition == ROBOT else classification.rights,  # robots exercise none
             confidence=classification.confidence,
-            needs_review=(classification.needs_review and disposition != ROBOT)
+            needs_review=_classification_asks_review(classification, disposition)
             or disposition == TO_CLASSIFY or relayed or bool(msg.limit)
             or (policy in ENFORCED and disposition not in (ROBOT, LIST_ONLY)),
             identity=identity,
@@ -286,6 +286,20 @@ def _scanned_letter_reader() -> Callable[[bytes], str]:
     from intake.mailtext.scanned import ocr_pdf_letter
 
     return ocr_pdf_letter
+
+
+def _classification_asks_review(classification: Classification, disposition: Disposition
+                                ) -> bool:
+    """The classifier's review flag, where it means something for this disposition: never for a
+    robot; for a follow-up only when it is about the rights. A reply that sends an ID copy or
+    asks for news has no topic of its own (the case it joins has), so an unknown topic or a
+    question near its threshold says nothing; one that cannot join its case becomes a case to
+    classify, reviewed all the same (cases.decide)."""
+    if disposition == ROBOT or not classification.needs_review:
+        return False
+    if disposition == FOLLOWUP:
+        return classification.rights_in_doubt
+    return True
 
 
 def _evidence_of_a_right(classification: Classification) -> bool:

@@ -131,6 +131,20 @@ def test_decide_canonical_order_and_confidence() -> None:
     assert not decision.needs_review
     near = decide({"access": 3.5}, thresholds)
     assert near.needs_review and near.rights == ("access",)
+    assert near.rights_in_doubt
+
+
+def test_review_about_the_rights_or_only_the_topic() -> None:
+    """A follow-up is reviewed only for its rights (intake.triage): decide says which."""
+    thresholds = Thresholds()
+    unknown = decide({}, thresholds)
+    assert unknown.needs_review and not unknown.rights_in_doubt  # topic unknown only
+    question = decide({"question": 2.5}, thresholds)  # near the question threshold (3.0)
+    assert question.needs_review and not question.rights_in_doubt
+    partial = decide({"erasure": 1.0}, thresholds)  # some evidence of a right
+    assert partial.needs_review and partial.rights_in_doubt
+    disagree = decide({"erasure": 6.0}, thresholds, disagree=("erasure",))
+    assert disagree.needs_review and disagree.rights_in_doubt
 
 
 def test_certainty_and_format() -> None:

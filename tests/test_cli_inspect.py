@@ -62,6 +62,11 @@ def test_json_lines_in_order_with_the_contract_keys(files):
     assert got["newsletter"]["kind"] == "bulk"
     assert got["followup"]["kind"] == "followup"
     assert got["followup"]["case_ref"] == "DPO-AGO-2026-0007"
+    # "Any news?" has no topic of its own, the case has: not flagged, though the classifier
+    # alone would ask for review of its topic.
+    assert got["followup"]["needs_review"] is False
+    assert any("review (" in line and "topic unknown" in line
+               for line in got["followup"]["explanation"])
     assert any(line.startswith("guard:") for line in got["auto_reply"]["explanation"])
     # The pipeline (rules, language models) is built once for the whole batch.
     assert result.stderr.count("classifier loaded") == 1

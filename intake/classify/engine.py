@@ -74,6 +74,7 @@ class Classification:
     probabilities: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     # rights that reached their threshold but were set aside for a question (scoring.decide)
     set_aside: tuple[str, ...] = ()
+    rights_in_doubt: bool = False  # some review reason is about the rights, not only the topic
 
 
 class _LanguageRules:
@@ -381,6 +382,7 @@ class Classifier:
             review_reasons=decision.review_reasons,
             probabilities=MappingProxyType(dict(probabilities or {})),
             set_aside=decision.set_aside,
+            rights_in_doubt=decision.rights_in_doubt,
         )
 
     def _mention_scale(self) -> float:

@@ -25,6 +25,7 @@ class Decision:
     review_reasons: tuple[str, ...] = ()  # why needs_review, short English phrases
     set_aside: tuple[str, ...] = ()  # rights whose score reached the threshold, set aside for
     # a question (question_over_rights)
+    rights_in_doubt: bool = False  # a review reason about the rights, not only the topic
 
 
 def format_score(score: float) -> str:
@@ -178,7 +179,9 @@ def decide(
     margin = thresholds.review_margin
     near = [label for label in LABELS if abs(score[label] - thresholds.of(label)) < margin]
     partial = not rights and any(score[r] > 0 for r in RIGHTS)
-    needs_review = bool(near) or topic == "unknown" or partial or bool(disagree) or bool(set_aside)
+    rights_in_doubt = (any(label in RIGHTS for label in near) or partial or bool(disagree)
+                       or bool(set_aside))
+    needs_review = bool(near) or topic == "unknown" or rights_in_doubt
 
     lines = []
     for label in LABELS:
@@ -206,4 +209,4 @@ def decide(
     review = f"review ({'; '.join(reasons)})" if needs_review else "no review"
     lines.append(f"topic {topic}, confidence {confidence:.2f}, {review}")
     return Decision(rights, topic, round(confidence, 3), needs_review, tuple(lines),
-                    tuple(reasons) if needs_review else (), set_aside)
+                    tuple(reasons) if needs_review else (), set_aside, rights_in_doubt)
