@@ -1,14 +1,15 @@
 """The whole triage (rules + model) on the everyday-mail set of issue 12 (tests/everyday/).
 
 Writers who never saw the rules, the corpus or each other wrote the mail (tests/everyday/build.py
-lists who wrote what): thirty-four writers are the train split (in the model corpus; the rules of
-rules/everyday.yaml and mentioning.yaml were written from w1+w2), w3 is the dev split
-(selection only), w4, w21, w29 and w39 the test splits, touched once per round. Each floor sits
+lists who wrote what): thirty-seven writers are the train split (in the model corpus; the rules
+of rules/everyday.yaml and mentioning.yaml were written from w1+w2), w3 is the dev split
+(selection only), w4, w21, w29, w39 and w43 the test splits, touched once per round. Each floor sits
 just below the figure reached (docs/classification.md), so a later change cannot quietly undo
 it. The issue's acceptance bars are higher than these floors where they are not reached yet; the
 report says which. test4 (w39) was evaluated once, at the end of session 6, where it met the
 issue's rights and kind bars: those bars are held here (never tune to it: a change that needs
-test4 to pass is a change that overfits).
+test4 to pass is a change that overfits). test5 (w43) was evaluated once, at the end of session
+7: micro 0.903, below the issue's 0.92; its floors hold what it reached.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from intake.cli.rules import predict
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "everyday" / "dev"
 TEST4 = ROOT / "tests" / "everyday" / "test4"
+TEST5 = ROOT / "tests" / "everyday" / "test5"
 
-# Reached in session 6 (docs/classification.md): micro 0.87, macro 0.90, kind 0.925 (0.938 as
+# Reached in session 7 (docs/classification.md): micro 0.876, macro 0.907, kind 0.925 (0.944 as
 # inspect states it), 0 of 112 requests without a case, review flag catches 91% of the wrong
-# answers on 57% flagged. (Session 5: micro 0.85, macro 0.88, kind 0.91; session 4: micro 0.85,
+# answers on 54% flagged (session 6: 0.87, 0.90, 0.925, flag 91% on 57%). (Session 5: micro 0.85, macro 0.88, kind 0.91; session 4: micro 0.85,
 # macro 0.90, kind 0.87, flag 93% on 66%; before the linear model: micro 0.74, macro 0.74, kind
 # 0.86, flag 89% on 66%.)
 DEV_MICRO_FLOOR = 0.85
@@ -36,12 +38,17 @@ DEV_KIND_FLOOR = 0.91
 DEV_STATED_KIND_FLOOR = 0.92
 DEV_REQUESTS_WITHOUT_CASE_CEILING = 0
 DEV_REVIEW_CATCH_FLOOR = 0.90
-DEV_REVIEW_FLAG_CEILING = 0.60
+DEV_REVIEW_FLAG_CEILING = 0.56
 # test4 at the end of session 6: micro 0.935, macro 0.951, kind as inspect states it 0.972,
 # 0 of 126 requests without a case: the issue's bars (0.92, 0.92, 0.95, every request a case).
 TEST4_MICRO_FLOOR = 0.92
 TEST4_MACRO_FLOOR = 0.92
 TEST4_STATED_KIND_FLOOR = 0.95
+# test5 at the end of session 7: micro 0.903 (P 0.89 R 0.91), macro 0.934, kind as inspect
+# states it 0.956, 0 of 126 requests without a case.
+TEST5_MICRO_FLOOR = 0.89
+TEST5_MACRO_FLOOR = 0.92
+TEST5_STATED_KIND_FLOOR = 0.95
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +107,16 @@ def test_everyday_test4_holds_the_issue_bars(pipeline) -> None:
     assert data["requests_without_case"] == [], data["requests_without_case"]
 
 
+def test_everyday_test5_holds_what_it_reached(pipeline) -> None:
+    report = _report(pipeline, TEST5)
+    data = report.to_json()
+    assert report.samples == 180
+    assert report.micro.f1 >= TEST5_MICRO_FLOOR, format_report(report)
+    assert report.macro_f1 >= TEST5_MACRO_FLOOR, format_report(report)
+    assert data["stated_kind_accuracy"] >= TEST5_STATED_KIND_FLOOR, data["kind_confusion"]
+    assert data["requests_without_case"] == [], data["requests_without_case"]
+
+
 def test_everyday_train_split_is_in_the_model_corpus_and_dev_test_are_not() -> None:
     corpus = (ROOT / "models" / "corpus" / "everyday-train.jsonl").read_text(encoding="utf-8")
     sources = {line.split('"source": "', 1)[1].split('"', 1)[0]
@@ -109,5 +126,5 @@ def test_everyday_train_split_is_in_the_model_corpus_and_dev_test_are_not() -> N
     assert sources == {f"everyday-{w}" for w, split in SPLITS.items() if split == "train"}
     held_out = {f"everyday-{w}" for w, split in SPLITS.items() if split != "train"}
     assert {"everyday-w3", "everyday-w4", "everyday-w21", "everyday-w29",
-            "everyday-w39"} <= held_out
+            "everyday-w39", "everyday-w43"} <= held_out
     assert not held_out & sources
