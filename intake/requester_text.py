@@ -80,18 +80,16 @@ def _requester_text(msg: ParsedMessage, ocr: OcrFunction | None,
         inner = _bounded(attached.text, [])
         # mail-parser puts the attached message's text into the body too: take it out again.
         own = _bounded(msg.text.replace(attached.text, "", 1) if attached.text else msg.text, [])
-        text = _with_note(_clean(inner, _is_reply(attached), notes), _clean(own, False, []))
+        # The attached message may itself forward the request ("FW: FW: …" passed from desk to
+        # desk): its forwarded content is read, not cut as a quoted reply.
+        inner_text, _ = _own_or_forwarded(inner, attached.subject, _is_reply(attached), notes)
+        text = _with_note(inner_text, _clean(own, False, []))
         notes.append("forwarded message (attached message/rfc822): classified the forwarded "
                      "content" + _plus_note(own))
         source = "forwarded"
-    elif (forward := split_forward(body, msg.subject)) is not None:
-        note = _clean(forward.note, False, [])
-        text = _with_note(_clean(forward.content, False, notes), note)
-        notes.append(f"{forward.label}: classified the forwarded content" + _plus_note(note))
-        source = "forwarded"
     else:
-        text = _clean(body, _is_reply(msg), notes)
-        if notes and notes[-1].startswith("nothing above"):
+        text, forwarded = _own_or_forwarded(body, msg.subject, _is_reply(msg), notes)
+        if forwarded or (notes and notes[-1].startswith("nothing above")):
             source = "forwarded"
 
     if _is_covering_note(text):
@@ -108,6 +106,19 @@ def _requester_text(msg: ParsedMessage, ocr: OcrFunction | None,
     if not text.strip():
         source = "empty"
     return RequesterText(text, source, tuple(notes))
+
+
+def _own_or_forwarded(body: str, subject: str, reply: bool, notes: list[str]
+                      ) -> tuple[str, bool]:
+    """The text to classify in one message's body, and whether it forwards a message: the
+    forwarded content with the forwarder's note when it does, else the body without quotes."""
+    forward = split_forward(body, subject)
+    if forward is None:
+        return _clean(body, reply, notes), False
+    note = _clean(forward.note, False, [])
+    text = _with_note(_clean(forward.content, False, notes), note)
+    notes.append(f"{forward.label}: classified the forwarded content" + _plus_note(note))
+    return text, True
 
 
 def _bounded(text: str, notes: list[str]) -> str:

@@ -262,6 +262,42 @@ def test_attached_forward_keeps_only_the_meaningful_note() -> None:
     assert has_note(result, "attached message/rfc822")
 
 
+def _desk_to_desk(inner_subject: str) -> bytes:
+    """A colleague's mail with an attached message whose body holds the requester's mail below
+    an Outlook "-----Original Message-----" block."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    inner = EmailMessage(policy=SMTP)
+    inner["From"] = "Onthaal <onthaal@vlaanderen.be>"
+    inner["To"] = "events@vlaanderen.be"
+    inner["Subject"] = inner_subject
+    inner.set_content("Kan jij dit aan de juiste dienst bezorgen? Wij zijn niet bevoegd.\n\n"
+                      "-----Original Message-----\nFrom: Eva Smet <eva.smet@example.be>\n"
+                      "Sent: Wednesday, March 18, 2026 19:44\nTo: events@vlaanderen.be\n"
+                      f"Subject: deelnemerslijst\n\nGoedenavond,\n\n{ERASURE['nl']}\n\nEva Smet\n")
+    outer = EmailMessage(policy=SMTP)
+    outer["From"] = "Dirk Maes <dirk.maes@vlaanderen.be>"
+    outer["To"] = "dpo.wse@vlaanderen.be"
+    outer["Subject"] = "FW: FW: deelnemerslijst"
+    outer.set_content("Hoi, deze kwam bij ons terecht. Zie bijlage.\n\nDirk\n")
+    outer.add_attachment(inner)
+    return outer.as_bytes()
+
+
+def test_attached_message_that_forwards_the_request_is_read_through() -> None:
+    """Passed from desk to desk: in an attached "FW:" the "-----Original Message-----" block is
+    the forwarded request, not a quote to cut."""
+    result = extract(_desk_to_desk("FW: deelnemerslijst"))
+    assert ERASURE["nl"] in result.text
+    assert has_note(result, "forwarded message (subject FW:, -----Original Message-----)")
+    assert has_note(result, "attached message/rfc822")
+    # An attached message that is a reply still loses its quoted thread.
+    replied = extract(_desk_to_desk("RE: deelnemerslijst"))
+    assert ERASURE["nl"] not in replied.text
+    assert has_note(replied, "quoted reply removed")
+
+
 # --- attached letters ------------------------------------------------------------------------
 
 LETTER = ("Geachte heer, mevrouw,\n\nHierbij vraag ik de wissing van al mijn persoonsgegevens "
