@@ -35,6 +35,12 @@ COVERING_NOTE_WORDS = 30
 SOURCES = ("body", "forwarded", "attachment", "empty")
 
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|antw|aw|réf|sv)\s*:", re.IGNORECASE)
+# Words by which a writer points at what follows: "ik plak ze hieronder", "see below".
+_POINTS_BELOW = re.compile(
+    r"\b(?:hieronder|onderstaande?|below|underneath|ci-dessous|ci-apr[eè]s|unten"
+    r"|untenstehende[nmrs]?|nachstehende[nmrs]?)\b",
+    re.IGNORECASE,
+)
 _MENTIONS_ATTACHMENT = re.compile(
     r"\b(?:bijlage|bijgevoegd|attach\w*|enclosed|pièces?\s+jointes?|ci-joint|en\s+annexe|pj"
     r"|anhang|anbei|beigefügt|anlage)\b",
@@ -188,9 +194,10 @@ def _is_reply(msg: ParsedMessage) -> bool:
 
 
 def _introduces(top: str) -> bool:
-    """The writer's text ends by announcing what follows ("Hier mijn mail van toen:")."""
+    """The writer's text announces what follows: it ends with a colon ("Hier mijn mail van
+    toen:") or points below ("Ik plak ze hieronder nog eens.")."""
     lines = [line for line in top.split("\n") if line.strip()]
-    return bool(lines) and lines[-1].rstrip().endswith(":")
+    return bool(lines) and (lines[-1].rstrip().endswith(":") or bool(_POINTS_BELOW.search(top)))
 
 
 def _is_covering_note(text: str) -> bool:

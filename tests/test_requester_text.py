@@ -118,6 +118,12 @@ def test_pasted_message_with_header_block_on_top_is_classified() -> None:
      "Verzonden: maandag 2 maart 2026 09:14\nAan: jan.peeters@example.be\nOnderwerp: maart"),
     ("en", "I keep getting these and have no idea why:", "From: Events <events@vlaanderen.be>\n"
      "Sent: Monday, 2 March 2026 09:14\nTo: emily@example.org\nSubject: Last chance"),
+    ("nl", "Ik had onderstaande vraag al gestuurd, nooit antwoord. Ik plak ze hieronder.",
+     "From: Jan Peeters <jan.peeters@example.be>\nSent: Tuesday, December 9, 2025 8:41 PM\n"
+     "To: info@vlaanderen.be\nSubject: gegevens"),
+    ("fr", "Je vous renvoie ci-dessous ma demande restée sans réponse.",
+     "De : Marie Dubois <marie@example.be>\nEnvoyé : mardi 9 décembre 2025 20:41\n"
+     "À : info@vlaanderen.be\nObjet : données"),
 ])
 def test_pasted_message_below_an_introduction_is_read_with_it(lang: str, intro: str,
                                                               header: str) -> None:
