@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from intake.mailtext.forms import drop_unticked
-from intake.mailtext.forwards import drop_header_block, split_forward
+from intake.mailtext.forwards import drop_header_block, forwards_in_subject, split_forward
 from intake.mailtext.letters import LetterText, OcrFunction, letter_kind, read_letter
 from intake.mailtext.replies import (
     cut_quote,
@@ -31,6 +31,7 @@ MAX_INPUT_CHARS = 25_000  # what the patterns look at: beyond it the text would 
 MAX_LETTERS = 3
 MAX_ATTACHED_MESSAGE_BYTES = 10 * 1024 * 1024
 COVERING_NOTE_WORDS = 30
+MAX_NESTED_FORWARDS = 3  # a forward of a forward of a forward is read through, no deeper
 
 SOURCES = ("body", "forwarded", "attachment", "empty")
 
@@ -41,6 +42,7 @@ _POINTS_BELOW = re.compile(
     r"|untenstehende[nmrs]?|nachstehende[nmrs]?)\b",
     re.IGNORECASE,
 )
+_QUOTE_MARK = re.compile(r"^>[ \t]?", re.MULTILINE)
 _MENTIONS_ATTACHMENT = re.compile(
     r"\b(?:bijlage|bijgevoegd|attach\w*|enclosed|pièces?\s+jointes?|ci-joint|en\s+annexe|pj"
     r"|anhang|anbei|beigefügt|anlage)\b",
@@ -114,15 +116,25 @@ def _requester_text(msg: ParsedMessage, ocr: OcrFunction | None,
     return RequesterText(text, source, tuple(notes))
 
 
-def _own_or_forwarded(body: str, subject: str, reply: bool, notes: list[str]
+def _own_or_forwarded(body: str, subject: str, reply: bool, notes: list[str], depth: int = 0
                       ) -> tuple[str, bool]:
     """The text to classify in one message's body, and whether it forwards a message: the
-    forwarded content with the forwarder's note when it does, else the body without quotes."""
+    forwarded content with the forwarder's note when it does, else the body without quotes.
+
+    A forward of a forward ("FW: FW: …", or a second forward marker in the content) is read
+    through to the innermost message, at most MAX_NESTED_FORWARDS deep; each level only looks
+    at what the level above left, so the work stays linear in the text."""
     forward = split_forward(body, subject)
     if forward is None:
         return _clean(body, reply, notes), False
     note = _clean(forward.note, False, [])
-    text = _with_note(_clean(forward.content, False, notes), note)
+    if depth < MAX_NESTED_FORWARDS:
+        # The subject vouches for one forward less at the next level; markers always count.
+        inner_subject = "FW: " * max(0, forwards_in_subject(subject) - 1)
+        content, _ = _own_or_forwarded(forward.content, inner_subject, False, notes, depth + 1)
+    else:
+        content = _clean(forward.content, False, notes)
+    text = _with_note(content, note)
     notes.append(f"{forward.label}: classified the forwarded content" + _plus_note(note))
     return text, True
 
@@ -144,14 +156,24 @@ def _clean(text: str, reply: bool, notes: list[str], depth: int = 0) -> str:
         pasted = _clean(drop_header_block(text[quote.start :]), False, notes, depth + 1)
         return f"{_clean(top, False, [], depth + 1)}\n\n{pasted}".strip()
     if quote is not None:
+        below = _below_the_quote(text[quote.start :]) if reply and not top and not depth else ""
+        if below:
+            # Bottom-posted: the earlier mail quoted first, the answer typed under it.
+            notes.append(f"text below the quoted message ({quote.label}): classified it")
+            return _clean(below, reply, notes, depth + 1)
         if top or reply or depth:
             notes.append(f"quoted reply removed ({quote.label})"
                          + ("" if top else "; no text of its own above it"))
         else:  # not a reply and nothing above the header: a pasted or forwarded message
             notes.append(f"nothing above the quoted message ({quote.label}): classified it")
             return _clean(drop_header_block(text[quote.start :]), False, notes, depth + 1)
-    top, quoted = drop_quoted_lines(top)
-    if quoted:
+    kept, quoted = drop_quoted_lines(top)
+    if quoted and not reply and not depth and _POINTS_BELOW.search(kept):
+        # "Doorgestuurd door de webcare, zie hieronder." over "> " lines: what is shown counts.
+        top = _QUOTE_MARK.sub("", top)
+        notes.append("quoted lines read: the text above points at them (>)")
+    elif quoted:
+        top = kept
         notes.append("quoted lines removed (>)")
     top, removed = strip_disclaimers(top)
     if removed:
@@ -160,6 +182,21 @@ def _clean(text: str, reply: bool, notes: list[str], depth: int = 0) -> str:
     if removed:
         notes.append("signature removed")
     return top.strip()
+
+
+def _below_the_quote(quoted: str) -> str:
+    """A bottom-posted reply's own text: what follows the ">" lines under the attribution line
+    ("Op … schreef …:", possibly wrapped over two lines) at the start of `quoted`; empty when
+    the quote is not a ">" block or nothing follows it."""
+    lines = quoted.split("\n")
+    index = 1
+    while index < min(len(lines), 3) and not lines[index].startswith(">"):
+        index += 1  # the attribution's second line, or a blank line
+    seen = False
+    while index < len(lines) and (lines[index].startswith(">") or not lines[index]):
+        seen = seen or lines[index].startswith(">")
+        index += 1
+    return "\n".join(lines[index:]).strip() if seen else ""
 
 
 def _attached_message(msg: ParsedMessage, notes: list[str]) -> ParsedMessage | None:

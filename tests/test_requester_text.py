@@ -137,6 +137,54 @@ def test_pasted_message_below_an_introduction_is_read_with_it(lang: str, intro: 
     assert has_note(result, "pasted message below an introduction")
 
 
+@pytest.mark.parametrize("style", ["gmail", "gmail_wrapped", "apple", "thunderbird"])
+def test_bottom_posted_reply_is_read_below_the_quote(style: str) -> None:
+    """Some answer under the mail they quote: the text below the ">" block is theirs."""
+    from datetime import datetime
+
+    header = mailgen.quote_header(style, "en", ("Newsletter WSE", "news@vlaanderen.be"),
+                                  datetime(2026, 7, 10, 10, 0), "mehmet@example.org", "News")
+    body = f"{header}\n> Werk.Nieuws – July 2026\n> Unsubscribe | Privacy\n\n{ERASURE['en']}"
+    result = extract(mailgen.plain_note(body, "en", subject="Re: News", seed=13,
+                                        in_reply_to="<n1@vlaanderen.be>"))
+    assert result.text == ERASURE["en"]
+    assert has_note(result, "text below the quoted message")
+    # Top-posted as usual: the text above counts, the quote and anything under it do not.
+    top = extract(mailgen.plain_note(f"{THANKS['en']}\n\n{body}", "en", subject="Re: News",
+                                     seed=13, in_reply_to="<n1@vlaanderen.be>"))
+    assert top.text == THANKS["en"]
+
+
+def test_quoted_lines_the_writer_points_at_are_read() -> None:
+    """A colleague passes on a comment as "> " lines under "zie hieronder": no reply, and the
+    quoted lines are what is passed on."""
+    body = f"Doorgestuurd door de webcare, zie hieronder.\n\n> Griet: {ERASURE['nl']}"
+    result = extract(mailgen.plain_note(body, seed=17, subject="Reactie op Facebook"))
+    assert ERASURE["nl"] in result.text and ">" not in result.text
+    assert has_note(result, "quoted lines read")
+    plain = extract(mailgen.plain_note(f"Ter info.\n\n> Griet: {ERASURE['nl']}", seed=17,
+                                       subject="Reactie op Facebook"))
+    assert ERASURE["nl"] not in plain.text and has_note(plain, "quoted lines removed")
+
+
+def test_forward_of_a_forward_is_read_to_the_innermost_message() -> None:
+    """Helpdesk -> colleague -> DPO: two forward markers (or "FW: FW:" with Outlook headers);
+    the requester's own mail at the bottom is what counts."""
+    marker = "---------- Doorgestuurd bericht ----------"
+    body = (f"Is dit een AVG-verzoek?\nKristof\n\n{marker}\nVan: Helpdesk\n"
+            "Verzonden: dinsdag 24 maart 2026 09:10\nAan: Kristof\nOnderwerp: FW: opleidingen\n\n"
+            f"Kristof, kan jij dit bekijken?\n\n{marker}\nVan: Elke <elke@example.be>\n"
+            "Verzonden: zondag 22 maart 2026 17:48\nAan: helpdesk@vlaanderen.be\n"
+            f"Onderwerp: opleidingen\n\n{ERASURE['nl']}\nElke")
+    result = extract(mailgen.plain_note(body, seed=18, subject="FW: FW: opleidingen"))
+    assert ERASURE["nl"] in result.text
+    outlook = body.replace(marker, "-----Original Message-----")
+    twice = extract(mailgen.plain_note(outlook, seed=18, subject="FW: FW: opleidingen"))
+    assert ERASURE["nl"] in twice.text
+    once = extract(mailgen.plain_note(outlook, seed=18, subject="FW: opleidingen"))
+    assert ERASURE["nl"] not in once.text  # one forward said: the older mail below is history
+
+
 def test_a_reply_ending_in_a_colon_still_loses_its_quote() -> None:
     """In a reply the quoted mail is the earlier conversation, whatever the text above says."""
     result = extract(mailgen.reply("Zie hieronder:", f"Beste,\n\n{ACCESS['nl']}", "nl",

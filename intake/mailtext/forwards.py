@@ -36,8 +36,19 @@ class Forward:
     label: str
 
 
+# The prefixes in front of a subject ("FW: FW: Re: …"), to count the forwards among them.
+_PREFIXES = re.compile(r"^\s*(?:(?:re|antw|aw|réf|sv|fwd?|doorst|tr|wg)\s*:\s*)+", re.IGNORECASE)
+_FORWARD_PREFIX = re.compile(r"(?:fwd?|doorst|tr|wg)\s*:", re.IGNORECASE)
+
+
 def is_forward_subject(subject: str) -> bool:
     return bool(_SUBJECT.match(subject))
+
+
+def forwards_in_subject(subject: str) -> int:
+    """How many times the subject says the message was forwarded: "FW: FW: x" -> 2."""
+    prefixes = _PREFIXES.match(subject)
+    return len(_FORWARD_PREFIX.findall(prefixes.group(0))) if prefixes else 0
 
 
 def split_forward(text: str, subject: str) -> Forward | None:
