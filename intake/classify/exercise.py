@@ -22,14 +22,13 @@ apostrophes): edit them here, then measure (docs/classification.md, "Mentioning 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from re import _constants as _c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+from intake.classify.normalize import folded_text
 
 
 @dataclass(frozen=True)
@@ -368,11 +367,7 @@ NONE = MentionSignal(0.0, (), ())
 
 def folded(text: str) -> str:
     """Lowercase, no accents, plain apostrophes, one space between words (not cached)."""
-    lowered = text.lower().translate(_APOSTROPHES)
-    if not lowered.isascii():
-        decomposed = unicodedata.normalize("NFKD", lowered)
-        lowered = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(lowered.split())
+    return " ".join(folded_text(text).split())
 
 
 def _found(groups: _Compiled, text: str, raw: str) -> list[tuple[CueGroup, float, tuple[str, ...]]]:
