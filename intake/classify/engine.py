@@ -291,7 +291,8 @@ class Classifier:
                     continue
                 doc = engine.pipeline(part)
                 for name, start, end in engine.matches(doc):
-                    first.setdefault(name, doc[start:end].text)
+                    if name not in first:  # a rule's first match; its text only then
+                        first[name] = doc[start:end].text
         hits = tuple(
             sorted(
                 (self._hit(name, matched) for name, matched in first.items()),
