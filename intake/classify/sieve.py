@@ -4,8 +4,8 @@ spaCy's Matcher tries every pattern at every token, so its cost grows with patte
 while a message hits only a handful of rules. A token of a pattern that is not optional names a
 word (LOWER/NORM/LEMMA/TEXT equal to a value, IN a list, or matching a REGEX); the pattern cannot
 match text in which no word meets it. Each such condition gets a bit; every distinct word gets,
-once, the bits of the conditions it meets; a text's bits are those of its words. A rule is run
-only when one of its patterns has all its bits in the text's. That is a necessary condition only
+once, the bits of the conditions it meets; a text's bits are those of its words. A pattern is
+run only when all its bits are in the text's. That is a necessary condition only
 (it ignores order and which token meets which bit), so the matches are exactly those of running
 every rule; only the work is less. Patterns that need the same words form one group, run by one
 matcher, whatever rules they belong to: a rule's other patterns, whose words are not in the
@@ -57,7 +57,7 @@ class RuleSieve:
             tuple(members) for members in by_need.values())
         self.groups: tuple[tuple[str, ...], ...] = tuple(
             tuple(dict.fromkeys(name for name, _ in members)) for members in self.members)
-        # (bits, group index) of every group, flat: one loop per text.
+        # (bits, index) of every group: one loop per text.
         self._needs: tuple[tuple[int, int], ...] = tuple(
             (need, index) for index, need in enumerate(by_need))
         # ORTH -> bits of the conditions the word meets, for the words the vocabulary keeps
