@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 
 from intake.message import ParsedMessage
 
@@ -13,6 +14,13 @@ GENERIC_PREFIX = r"DPO-[A-Z0-9]+"
 
 def reference_pattern(prefixes: Collection[str] = ()) -> re.Pattern[str]:
     """A pattern for case references (PREFIX-YYYY-NNNN) of the given prefixes, or any DPO-* one."""
+    return _reference_pattern(tuple(prefixes))
+
+
+# Every message is checked against the same few prefixes (the mailboxes'): the pattern is built
+# once per set of prefixes, not per message. A process has one or two sets (settings reloads).
+@lru_cache(maxsize=8)
+def _reference_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
     return re.compile(rf"\b(?:{alternatives or GENERIC_PREFIX})-\d{{4}}-\d{{4,6}}\b")
 

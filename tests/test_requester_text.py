@@ -74,6 +74,14 @@ def test_quote_labels_name_the_pattern_not_the_person() -> None:
     }
 
 
+def test_the_library_header_patterns_never_match_blank_lines_alone() -> None:
+    # replies._library_header skips a skeleton without any line that can start a header: the
+    # library's patterns all need some character besides newlines.
+    from intake.mailtext.replies import _LIBRARY_HEADERS
+
+    assert all(_LIBRARY_HEADERS.search("\n" * lines) is None for lines in range(0, 300))
+
+
 def test_quoted_lines_without_header_are_removed_inline_answers_kept() -> None:
     body = ("Hallo,\n\n> Welke gegevens wenst u in te zien?\nMijn personeelsdossier.\n"
             "> Sinds wanneer?\nSinds 2019.\n\nGroeten,\nAn")

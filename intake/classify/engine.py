@@ -109,15 +109,18 @@ class _LanguageRules:
         for rule in with_patterns:
             by_rule[rule.name] = rewritten[position : position + len(rule.patterns)]
             position += len(rule.patterns)
-        # One matcher per group of rules that need the same words, run only when the sieve
+        # One matcher per group of patterns that need the same words, run only when the sieve
         # finds those words in the text.
         self.sieve = RuleSieve(vocab.strings, self.pipeline.lemmas,
                                {rule.name: rule.patterns for rule in with_patterns})
         self.matchers: list[Matcher] = []
-        for group in self.sieve.groups:
+        for members in self.sieve.members:
+            patterns_of: dict[str, list[list[dict[Any, Any]]]] = {}
+            for name, position in members:
+                patterns_of.setdefault(name, []).append(by_rule[name][position])
             matcher = Matcher(vocab, validate=False)
-            for name in group:
-                matcher.add(name, by_rule[name])
+            for name, patterns in patterns_of.items():
+                matcher.add(name, patterns)
             self.matchers.append(matcher)
         for rule in rules:
             if rule.phrases:
@@ -128,12 +131,15 @@ class _LanguageRules:
     def matches(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(rule name, start, end) of every token and phrase match in doc, in text order."""
         strings = self.pipeline.vocab.strings
-        found: list[tuple[str, int, int]] = []
+        # A set, as one matcher of all patterns would give: two patterns of a rule in two
+        # groups can find the same span.
+        tokens: set[tuple[str, int, int]] = set()
         for group in self.sieve.possible(doc):
-            found += [(strings[m], s, e) for m, s, e in self.matchers[group](doc)]
+            tokens.update((strings[m], s, e) for m, s, e in self.matchers[group](doc))
+        found = list(tokens)
         if len(self.phrases):
             found += [(strings[m], s, e) for m, s, e in self.phrases(doc)]
-        found.sort(key=lambda item: (item[1], item[2]))
+        found.sort(key=lambda item: (item[1], item[2], item[0]))
         return found
 
 
@@ -289,7 +295,8 @@ class Classifier:
                     continue
                 doc = engine.pipeline(part)
                 for name, start, end in engine.matches(doc):
-                    first.setdefault(name, doc[start:end].text)
+                    if name not in first:  # a rule's first match; its text only then
+                        first[name] = doc[start:end].text
         hits = tuple(
             sorted(
                 (self._hit(name, matched) for name, matched in first.items()),

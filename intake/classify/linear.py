@@ -56,6 +56,12 @@ class LinearModel:
     intercept: np.ndarray  # (rights,)
     labels: tuple[str, ...] = RIGHTS
     _names: list[str] | None = field(default=None, compare=False, repr=False)
+    # The vector of the last message read, (subject, text, idx, values): the classifier asks
+    # for a message's probabilities and then for the evidence behind some labels of the same
+    # message, and each would read its features again. One entry, replaced as a whole, so
+    # threads sharing the model each see a consistent one.
+    _last: tuple[str, str, np.ndarray, np.ndarray] | None = field(
+        default=None, compare=False, repr=False)
 
     def probabilities(self, subject: str, text: str) -> np.ndarray:
         """P(right exercised) per label, as scikit-learn's TF-IDF and predict_proba compute it:
@@ -85,8 +91,22 @@ class LinearModel:
         return self._names  # type: ignore[return-value]
 
     def _vector(self, subject: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(i for f in model_features(subject, text)
-                         if (i := self.index.get(f)) is not None)
+        """(feature indices, TF-IDF values) of a message; the last message's from `_last`."""
+        last = self._last
+        if last is not None and last[0] == subject and last[1] == text:
+            return last[2], last[3]
+        idx, values = self._read(subject, text)
+        idx.flags.writeable = values.flags.writeable = False  # shared with the next caller
+        object.__setattr__(self, "_last", (subject, text, idx, values))
+        return idx, values
+
+    def _read(self, subject: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        # The features are counted first (in C) and only the distinct ones looked up; the
+        # indices keep the order of the features' first occurrence, so the sums below add up
+        # in the same order.
+        index = self.index
+        counts = {i: n for f, n in Counter(model_features(subject, text)).items()
+                  if (i := index.get(f)) is not None}
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))

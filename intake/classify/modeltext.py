@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from intake.classify.normalize import replace_chars, without_accents
 
 # Requests state themselves early; the model reads the opening, as the rules do.
 MAX_MODEL_CHARS = 3000
@@ -11,7 +12,8 @@ MAX_MODEL_CHARS = 3000
 # Words and single punctuation marks: ~8x faster than spaCy's multi-language tokenizer, and
 # all a bag-of-words model needs.
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_APOSTROPHES = str.maketrans({"\u2019": " ", "\u2018": " ", "'": " ", "`": " ", "\u00b4": " "})
+# Apostrophes the model reads as spaces (not U+02BC, unlike normalize.APOSTROPHES).
+_APOSTROPHES = "\u2019\u2018'`\u00b4"
 
 
 def model_text(subject: str, text: str) -> str:
@@ -21,11 +23,8 @@ def model_text(subject: str, text: str) -> str:
     Training and prediction both go through here.
     """
     joined = f"{subject}\n{text[:MAX_MODEL_CHARS]}" if subject else text[:MAX_MODEL_CHARS]
-    lowered = joined.lower().translate(_APOSTROPHES)
-    if lowered.isascii():
-        return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    lowered = replace_chars(joined.lower(), _APOSTROPHES, " ")
+    return lowered if lowered.isascii() else without_accents(lowered)
 
 
 # Subword features that survive spelling variation ("verwijdert", "verwijderd", "verwijderen";

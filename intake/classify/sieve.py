@@ -4,11 +4,13 @@ spaCy's Matcher tries every pattern at every token, so its cost grows with patte
 while a message hits only a handful of rules. A token of a pattern that is not optional names a
 word (LOWER/NORM/LEMMA/TEXT equal to a value, IN a list, or matching a REGEX); the pattern cannot
 match text in which no word meets it. Each such condition gets a bit; every distinct word gets,
-once, the bits of the conditions it meets; a text's bits are those of its words. A rule is run
-only when one of its patterns has all its bits in the text's. That is a necessary condition only
+once, the bits of the conditions it meets; a text's bits are those of its words. A pattern is
+run only when all its bits are in the text's. That is a necessary condition only
 (it ignores order and which token meets which bit), so the matches are exactly those of running
-every rule; only the work is less. Rules that need the same words form one group, run by one
-matcher (a matcher call costs a pass over the tokens however few patterns it holds).
+every rule; only the work is less. Patterns that need the same words form one group, run by one
+matcher, whatever rules they belong to: a rule's other patterns, whose words are not in the
+text, are not tried at every token (the matcher's work grows with patterns x tokens; a call
+itself costs little more than a pass over the tokens).
 """
 
 from __future__ import annotations
@@ -45,15 +47,19 @@ class RuleSieve:
         self._equal: dict[str, dict[str, int]] = {attr: {} for attr in _VALUES}
         self._regexes: list[tuple[str, re.Pattern[str], int]] = []
         self._bits: dict[tuple[str, str, Any], int] = {}
-        # The bits each pattern of a rule needs; a rule is possible if one pattern's are met.
-        by_needs: dict[frozenset[int], list[str]] = {}
+        # The patterns (rule name, index among the rule's patterns) that need the same bits.
+        by_need: dict[int, list[tuple[str, int]]] = {}
         for name, rule_patterns in patterns.items():
-            needs = frozenset(self._pattern_bits(p) for p in rule_patterns)
-            by_needs.setdefault(needs, []).append(name)
-        self.groups: tuple[tuple[str, ...], ...] = tuple(tuple(g) for g in by_needs.values())
-        # (bits, group index) of every pattern, flat: one loop per text, not one per group.
+            for position, pattern in enumerate(rule_patterns):
+                by_need.setdefault(self._pattern_bits(pattern), []).append((name, position))
+        # Per group: its patterns, and the rules they belong to (each rule once).
+        self.members: tuple[tuple[tuple[str, int], ...], ...] = tuple(
+            tuple(members) for members in by_need.values())
+        self.groups: tuple[tuple[str, ...], ...] = tuple(
+            tuple(dict.fromkeys(name for name, _ in members)) for members in self.members)
+        # (bits, index) of every group: one loop per text.
         self._needs: tuple[tuple[int, int], ...] = tuple(
-            (need, index) for index, needs in enumerate(by_needs) for need in needs)
+            (need, index) for index, need in enumerate(by_need))
         # ORTH -> bits of the conditions the word meets, for the words the vocabulary keeps
         # (none are added inside a memory zone, see vocabulary.py).
         self._words: dict[int, int] = {}
@@ -64,7 +70,7 @@ class RuleSieve:
         return len(self._bits)
 
     def possible(self, doc: Doc) -> list[int]:
-        """The indices (in `groups`) of the rule groups whose patterns could match doc."""
+        """The indices (in `groups`) of the pattern groups that could match doc."""
         present = 0
         words = self._words
         keep = not doc.vocab.in_memory_zone
@@ -74,7 +80,7 @@ class RuleSieve:
                 bits = self._word_bits(orth, keep)
             present |= bits
         absent = ~present  # a pattern is possible when none of its bits is absent
-        return sorted({index for need, index in self._needs if not need & absent})
+        return [index for need, index in self._needs if not need & absent]
 
     def _pattern_bits(self, pattern: Sequence[TokenSpec]) -> int:
         bits = 0

@@ -127,9 +127,13 @@ def _library_header(text: str) -> Quote | None:
     header can start with, cut short, the others blank (same line numbers). Its patterns nest
     lazy quantifiers and take seconds on long crafted lines otherwise."""
     lines = text.split("\n")
-    skeleton = "\n".join(
-        line[:_SKELETON_LINE_CHARS] if _HEADER_START.match(line) else "" for line in lines
-    )
+    kept = [line[:_SKELETON_LINE_CHARS] if _HEADER_START.match(line) else "" for line in lines]
+    if not any(kept):
+        # Nothing but newlines, which every one of the library's patterns needs more than
+        # (tests/test_requester_text.py): most mail. Scanning them still costs a match attempt
+        # per line and pattern.
+        return None
+    skeleton = "\n".join(kept)
     for match in _LIBRARY_HEADERS.finditer(skeleton):
         header = match.group(0)
         # The library takes any two of To:/Date:/Subject: as a quote (a pasted letter has those)
