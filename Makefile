@@ -50,10 +50,15 @@ demo: venv $(MODEL)
 web-demo: demo
 	$(BIN)/intake --config $(DEMO) web --demo --at 2026-04-01T08:00
 
-# Lint and the whole test suite (real Dovecot, real SMTP server, SQLite and PostgreSQL).
+# Lint and the whole test suite (real Dovecot, real SMTP server, SQLite and PostgreSQL), in
+# PYTEST_WORKERS processes (pytest-xdist; auto: one per core, 0: all in this one). Each test
+# file runs whole in one worker, the slowest files first (tests/conftest.py); every worker has
+# its own Dovecot, SMTP servers and temporary directories, every database test its own
+# PostgreSQL schema.
+PYTEST_WORKERS ?= auto
 test: venv system-deps $(MODEL)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: venv system-deps
 	$(BIN)/python bench/backlog.py
