@@ -51,11 +51,13 @@ web-demo: demo
 	$(BIN)/intake --config $(DEMO) web --demo --at 2026-04-01T08:00
 
 # Lint and the whole test suite (real Dovecot, real SMTP server, SQLite and PostgreSQL), in
-# PYTEST_WORKERS processes (pytest-xdist; auto: one per core, 0: all in this one). Each test
-# file runs whole in one worker, the slowest files first (tests/conftest.py); every worker has
-# its own Dovecot, SMTP servers and temporary directories, every database test its own
-# PostgreSQL schema.
-PYTEST_WORKERS ?= auto
+# PYTEST_WORKERS processes (pytest-xdist; 0: all in this one). The default is one more worker
+# than cores (3 on the 2-core CI machine): the tests wait on servers, daemons and child
+# processes much of the time, and a third worker keeps both cores busy. Each test file runs
+# whole in one worker, the slowest files first (tests/conftest.py); every worker has its own
+# Dovecot, SMTP servers and temporary directories, every database test its own PostgreSQL
+# schema.
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: venv system-deps $(MODEL)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
