@@ -16,10 +16,10 @@ import signal  # noqa: E402
 
 import pytest  # noqa: E402
 
-# The files that take longest, slowest first (measured with `make test`, two workers). With
+# The files that take longest, slowest first (as measured with `make test`). With
 # `--dist loadfile --no-loadscope-reorder` a worker takes the next whole file in this order
 # when it is done with one: the long files start first, so that none is left for the end
-# while the other worker has nothing to do. A file not listed only starts later; the order of
+# while the other workers have nothing to do. A file not listed only starts later; the order of
 # the tests inside a file and of the unlisted files is unchanged.
 SLOWEST_FILES = (
     "test_classify_vocabulary.py",
