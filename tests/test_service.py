@@ -140,14 +140,18 @@ def test_hung_imap_server_stops_the_watchdog_of_the_real_daemon(tmp_path, notify
         got = drain(sock, 8, until=lambda got: pings(got) > 0)
         assert pings(got) >= 1
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=60)
+        # Thaw Dovecot first: a worker whose pass hangs on it (a failure above, while frozen)
+        # would not stop, and a frozen Dovecot would outlive the test.
         with_cont = server.process
         if with_cont is not None:
             subprocess.run(["pkill", "-CONT", "-P", str(with_cont.pid)], check=False)
             with_cont.send_signal(signal.SIGCONT)
-        stop_dovecot(server)
+        try:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=60)
+        finally:
+            stop_dovecot(server)
 
 
 def parse_journal(datagram: bytes) -> dict[str, str]:
