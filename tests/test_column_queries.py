@@ -74,8 +74,11 @@ def _vary(session, seed: int = 16) -> None:
     add_listed_mail(session)
 
 
-@pytest.fixture
-def cases(db):
+@pytest.fixture(scope="module")
+def cases(module_db):
+    """The cases, written once per database: the tests here only read them (their sessions
+    commit nothing)."""
+    db = module_db
     with db.sessions() as session, session.begin():
         refs = cf.populate(session)
         _vary(session)

@@ -206,7 +206,7 @@ def _swap_signature(raw: bytes, new_b64: bytes) -> bytes:
     base64.b64encode(os.urandom(600)),  # not DER at all
     base64.b64encode(b"\x30\x82\xff\xff" + os.urandom(40)),  # DER header, truncated body
     b"!!!! not base64 !!!!",
-])
+], ids=["random-bytes", "truncated-der", "not-base64"])  # fixed ids: the blobs are random
 def test_garbage_signature_is_invalid_not_a_crash(detector, rsa, blob):
     raw = _swap_signature(gen.smime_signed_mail(rsa.signature_cert(), rsa), blob)
     found = only(detector, raw)

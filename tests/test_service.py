@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,23 @@ def notify_socket():
         directory.rmdir()
 
 
-def drain(sock: socket.socket, seconds: float) -> list[str]:
+def drain(
+    sock: socket.socket, seconds: float, until: Callable[[list[str]], bool] | None = None
+) -> list[str]:
+    """The datagrams of the next `seconds`, or of the time until `until(datagrams)` holds."""
     end, got = time.monotonic() + seconds, []
-    while time.monotonic() < end:
+    while time.monotonic() < end and not (until and until(got)):
         with contextlib.suppress(TimeoutError):
             got.append(sock.recv(65536).decode())
     return got
+
+
+def pings(datagrams: list[str]) -> int:
+    return sum("WATCHDOG=1" in m for m in datagrams)
+
+
+def stuck(datagrams: list[str]) -> bool:
+    return any("STATUS=stuck" in m for m in datagrams)
 
 
 def wait_for(sock: socket.socket, needle: str, seconds: float) -> str:
@@ -110,31 +122,36 @@ def test_hung_imap_server_stops_the_watchdog_of_the_real_daemon(tmp_path, notify
                                   stderr=open(tmp_path / "worker.log", "w"))  # noqa: SIM115
         ready = wait_for(sock, "READY=1", 120)  # loading the classifier takes a while
         assert "mailboxes, last poll" in ready, (tmp_path / "worker.log").read_text()[-2000:]
-        # WATCHDOG_PID is unset for the child, so it pings (interval 0.5 s)
-        got = drain(sock, 3)
-        assert sum("WATCHDOG=1" in m for m in got) >= 3
+        # WATCHDOG_PID is unset for the child, so it pings (interval 0.5 s): 3 within 3 s
+        got = drain(sock, 3, until=lambda got: pings(got) >= 3)
+        assert pings(got) >= 3
 
         server.process.send_signal(signal.SIGSTOP)  # every IMAP process freezes: the poll hangs
         subprocess.run(["pkill", "-STOP", "-f", f"imap.*{server.root}"], check=False)
         subprocess.run(["pkill", "-STOP", "-P", str(server.process.pid)], check=False)
-        got = drain(sock, 6)
-        late = drain(sock, 3)  # by now the pass has run > 2 s: no more pings
-        assert any("STATUS=stuck" in m for m in got + late)
-        assert not any("WATCHDOG=1" in m for m in late)
+        got = drain(sock, 9, until=stuck)  # the pass has run > 2 s: stuck, within 9 s
+        assert stuck(got)
+        late = drain(sock, 3)  # and from then on no more pings
+        assert pings(late) == 0
 
         subprocess.run(["pkill", "-CONT", "-P", str(server.process.pid)], check=False)
         server.process.send_signal(signal.SIGCONT)
-        got = drain(sock, 8)
-        assert any("WATCHDOG=1" in m for m in got)
+        # it thaws: the pings come back within 8 s
+        got = drain(sock, 8, until=lambda got: pings(got) > 0)
+        assert pings(got) >= 1
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=60)
+        # Thaw Dovecot first: a worker whose pass hangs on it (a failure above, while frozen)
+        # would not stop, and a frozen Dovecot would outlive the test.
         with_cont = server.process
         if with_cont is not None:
             subprocess.run(["pkill", "-CONT", "-P", str(with_cont.pid)], check=False)
             with_cont.send_signal(signal.SIGCONT)
-        stop_dovecot(server)
+        try:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=60)
+        finally:
+            stop_dovecot(server)
 
 
 def parse_journal(datagram: bytes) -> dict[str, str]:
