@@ -4,11 +4,12 @@ The writers (see `BRIEF.md`) never saw the rules, the training corpus or each ot
 Each writer's messages go to one split as a whole, so the dev and test figures measure how the
 triage holds on a style of writing it was never tuned to:
 
-    train: w1, w2, w5–w20, w22–w28, w30–w38, w40–w42    dev: w3    test: w4 (touched at 9260b99 and once more
-    at the end of session 4)    test2: w21 (written 2026-12-06, touched once, at the end of
-    session 4)    test3: w29 (written in session 5, touched once, at its end)    test4: w39
-    (written in session 6, kept aside until its end)    test5: w43 (written in session 7, kept
-    aside until its end)
+    train: w1, w2, w5–w20, w22–w28, w30–w38, w40–w42    dev: w3
+    test: w4 (touched at 9260b99 and once more at the end of session 4)
+    test2: w21 (written 2026-12-06, touched once, at the end of session 4)
+    test3: w29 (written in session 5, touched once, at its end)
+    test4: w39 (written in session 6, kept aside until its end)
+    test5: w43 (written in session 7, kept aside until its end)
 
 w5–w16 were written on 2026-12-06, each with its own emphasis: nl-heavy regional mail (w5),
 applicants, staff and lawyers (w6), multilingual noisy mailboxes (w7), public-forum style texts
