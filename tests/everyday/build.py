@@ -8,7 +8,7 @@ triage holds on a style of writing it was never tuned to:
     test: w4 (touched at 9260b99 and once more at the end of session 4)
     test2: w21 (written 2026-12-06, touched once, at the end of session 4)
     test3: w29 (written in session 5, touched once, at its end)
-    test4: w39 (written in session 6, kept aside until its end)
+    test4: w39 (written in session 6, touched at its end and again at the end of session 7)
     test5: w43 (written in session 7, kept aside until its end)
 
 w5–w16 were written on 2026-12-06, each with its own emphasis: nl-heavy regional mail (w5),
