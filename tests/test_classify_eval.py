@@ -29,33 +29,19 @@ HELD_OUT_FLOOR = 0.93
 PUBLIC_FLOOR = 0.85
 
 
-@pytest.fixture(scope="module")
-def full_pipeline():
-    """The triage as the daemon builds it from default settings: rules plus the trained model."""
-    from intake.config import default_settings
-    from intake.triage import TriagePipeline
-
-    pipeline = TriagePipeline.from_settings(default_settings())
-    if pipeline.classifier.model is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("no trained model in models/build: `make test` builds it first")
-        pytest.skip("no trained model in models/build: run `make model` (make test does)")
-    return pipeline
-
-
-def test_held_out_set(full_pipeline) -> None:
-    report = evaluate(load_samples(HELD_OUT), lambda s: predict(full_pipeline, s))
+def test_held_out_set(trained_pipeline) -> None:
+    report = evaluate(load_samples(HELD_OUT), lambda s: predict(trained_pipeline, s))
     text = format_report(report)
     print(text)
     assert report.samples == 64
     assert report.micro.f1 >= HELD_OUT_FLOOR, text
 
 
-def test_public_templates(full_pipeline) -> None:
+def test_public_templates(trained_pipeline) -> None:
     if not (PUBLIC / "labels.jsonl").is_file():
         # Outside the repository on purpose (third-party letters, evaluation only).
         pytest.skip(f"{PUBLIC} is not on this machine: set INTAKE_SHARED_DIR to evaluate on it")
-    report = evaluate(load_samples(PUBLIC), lambda s: predict(full_pipeline, s))
+    report = evaluate(load_samples(PUBLIC), lambda s: predict(trained_pipeline, s))
     text = format_report(report)
     print(text)
     assert report.micro.f1 >= PUBLIC_FLOOR, text
