@@ -26,7 +26,12 @@ from intake.classify.errors import RuleError
 from intake.classify.labels import RIGHTS
 from intake.classify.linear import DEFAULT_C, LinearModel, model_features, train_linear
 from intake.classify.modelbuild import DEFAULT_CONFIG, BuildOptions, build_model
-from intake.classify.scoring import calibrated_confidence, decide, model_points
+from intake.classify.scoring import (
+    REVIEW_BELOW_CONFIDENCE,
+    calibrated_confidence,
+    decide,
+    model_points,
+)
 from intake.classify.thresholds import Thresholds, load_thresholds
 from intake.classify.trained import TrainedModel, load_model, model_text
 from intake.classify.training import Variant, load_config, predict, train_pipelines
@@ -394,6 +399,22 @@ def test_calibrated_confidence_is_the_probability_that_every_decision_is_right()
     assert decision.confidence == round(expected, 3)
     closer = decide(scores | {"access": 3.5}, thresholds, calibration=platt)
     assert closer.confidence < decision.confidence
+
+
+def test_a_calibrated_confidence_below_one_half_asks_for_review() -> None:
+    """Several rights each a little unsure, none within the review margin: the product of their
+    probabilities says a wrong answer is likelier than a right one, so staff see it."""
+    platt = Platt(slope=0.5, intercept=0.0)
+    thresholds = Thresholds()
+    far = thresholds.review_margin + 0.5  # past the margin: no "near threshold" reason
+    base = dict.fromkeys(RIGHTS, -20.0) | {"question": 0.0, "noise": 0.0}
+    sure = decide(base | {"access": 20.0}, thresholds, calibration=platt)
+    assert not sure.needs_review and sure.confidence > REVIEW_BELOW_CONFIDENCE
+    several = {right: thresholds.of(right) + far for right in ("access", "erasure", "objection")}
+    unsure = decide(base | several, thresholds, calibration=platt)
+    assert unsure.confidence < REVIEW_BELOW_CONFIDENCE
+    assert unsure.needs_review and unsure.rights_in_doubt
+    assert unsure.review_reasons == (f"confidence {unsure.confidence:.2f} below 0.50",)
 
 
 def test_platt_fit_and_calibration_error() -> None:

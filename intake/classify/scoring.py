@@ -11,6 +11,10 @@ from intake.classify.thresholds import Thresholds
 
 # An "unknown" topic means no rule decided what the message is: never more than this sure.
 UNKNOWN_CONFIDENCE_CAP = 0.5
+# Below this calibrated probability that every right decision is right, a wrong answer is more
+# likely than a right one: the message is flagged even where no single score is near its
+# threshold (several rights each a little unsure).
+REVIEW_BELOW_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,8 @@ def decide(
       calibrated probability that all nine right decisions are right (calibrated_confidence).
     - needs_review: a right or signal within review_margin of its threshold, topic "unknown",
       no right exercised although some right has positive evidence, or rules and model
-      disagreeing on a right (`disagree`, see disagreements).
+      disagreeing on a right (`disagree`, see disagreements), or a calibrated confidence below
+      REVIEW_BELOW_CONFIDENCE.
     - question_over: the model's question probability when it reaches
       `thresholds.question_over_rights` and exceeds every right's (see question_over_rights):
       the rights that reached their threshold are set aside, the topic is "question" and the
@@ -179,8 +184,9 @@ def decide(
     margin = thresholds.review_margin
     near = [label for label in LABELS if abs(score[label] - thresholds.of(label)) < margin]
     partial = not rights and any(score[r] > 0 for r in RIGHTS)
+    unsure = calibration is not None and confidence < REVIEW_BELOW_CONFIDENCE
     rights_in_doubt = (any(label in RIGHTS for label in near) or partial or bool(disagree)
-                       or bool(set_aside))
+                       or bool(set_aside) or unsure)
     needs_review = bool(near) or topic == "unknown" or rights_in_doubt
 
     lines = []
@@ -199,6 +205,8 @@ def decide(
         reasons.append("some evidence of a right below its threshold")
     if disagree:
         reasons.append(f"rules and model disagree: {', '.join(disagree)}")
+    if unsure:
+        reasons.append(f"confidence {confidence:.2f} below {REVIEW_BELOW_CONFIDENCE:.2f}")
     if set_aside:
         reasons.append(f"read as a question, rights set aside: {', '.join(set_aside)}")
     if topic == "unknown":
