@@ -29,10 +29,11 @@ TEST5 = ROOT / "tests" / "everyday" / "test5"
 # Reached in session 8 (docs/classification.md): micro 0.879, macro 0.910, kind 0.925 (0.950 as
 # inspect states it), 0 of 112 requests without a case, review flag catches 90% of the wrong
 # answers (38 of 42) on 54% flagged; without the flag on a calibrated confidence below one half
-# (scoring.REVIEW_BELOW_CONFIDENCE) the session's new training mail left it at 88%. (Session 7:
-# 0.879, 0.909, 0.925, flag 91% on 53%; session 6: 0.87, 0.90, 0.925, flag 91% on 57%; session 5: micro
-# 0.85, macro 0.88, kind 0.91; session 4: micro 0.85, macro 0.90, kind 0.87, flag 93% on 66%;
-# before the linear model: micro 0.74, macro 0.74, kind 0.86, flag 89% on 66%.)
+# (scoring.REVIEW_BELOW_CONFIDENCE) the session's new training mail left it at 88%.
+# (Session 7: 0.879, 0.909, 0.925, flag 91% on 53%; session 6: 0.87, 0.90, 0.925, flag 91% on
+# 57%; session 5: micro 0.85, macro 0.88, kind 0.91; session 4: micro 0.85, macro 0.90, kind
+# 0.87, flag 93% on 66%; before the linear model: micro 0.74, macro 0.74, kind 0.86, flag 89%
+# on 66%.)
 DEV_MICRO_FLOOR = 0.85
 DEV_MACRO_FLOOR = 0.88
 DEV_KIND_FLOOR = 0.91
