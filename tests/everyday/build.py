@@ -4,7 +4,7 @@ The writers (see `BRIEF.md`) never saw the rules, the training corpus or each ot
 Each writer's messages go to one split as a whole, so the dev and test figures measure how the
 triage holds on a style of writing it was never tuned to:
 
-    train: w1, w2, w5–w20, w22–w28, w30–w38, w40–w42, w44–w46    dev: w3
+    train: w1, w2, w5–w20, w22–w28, w30–w38, w40–w42, w44–w46, w48, w49    dev: w3
     test: w4 (touched at 9260b99 and once more at the end of session 4)
     test2: w21 (written 2026-12-06, touched once, at the end of session 4)
     test3: w29 (written in session 5, touched once, at its end)
@@ -45,8 +45,11 @@ test split. Session 8 added complaints and objections that never use the legal w
 aggrieved "how did you get my address?", "I never agreed to this") with their look-alikes
 (w44), formal letters from model letters, lawyers and representatives, with conditional
 clauses and recited rights (w45), English written like tickets, forum posts and chat by
-international senders, with feature requests and bug reports beside the requests (w46), and
-w47, a general set in the brief's proportions kept aside as a sixth test split.
+international senders, with feature requests and bug reports beside the requests (w46),
+French, German and Dutch tickets, backlog items and user stories of the portals' helpdesks with
+the users' own requests in the same channels (w48), the borders between rights said in plain
+words, with a second right said only in passing (w49), and w47, a general set in the brief's
+proportions kept aside as a sixth test split.
 
 Run: `.venv/bin/python -m tests.everyday.build` (deterministic: the same sources give the same
 bytes). It rewrites `tests/everyday/{train,dev,test}/` from `tests/everyday/source/`.
@@ -79,7 +82,7 @@ ROOT = Path(__file__).resolve().parent
 SOURCE = ROOT / "source"
 SPLITS: Mapping[str, str] = {
     **{f"w{n}": "train" for n in (1, 2, *range(5, 21), 22, 23, *range(24, 29), *range(30, 39),
-                                         40, 41, 42, 44, 45, 46)},
+                                         40, 41, 42, 44, 45, 46, 48, 49)},
     "w3": "dev", "w4": "test", "w21": "test2", "w29": "test3", "w39": "test4",
     "w43": "test5", "w47": "test6",
 }
