@@ -1,15 +1,17 @@
 """The whole triage (rules + model) on the everyday-mail set of issue 12 (tests/everyday/).
 
 Writers who never saw the rules, the corpus or each other wrote the mail (tests/everyday/build.py
-lists who wrote what): forty-two writers are the train split (in the model corpus; the rules
-of rules/everyday.yaml and mentioning.yaml were written from w1+w2), w3 is the dev split
-(selection only), w4, w21, w29, w39 and w43 the test splits, touched once per round. Each floor sits
-just below the figure reached (docs/classification.md), so a later change cannot quietly undo
-it. The issue's acceptance bars are higher than these floors where they are not reached yet; the
-report says which. test4 (w39) was evaluated once, at the end of session 6, where it met the
-issue's rights and kind bars: those bars are held here (never tune to it: a change that needs
-test4 to pass is a change that overfits). test5 (w43) was evaluated once, at the end of session
-7: micro 0.903, below the issue's 0.92; its floors hold what it reached.
+lists who wrote what): forty-two writers are the train split (in the model corpus; the rules of
+rules/everyday.yaml and mentioning.yaml were written from w1+w2), w3 is the dev split (selection
+only), w4, w21, w29, w39, w43 and w47 the test splits, touched once per round. Each floor sits just
+below the figure reached (docs/classification.md), so a later change cannot quietly undo it. The
+issue's acceptance bars are higher than these floors where they are not reached yet; the report says
+which. test4 (w39) was evaluated once, at the end of session 6, where it met the issue's rights and
+kind bars: those bars are held here (never tune to it: a change that needs test4 to pass is a change
+that overfits). test5 (w43) was evaluated once, at the end of session 7: micro 0.903, below the
+issue's 0.92; its floors hold what it reached. test6 (w47, written in session 8) was evaluated once,
+at the end of session 9, where it met the issue's rights and kind bars; its floors hold what it
+reached.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "everyday" / "dev"
 TEST4 = ROOT / "tests" / "everyday" / "test4"
 TEST5 = ROOT / "tests" / "everyday" / "test5"
+TEST6 = ROOT / "tests" / "everyday" / "test6"
 
-# Reached in session 8 (docs/classification.md): micro 0.879, macro 0.910, kind 0.925 (0.950 as
-# inspect states it), 0 of 112 requests without a case, review flag catches 90% of the wrong
-# answers (38 of 42) on 54% flagged; without the flag on a calibrated confidence below one half
-# (scoring.REVIEW_BELOW_CONFIDENCE) the session's new training mail left it at 88%.
+# Reached in session 9 (docs/classification.md): micro 0.877, macro 0.906, kind 0.925 (0.944 as
+# inspect states it), 0 of 112 requests without a case, review flag catches 93% of the wrong
+# answers (40 of 43) on 55.6% flagged; without the flag on a calibrated confidence below one
+# half (scoring.REVIEW_BELOW_CONFIDENCE) session 8's new training mail left it at 88%.
 # (Session 7: 0.879, 0.909, 0.925, flag 91% on 53%; session 6: 0.87, 0.90, 0.925, flag 91% on
 # 57%; session 5: micro 0.85, macro 0.88, kind 0.91; session 4: micro 0.85, macro 0.90, kind
 # 0.87, flag 93% on 66%; before the linear model: micro 0.74, macro 0.74, kind 0.86, flag 89%
@@ -51,6 +54,11 @@ TEST4_STATED_KIND_FLOOR = 0.95
 TEST5_MICRO_FLOOR = 0.89
 TEST5_MACRO_FLOOR = 0.92
 TEST5_STATED_KIND_FLOOR = 0.95
+# test6 at the end of session 9: micro 0.949 (P 0.93 R 0.97), macro 0.960, kind as inspect
+# states it 0.983, 0 of 126 requests without a case, review flag on 42% catching 27 of 27.
+TEST6_MICRO_FLOOR = 0.94
+TEST6_MACRO_FLOOR = 0.95
+TEST6_STATED_KIND_FLOOR = 0.97
 
 
 def _report(pipeline, directory: Path):
@@ -85,11 +93,12 @@ def test_everyday_dev_review_flag(dev_report) -> None:
     assert data["review_flag_rate"] <= DEV_REVIEW_FLAG_CEILING, data
 
 
-# (split, micro, macro, kind as inspect states it): test4 holds the issue's bars, test5 what it
-# reached; both are 180 messages, and every request in them must get a case.
+# (split, micro, macro, kind as inspect states it): test4 holds the issue's bars, test5 and
+# test6 what they reached; each is 180 messages, and every request in them must get a case.
 HELD_OUT_FLOORS = [
     (TEST4, TEST4_MICRO_FLOOR, TEST4_MACRO_FLOOR, TEST4_STATED_KIND_FLOOR),
     (TEST5, TEST5_MICRO_FLOOR, TEST5_MACRO_FLOOR, TEST5_STATED_KIND_FLOOR),
+    (TEST6, TEST6_MICRO_FLOOR, TEST6_MACRO_FLOOR, TEST6_STATED_KIND_FLOOR),
 ]
 
 
@@ -116,5 +125,5 @@ def test_everyday_train_split_is_in_the_model_corpus_and_dev_test_are_not() -> N
     assert sources == {f"everyday-{w}" for w, split in SPLITS.items() if split == "train"}
     held_out = {f"everyday-{w}" for w, split in SPLITS.items() if split != "train"}
     assert {"everyday-w3", "everyday-w4", "everyday-w21", "everyday-w29",
-            "everyday-w39", "everyday-w43"} <= held_out
+            "everyday-w39", "everyday-w43", "everyday-w47"} <= held_out
     assert not held_out & sources

@@ -10,7 +10,7 @@ triage holds on a style of writing it was never tuned to:
     test3: w29 (written in session 5, touched once, at its end)
     test4: w39 (written in session 6, touched at its end and again at the end of session 7)
     test5: w43 (written in session 7, touched once, at its end)
-    test6: w47 (written in session 8, kept aside until its end)
+    test6: w47 (written in session 8, touched once, at the end of session 9)
 
 w5–w16 were written on 2026-12-06, each with its own emphasis: nl-heavy regional mail (w5),
 applicants, staff and lawyers (w6), multilingual noisy mailboxes (w7), public-forum style texts
