@@ -293,6 +293,12 @@ def test_build_writes_meta_with_hash_scores_and_calibration(built: tuple[Path, d
     assert meta["calibration"]["platt"]["slope"] > 0  # a larger margin means more likely yes
     assert 0 <= meta["calibration"]["ece_message_cross_fitted"] <= 1
     assert not list(root.glob(".build.*"))  # the temporary directories are gone
+    # The learned review flag was fitted out of fold (or, on this tiny corpus, said why not).
+    review = meta["review"]
+    assert review.get("model") or review.get("skipped")
+    if review.get("model"):
+        assert review["out_of_fold"]["all"]["answers"] == meta["examples"]["train"]
+        assert 0 <= review["threshold"] <= 1
 
 
 def test_probabilities_are_sensible_on_clear_examples(model: TrainedModel) -> None:
@@ -414,7 +420,7 @@ def test_a_calibrated_confidence_below_one_half_asks_for_review() -> None:
     unsure = decide(base | several, thresholds, calibration=platt)
     assert unsure.confidence < REVIEW_BELOW_CONFIDENCE
     assert unsure.needs_review and unsure.rights_in_doubt
-    assert unsure.review_reasons == (f"confidence {unsure.confidence:.2f} below 0.50",)
+    assert unsure.review_reasons == (f"low confidence: {unsure.confidence:.2f} < 0.50",)
 
 
 def test_platt_fit_and_calibration_error() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -75,6 +76,9 @@ class Classification:
     # rights that reached their threshold but were set aside for a question (scoring.decide)
     set_aside: tuple[str, ...] = ()
     rights_in_doubt: bool = False  # some review reason is about the rights, not only the topic
+    # the signals the learned review flag reads, and its P(wrong) when the model has one
+    review_features: tuple[float, ...] = ()
+    p_wrong: float | None = None
 
 
 class _LanguageRules:
@@ -240,6 +244,14 @@ class Classifier:
             check_patterns(self.rules)
         log.info("classifier loaded: %d rules", len(self.rules))
 
+    def with_model(self, model: RightModel | None) -> Classifier:
+        """This classifier with another model, sharing the built matchers (model training
+        answers held-out folds with models that never saw them, see reviewfit.py)."""
+        other = copy.copy(self)
+        other.model = model
+        other.model_note = None
+        return other
+
     def _build_language(self, lang: str) -> _LanguageRules:
         rules = [r for r in self.rules if lang in r.languages]
         return _LanguageRules(lang, rules, self._new_words, self._cache_dir)
@@ -372,7 +384,9 @@ class Classifier:
 
         question_over = (question_over_rights(probabilities, thresholds)
                          if probabilities is not None else None)
-        decision = decide(scores, thresholds, disagree, calibration, question_over)
+        review = getattr(self.model, "review", None) if probabilities is not None else None
+        decision = decide(scores, thresholds, disagree, calibration, question_over,
+                          probabilities, review)
         if thresholds is not self.thresholds:
             raise_ = format_score(thresholds.followup_raise)
             explanation.append(f"thresholds of the rights {raise_}: the message continues a "
@@ -390,6 +404,8 @@ class Classifier:
             probabilities=MappingProxyType(dict(probabilities or {})),
             set_aside=decision.set_aside,
             rights_in_doubt=decision.rights_in_doubt,
+            review_features=decision.features,
+            p_wrong=decision.p_wrong,
         )
 
     def _mention_scale(self) -> float:

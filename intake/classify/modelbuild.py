@@ -28,9 +28,17 @@ from intake.classify.corpus import (
 from intake.classify.engine import Classifier
 from intake.classify.labels import LANGUAGES, RIGHTS
 from intake.classify.linear import LinearModel
+from intake.classify.reviewfit import REVIEW_FOLDS, fit_review_model, is_wrong, out_of_fold
 from intake.classify.scoring import add_model, decide, disagreements
 from intake.classify.thresholds import Thresholds
-from intake.classify.trained import DEFAULT_MODEL_DIR, META_FILE, PIPELINES_DIR, rules_digest
+from intake.classify.trained import (
+    DEFAULT_MODEL_DIR,
+    META_FILE,
+    PIPELINES_DIR,
+    ModelInfo,
+    TrainedModel,
+    rules_digest,
+)
 from intake.classify.training import (
     Variant,
     architecture_of,
@@ -67,6 +75,7 @@ class BuildOptions:
     seed: int | None = None
     dev_share: float = DEV_SHARE
     progress: bool = True
+    review_folds: int = REVIEW_FOLDS  # 0: no learned review flag (hand-made review reasons)
 
 
 def build_model(options: BuildOptions) -> dict[str, Any]:
@@ -95,6 +104,12 @@ def build_model(options: BuildOptions) -> dict[str, Any]:
     rule_scores = [classifier.classify("", e.text, language=e.language).scores for e in dev]
     evaluation = evaluate_dev(dev, probabilities, rule_scores, classifier.thresholds)
 
+    review: dict[str, Any] = {}
+    if options.review_folds > 1:
+        started = time.perf_counter()
+        review = _fit_review(options, config, train, dev, pipelines, classifier, evaluation)
+        review["seconds"] = round(time.perf_counter() - started, 1)
+
     meta: dict[str, Any] = {
         "built_by": "intake model train",
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -112,10 +127,52 @@ def build_model(options: BuildOptions) -> dict[str, Any]:
         "train_seconds": round(train_seconds, 1),
         "docs_per_second": round(docs_per_second(pipelines, items)),
         **evaluation,
+        **({"review": review} if review else {}),
     }
     if options.out_dir is not None:
         write_build(pipelines, meta, options.out_dir)
     return meta
+
+
+def _fit_review(options: BuildOptions, config: Any, train: Sequence[CorpusExample],
+                dev: Sequence[CorpusExample], pipelines: Mapping[str, Language | LinearModel],
+                classifier: Classifier, evaluation: Mapping[str, Any]) -> dict[str, Any]:
+    """The learned review flag (reviewfit.py) with its out-of-fold figures, for meta.json."""
+    platt = Platt(**evaluation["calibration"]["platt"])
+    architecture = options.variant.arch
+
+    def train_model(examples: Sequence[CorpusExample]) -> TrainedModel:
+        pipelines = train_pipelines(config, examples, options.variant.per_language, False,
+                                    architecture)
+        return TrainedModel(pipelines, ModelInfo(architecture, "", "", platt, {}))
+
+    rows = out_of_fold(train, read_families(options.corpus_dir), classifier, train_model,
+                       options.review_folds)
+    try:
+        model, report = fit_review_model(rows)
+    except ValueError as exc:  # a tiny corpus: every held-out answer right (or wrong)
+        log.warning("no learned review flag: hand-made review reasons",
+                    extra={"reason": str(exc)})
+        return {"model": None, "skipped": str(exc)}
+    report["dev"] = _dev_review(dev, classifier.with_model(
+        TrainedModel(pipelines, ModelInfo(architecture, "", "", platt, {}, model))))
+    log.info("review flag fitted", extra={"threshold": report["threshold"],
+                                          **report["out_of_fold"]["everyday"]})
+    return {"model": model.to_json(), **report}
+
+
+def _dev_review(dev: Sequence[CorpusExample], classifier: Classifier) -> dict[str, Any]:
+    """What the learned flag does on the build's dev split (sources it was not fitted on)."""
+    flagged = wrong = caught = 0
+    for example in dev:
+        got = classifier.classify("", example.text, language=example.language)
+        miss = is_wrong(got, example)
+        flagged += got.needs_review
+        wrong += miss
+        caught += miss and got.needs_review
+    return {"answers": len(dev), "wrong": wrong,
+            "flagged_share": round(flagged / len(dev), 4) if dev else None,
+            "catch": round(caught / wrong, 4) if wrong else None}
 
 
 def _labels(pipelines: Mapping[str, Language | LinearModel]) -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from intake.classify.labels import LABELS, RIGHTS
+from intake.classify.review import ReviewModel, review_features
 from intake.classify.thresholds import Thresholds
 
 # An "unknown" topic means no rule decided what the message is: never more than this sure.
@@ -30,6 +31,8 @@ class Decision:
     set_aside: tuple[str, ...] = ()  # rights whose score reached the threshold, set aside for
     # a question (question_over_rights)
     rights_in_doubt: bool = False  # a review reason about the rights, not only the topic
+    features: tuple[float, ...] = ()  # the signals the learned review flag reads (review.py)
+    p_wrong: float | None = None  # its estimate that this decision is wrong, with a review model
 
 
 def format_score(score: float) -> str:
@@ -130,6 +133,8 @@ def decide(
     disagree: Sequence[str] = (),
     calibration: Callable[[float], float] | None = None,
     question_over: float | None = None,
+    probabilities: Mapping[str, float] | None = None,
+    review: ReviewModel | None = None,
 ) -> Decision:
     """Decide rights and topic from summed scores.
 
@@ -141,10 +146,12 @@ def decide(
       rights always count; the deciding signal counts for "noise"/"question"; "unknown" is
       capped at 0.5. With a `calibration` (a trained model's), confidence is instead the
       calibrated probability that all nine right decisions are right (calibrated_confidence).
-    - needs_review: a right or signal within review_margin of its threshold, topic "unknown",
-      no right exercised although some right has positive evidence, or rules and model
-      disagreeing on a right (`disagree`, see disagreements), or a calibrated confidence below
-      REVIEW_BELOW_CONFIDENCE.
+    - needs_review: topic "unknown", rights set aside for a question, and, with a learned
+      `review` model (review.py, fitted by `intake model train`), its estimate that the answer
+      is wrong reaching its threshold. Without one, the hand-made reasons: a right or signal
+      within review_margin of its threshold, no right exercised although some right has
+      positive evidence, rules and model disagreeing on a right (`disagree`, see
+      disagreements), or a calibrated confidence below REVIEW_BELOW_CONFIDENCE.
     - question_over: the model's question probability when it reaches
       `thresholds.question_over_rights` and exceeds every right's (see question_over_rights):
       the rights that reached their threshold are set aside, the topic is "question" and the
@@ -185,9 +192,18 @@ def decide(
     near = [label for label in LABELS if abs(score[label] - thresholds.of(label)) < margin]
     partial = not rights and any(score[r] > 0 for r in RIGHTS)
     unsure = calibration is not None and confidence < REVIEW_BELOW_CONFIDENCE
-    rights_in_doubt = (any(label in RIGHTS for label in near) or partial or bool(disagree)
-                       or bool(set_aside) or unsure)
-    needs_review = bool(near) or topic == "unknown" or rights_in_doubt
+    features = review_features(score, thresholds, probabilities or {}, confidence, topic, rights,
+                               near, partial, disagree, set_aside)
+    p_wrong = review.p_wrong(features) if review is not None else None
+    if review is not None and p_wrong is not None:
+        learned = p_wrong >= review.threshold
+        rights_in_doubt = learned or bool(set_aside)
+        needs_review = topic == "unknown" or rights_in_doubt
+    else:
+        learned = False
+        rights_in_doubt = (any(label in RIGHTS for label in near) or partial or bool(disagree)
+                           or bool(set_aside) or unsure)
+        needs_review = bool(near) or topic == "unknown" or rights_in_doubt
 
     lines = []
     for label in LABELS:
@@ -199,6 +215,8 @@ def decide(
         relation = ">=" if reached else "<"
         lines.append(f"{label} {score[label]:.2f} {relation} {threshold:.2f}: {verdict}")
     reasons = []
+    if learned and review is not None and p_wrong is not None:
+        reasons.append(f"likely wrong: P {p_wrong:.2f} >= {review.threshold:.2f}")
     if near:
         reasons.append(f"near threshold: {', '.join(near)}")
     if partial:
@@ -206,7 +224,7 @@ def decide(
     if disagree:
         reasons.append(f"rules and model disagree: {', '.join(disagree)}")
     if unsure:
-        reasons.append(f"confidence {confidence:.2f} below {REVIEW_BELOW_CONFIDENCE:.2f}")
+        reasons.append(f"low confidence: {confidence:.2f} < {REVIEW_BELOW_CONFIDENCE:.2f}")
     if set_aside:
         reasons.append(f"read as a question, rights set aside: {', '.join(set_aside)}")
     if topic == "unknown":
@@ -214,7 +232,13 @@ def decide(
     if set_aside:
         lines.append(f"question {question_over:.2f} above every right: "
                      f"{', '.join(set_aside)} set aside (question_over_rights)")
-    review = f"review ({'; '.join(reasons)})" if needs_review else "no review"
-    lines.append(f"topic {topic}, confidence {confidence:.2f}, {review}")
+    if p_wrong is not None and review is not None and not learned:
+        # The hand-made signals still show, to explain; the review model weighed them.
+        reasons = [reason for reason in reasons if reason.startswith(("read as", "topic"))]
+    verdict = f"review ({'; '.join(reasons)})" if needs_review else "no review"
+    if p_wrong is not None and review is not None:
+        verdict += f", P(wrong) {p_wrong:.2f}"
+    lines.append(f"topic {topic}, confidence {confidence:.2f}, {verdict}")
     return Decision(rights, topic, round(confidence, 3), needs_review, tuple(lines),
-                    tuple(reasons) if needs_review else (), set_aside, rights_in_doubt)
+                    tuple(reasons) if needs_review else (), set_aside, rights_in_doubt,
+                    features, None if p_wrong is None else round(p_wrong, 4))

@@ -24,6 +24,7 @@ from intake.classify.modeltext import (  # noqa: F401 (re-exported: tests and tr
     model_text,
     model_words,
 )
+from intake.classify.review import ReviewModel
 from intake.classify.vocabulary import NEW_WORDS_KEPT, VocabularyBound
 from intake.config import DEFAULT_MODEL_DIR
 
@@ -78,6 +79,7 @@ class ModelInfo:
     rules_sha256: str
     calibration: Platt | None
     raw: Mapping[str, Any]
+    review: ReviewModel | None = None  # the learned review flag, when the build fitted one
 
 
 class TrainedModel:
@@ -90,8 +92,10 @@ class TrainedModel:
     ) -> None:
         self.pipelines = dict(pipelines)
         self.info = info
-        # Read by the classifier: how combined margins map to probabilities (see scoring).
+        # Read by the classifier: how combined margins map to probabilities, and when an
+        # answer is likely wrong (see scoring.decide).
         self.calibration = info.calibration
+        self.review = info.review
         spacy_pipelines = {key: nlp for key, nlp in self.pipelines.items()
                            if isinstance(nlp, Language)}
         self._components = {key: nlp.get_pipe(COMPONENT) for key, nlp in spacy_pipelines.items()}
@@ -120,12 +124,18 @@ class TrainedModel:
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"model at {root} cannot be loaded: {exc}") from exc
         calibration = meta.get("calibration", {}).get("platt")
+        try:
+            review_json = meta.get("review", {}).get("model")
+            review = ReviewModel.from_json(review_json) if review_json else None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"model at {root}: unusable review model: {exc}") from exc
         info = ModelInfo(
             architecture=str(meta.get("architecture", {}).get("name", "?")),
             corpus_sha256=str(meta.get("corpus_sha256", "")),
             rules_sha256=str(meta.get("rules_sha256", "")),
             calibration=Platt(**calibration) if calibration else None,
             raw=meta,
+            review=review,
         )
         log.info("model loaded", extra={"model_dir": str(root), "arch": info.architecture,
                                         "corpus": info.corpus_sha256[:12]})

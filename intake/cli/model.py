@@ -38,6 +38,9 @@ def register(sub, name: str, help_text: str, common: argparse.ArgumentParser) ->
     train.add_argument("--ngram", type=int, metavar="N", help="override the n-gram size")
     train.add_argument("--per-language", action="store_true",
                        help="one pipeline per language instead of one for all")
+    train.add_argument("--review-folds", type=int, default=None, metavar="N",
+                       help="folds of the cross-fit that trains the learned review flag "
+                            "(default 5; 0: none, the hand-made review reasons apply)")
     train.add_argument("--json", action="store_true", help="print meta.json instead of a summary")
     train.set_defaults(handler=run_train)
 
@@ -85,8 +88,11 @@ def run_train(args: argparse.Namespace) -> int:
 
     try:
         out = Path(args.out or settings_from_args(args, required=False).model_dir)
+        folds = {} if args.review_folds is None else {"review_folds": args.review_folds}
+        if args.review_folds is not None and args.review_folds < 0:
+            raise ValueError("--review-folds must be 0 (none) or at least 2")
         options = _options(args, out_dir=out,
-                           variant=Variant(args.arch, args.ngram, args.per_language))
+                           variant=Variant(args.arch, args.ngram, args.per_language), **folds)
         meta = build_model(options)
     except (ConfigError, CorpusError, OSError, ValueError) as exc:
         return fail(str(exc))
@@ -166,7 +172,24 @@ def format_summary(meta: dict[str, Any]) -> str:
         f"model_weight/against {dev['model_weight']}; scan (micro F1): "
         f"{dev['model_weight_scan_micro_f1']}"
     )
+    review = meta.get("review")
+    if review and review.get("model"):
+        which = "everyday" if review["out_of_fold"]["everyday"]["wrong"] else "all"
+        oof, dev = review["out_of_fold"][which], review["dev"]
+        lines.append(
+            f"review flag: P(wrong) >= {review['threshold']:.3f}; out of fold ({which} mail) it "
+            f"flags {_share(oof['flagged_share'])} and catches {_share(oof['catch'])} of "
+            f"{oof['wrong']} wrong answers; on the dev split it flags "
+            f"{_share(dev['flagged_share'])} and catches {_share(dev['catch'])} of {dev['wrong']} "
+            f"(fitted in {review['seconds']} s)")
+    else:
+        why = f": {review['skipped']}" if review and review.get("skipped") else ""
+        lines.append(f"review flag: hand-made reasons (no learned review model{why})")
     return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def format_comparison(rows: list[tuple[str, dict[str, Any]]]) -> str:
