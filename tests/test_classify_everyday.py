@@ -3,7 +3,7 @@
 Writers who never saw the rules, the corpus or each other wrote the mail (tests/everyday/build.py
 lists who wrote what): forty-two writers are the train split (in the model corpus; the rules of
 rules/everyday.yaml and mentioning.yaml were written from w1+w2), w3 is the dev split (selection
-only), w4, w21, w29, w39, w43 and w47 the test splits, touched once per round. Each floor sits just
+only), w4, w21, w29, w39, w43, w47 and w52 the test splits, touched once per round. Each floor sits just
 below the figure reached (docs/classification.md), so a later change cannot quietly undo it. The
 issue's acceptance bars are higher than these floors where they are not reached yet; the report says
 which. test4 (w39) was evaluated once, at the end of session 6, where it met the issue's rights and
@@ -11,7 +11,9 @@ kind bars: those bars are held here (never tune to it: a change that needs test4
 that overfits). test5 (w43) was evaluated once, at the end of session 7: micro 0.903, below the
 issue's 0.92; its floors hold what it reached. test6 (w47, written in session 8) was evaluated once,
 at the end of session 9, where it met the issue's rights and kind bars; its floors hold what it
-reached. test7 (w52, written in session 9) is kept aside for the next round and not evaluated here.
+reached. test7 (w52, written in session 9) was evaluated once, at the end of session 10, where it
+met the issue's rights and kind bars; its floors hold what it reached. test8 (w54, written in
+session 10) is kept aside for the next round and not evaluated here.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ DEV = ROOT / "tests" / "everyday" / "dev"
 TEST4 = ROOT / "tests" / "everyday" / "test4"
 TEST5 = ROOT / "tests" / "everyday" / "test5"
 TEST6 = ROOT / "tests" / "everyday" / "test6"
+TEST7 = ROOT / "tests" / "everyday" / "test7"
 
 # Reached in session 9 (docs/classification.md): micro 0.877, macro 0.906, kind 0.925 (0.944 as
 # inspect states it), 0 of 112 requests without a case, review flag catches 93% of the wrong
 # answers (40 of 43) on 55.6% flagged; without the flag on a calibrated confidence below one
-# half (scoring.REVIEW_BELOW_CONFIDENCE) session 8's new training mail left it at 88%.
+# half (scoring.REVIEW_BELOW_CONFIDENCE) session 8's new training mail left it at 88%. Session 10
+# (the learned review flag, review.py; the same rights): catches 91% (39 of 43) on 55.0%.
 # (Session 7: 0.879, 0.909, 0.925, flag 91% on 53%; session 6: 0.87, 0.90, 0.925, flag 91% on
 # 57%; session 5: micro 0.85, macro 0.88, kind 0.91; session 4: micro 0.85, macro 0.90, kind
 # 0.87, flag 93% on 66%; before the linear model: micro 0.74, macro 0.74, kind 0.86, flag 89%
@@ -59,6 +63,11 @@ TEST5_STATED_KIND_FLOOR = 0.95
 TEST6_MICRO_FLOOR = 0.94
 TEST6_MACRO_FLOOR = 0.95
 TEST6_STATED_KIND_FLOOR = 0.97
+# test7 at the end of session 10: micro 0.931 (P 0.90 R 0.96), macro 0.943, kind as inspect
+# states it 0.983, 0 of 126 requests without a case, review flag on 39% catching 31 of 36.
+TEST7_MICRO_FLOOR = 0.92
+TEST7_MACRO_FLOOR = 0.93
+TEST7_STATED_KIND_FLOOR = 0.97
 
 
 def _report(pipeline, directory: Path):
@@ -93,12 +102,13 @@ def test_everyday_dev_review_flag(dev_report) -> None:
     assert data["review_flag_rate"] <= DEV_REVIEW_FLAG_CEILING, data
 
 
-# (split, micro, macro, kind as inspect states it): test4 holds the issue's bars, test5 and
-# test6 what they reached; each is 180 messages, and every request in them must get a case.
+# (split, micro, macro, kind as inspect states it): test4 holds the issue's bars, test5 to
+# test7 what they reached; each is 180 messages, and every request in them must get a case.
 HELD_OUT_FLOORS = [
     (TEST4, TEST4_MICRO_FLOOR, TEST4_MACRO_FLOOR, TEST4_STATED_KIND_FLOOR),
     (TEST5, TEST5_MICRO_FLOOR, TEST5_MACRO_FLOOR, TEST5_STATED_KIND_FLOOR),
     (TEST6, TEST6_MICRO_FLOOR, TEST6_MACRO_FLOOR, TEST6_STATED_KIND_FLOOR),
+    (TEST7, TEST7_MICRO_FLOOR, TEST7_MACRO_FLOOR, TEST7_STATED_KIND_FLOOR),
 ]
 
 
