@@ -122,6 +122,9 @@ class GuardVerdict:
     kind: str | None  # "auto_reply" | "bounce" | "bulk" | "loop" | None
     reasons: tuple[str, ...]
     sender_usable: bool = True
+    # A list or tracker post: bulk by its list headers alone (see _list_post); what a person
+    # posted may be a request to us.
+    list_post: bool = False
 
     @property
     def may_reply(self) -> bool:
@@ -154,13 +157,18 @@ def check_guard(msg: ParsedMessage, own_addresses: Collection[str]) -> GuardVerd
     kind = next((k for k in PRECEDENCE if hits[k]), None)
     if kind:
         log.debug("guard: %s %s (%d signals)", msg.message_id, kind, len(reasons))
-    return GuardVerdict(kind=kind, reasons=tuple(reasons), sender_usable=not sender_problem)
+    list_post = kind == BULK and not hits[LOOP] and _list_post(msg)
+    return GuardVerdict(kind=kind, reasons=tuple(reasons), sender_usable=not sender_problem,
+                        list_post=list_post)
 
 
 def relays_a_person(msg: ParsedMessage, verdict: GuardVerdict) -> bool:
     """An automated sender that is not answering anything: a web form or ticket system passing
-    on what a person wrote (Auto-Submitted: auto-generated, no In-Reply-To). Auto-replies,
-    bounces and lists quote mail of ours and are never taken for it."""
+    on what a person wrote (Auto-Submitted: auto-generated, no In-Reply-To), or a mailing list
+    or issue tracker passing on what a person posted (`GuardVerdict.list_post`). Auto-replies,
+    bounces and newsletters are never taken for it."""
+    if verdict.list_post:
+        return True
     if verdict.kind != AUTO_REPLY or msg.in_reply_to:
         return False
     tokens = [v.split(";", 1)[0].strip().lower() for v in msg.header_values("auto-submitted")]
@@ -219,6 +227,17 @@ def _auto_reply_signals(msg: ParsedMessage) -> list[str]:
             found.append(f"first line looks like out-of-office ({lang})")
             break
     return found
+
+
+def _list_post(msg: ParsedMessage) -> bool:
+    """A post that a mailing list or an issue tracker passes on (List-Id names the list), not a
+    mass mailing: newsletters and campaigns say `Precedence: bulk` (or junk) and lists say
+    `list`, where they say anything. Such a post is a person's words: an issue opened on the
+    open data portal's tracker that the DPO mailbox follows can be a request."""
+    if not msg.header_values("list-id"):
+        return False
+    return all(value.strip().lower() not in ("bulk", "junk")
+               for value in msg.header_values("precedence"))
 
 
 def _bulk_signals(msg: ParsedMessage) -> list[str]:

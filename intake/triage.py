@@ -188,19 +188,21 @@ class TriagePipeline:
         evidence: NoCaseEvidence | None = None
         relays = relays_a_person(msg, guard)
         relayed = relays and bool(classification.rights)
+        channel = ("a mailing list or issue tracker" if guard.list_post
+                   else "a contact form?" if relayed else "a voicemail, a chat, a form?")
         if relayed:
-            # A contact form or ticket system mails what a person typed: never answered (the
-            # sender is a machine), but a request all the same, with its case and clock.
+            # A contact form, ticket system or issue tracker mails what a person typed: never
+            # answered (the sender is a machine or a list), but a request all the same, with its
+            # case and clock.
             kind, disposition = "request", OPEN_REQUEST
-            explanation.append("guard: an automated sender relays a person's request (a contact "
-                               "form?): a case, flagged for review, no acknowledgement")
+            explanation.append(f"guard: an automated sender relays a person's request ({channel})"
+                               ": a case, flagged for review, no acknowledgement")
         elif relays and _evidence_of_a_right(classification):
-            # What a voicemail or chat system passes on is a person's words even when no right
-            # reached its threshold: the clock runs (fail-safe), staff decide.
+            # What a voicemail, chat system or list passes on is a person's words even when no
+            # right reached its threshold: the clock runs (fail-safe), staff decide.
             kind, disposition = "other", TO_CLASSIFY
             explanation.append("guard: an automated sender relays what a person said, with some "
-                               "evidence of a right (a voicemail, a chat, a form?): to classify, "
-                               "no acknowledgement")
+                               f"evidence of a right ({channel}): to classify, no acknowledgement")
         elif guard.kind:
             kind, disposition = _GUARD_KINDS[guard.kind], ROBOT
         elif thread.case_ref:

@@ -501,3 +501,56 @@ def test_relayed_words_with_some_evidence_of_a_right_get_a_case_to_classify() ->
     # A system notice without any evidence of a right stays a robot: no case.
     pipeline.classifier.model = _Probabilities(low)
     assert pipeline.triage(said).disposition == "robot"
+
+
+# --- a mailing list or issue tracker passing on what a person posted --------------------------
+
+TRACKER = "Ann De Wolf via Issues <notifications@issues.example.be>"
+TRACKER_HEADERS = {"List-Id": "portal-feedback <portal-feedback.issues.example.be>",
+                   "List-Unsubscribe": "<https://issues.example.be/unsubscribe>",
+                   "Precedence": "list"}
+TRACKER_TEXT = ("Please remove my name and my mobile number from the dataset 'Jobcoaches "
+                "Oost-Vlaanderen', I never agreed to have them published.\n\n--\nReply to this "
+                "email directly or view it on the tracker.\nYou are receiving this because you "
+                "are watching this repository.")
+
+
+@pytest.mark.parametrize("headers,post", [
+    (TRACKER_HEADERS, True),
+    ({"List-Id": "dpo-network <dpo-network.lists.example.be>"}, True),  # a discussion list
+    ({**TRACKER_HEADERS, "Precedence": "bulk"}, False),  # a newsletter says it is bulk
+    ({"List-Id": "nieuwsbrief <news.example.be>", "Precedence": "junk"}, False),
+    ({"List-Unsubscribe": "<https://news.example.be/u>"}, False),  # no list names itself
+    ({**TRACKER_HEADERS, "Auto-Submitted": "auto-replied"}, False),  # an auto-reply first
+])
+def test_a_list_or_tracker_post_relays_a_person_and_a_newsletter_does_not(headers, post) -> None:
+    msg = mail(headers, sender=TRACKER, body=TRACKER_TEXT)
+    seen = verdict(msg)
+    assert not seen.may_reply  # a list is never answered
+    assert seen.list_post is post
+    assert relays_a_person(msg, seen) is post
+
+
+def test_a_request_posted_on_a_tracker_gets_a_flagged_case_and_no_acknowledgement() -> None:
+    """An issue opened on a tracker the DPO mailbox follows reaches it as a list notification;
+    the person's words are a request: a case on the clock, flagged, never answered (the sender
+    is the list). The same words in a newsletter (Precedence: bulk) stay a robot's."""
+    from intake.config import default_settings
+    from intake.triage import TriagePipeline
+
+    pipeline = TriagePipeline.from_settings(default_settings())
+    posted = mail(TRACKER_HEADERS, sender=TRACKER, body=TRACKER_TEXT,
+                  subject="[portal-feedback] Remove my name and mobile from the dataset (#412)")
+    result = pipeline.triage(posted)
+    assert result.disposition in ("open_request", "to_classify"), result.explanation
+    assert "erasure" in result.rights or result.disposition == "to_classify"
+    assert result.needs_review and not result.would_acknowledge
+    assert any("mailing list or issue tracker" in line for line in result.explanation)
+    newsletter = mail({**TRACKER_HEADERS, "Precedence": "bulk"}, sender=TRACKER,
+                      body=TRACKER_TEXT, subject="Nieuwsbrief open data, maart")
+    assert pipeline.triage(newsletter).disposition == "robot"
+    # A post without any evidence of a right (a bug report) stays with the robots.
+    bug = mail(TRACKER_HEADERS, sender=TRACKER, subject="[portal] Map does not load (#413)",
+               body="The map on the vacancies page stays grey in Firefox since yesterday's "
+                    "release. Chrome is fine.")
+    assert pipeline.triage(bug).disposition == "robot"
