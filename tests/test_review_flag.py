@@ -144,3 +144,14 @@ def test_the_bundled_build_carries_a_review_model_that_the_classifier_uses() -> 
     assert model.review.threshold == pytest.approx(meta["review"]["threshold"], abs=1e-4)
     everyday = meta["review"]["out_of_fold"]["everyday"]
     assert everyday["catch"] >= meta["review"]["catch_target"] - 1e-9
+
+
+@pytest.mark.parametrize("folds", ["1", "-2"])
+def test_model_train_refuses_a_cross_fit_it_cannot_do(folds: str, tmp_path: Path, capsys) -> None:
+    from intake.cli import main
+
+    code = main(["model", "train", "--quiet", "--review-folds", folds,
+                 "--out", str(tmp_path / "build")])
+    assert code == 2
+    assert "--review-folds must be 0 (none) or at least 2" in capsys.readouterr().err
+    assert not (tmp_path / "build").exists()  # nothing was trained
