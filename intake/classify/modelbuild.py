@@ -28,7 +28,13 @@ from intake.classify.corpus import (
 from intake.classify.engine import Classifier
 from intake.classify.labels import LANGUAGES, RIGHTS
 from intake.classify.linear import LinearModel
-from intake.classify.reviewfit import REVIEW_FOLDS, fit_review_model, is_wrong, out_of_fold
+from intake.classify.reviewfit import (
+    REVIEW_FOLDS,
+    fit_review_model,
+    flag_figures,
+    is_wrong,
+    out_of_fold,
+)
 from intake.classify.scoring import add_model, decide, disagreements
 from intake.classify.thresholds import Thresholds
 from intake.classify.trained import (
@@ -154,6 +160,9 @@ def _fit_review(options: BuildOptions, config: Any, train: Sequence[CorpusExampl
         log.warning("no learned review flag: hand-made review reasons",
                     extra={"reason": str(exc)})
         return {"model": None, "skipped": str(exc)}
+    report["method"] = ("logistic regression of a wrong answer on the decision's signals, "
+                        f"fitted on answers out of fold ({options.review_folds} folds of whole "
+                        "source families)")
     report["dev"] = _dev_review(dev, classifier.with_model(
         TrainedModel(pipelines, ModelInfo(architecture, "", "", platt, {}, model))))
     log.info("review flag fitted", extra={"threshold": report["threshold"],
@@ -163,16 +172,9 @@ def _fit_review(options: BuildOptions, config: Any, train: Sequence[CorpusExampl
 
 def _dev_review(dev: Sequence[CorpusExample], classifier: Classifier) -> dict[str, Any]:
     """What the learned flag does on the build's dev split (sources it was not fitted on)."""
-    flagged = wrong = caught = 0
-    for example in dev:
-        got = classifier.classify("", example.text, language=example.language)
-        miss = is_wrong(got, example)
-        flagged += got.needs_review
-        wrong += miss
-        caught += miss and got.needs_review
-    return {"answers": len(dev), "wrong": wrong,
-            "flagged_share": round(flagged / len(dev), 4) if dev else None,
-            "catch": round(caught / wrong, 4) if wrong else None}
+    answers = [(classifier.classify("", e.text, language=e.language), e) for e in dev]
+    return flag_figures(np.array([got.needs_review for got, _ in answers], dtype=bool),
+                        np.array([is_wrong(got, e) for got, e in answers], dtype=bool))
 
 
 def _labels(pipelines: Mapping[str, Language | LinearModel]) -> list[str]:

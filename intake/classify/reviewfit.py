@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -121,10 +121,8 @@ def fit_review_model(rows: Sequence[OutOfFold], catch_target: float = REVIEW_CAT
     everyday = np.array([row.everyday for row in rows])
     chosen = everyday if everyday.any() and (wrong & everyday).any() else np.ones_like(everyday)
     threshold = threshold_for(p[chosen], wrong[chosen], mandatory[chosen], catch_target)
-    model = ReviewModel(model.weights, model.intercept, model.means, model.scales, threshold)
+    model = replace(model, threshold=threshold)
     report = {
-        "method": "logistic regression of a wrong answer on the decision's signals, fitted on "
-                  f"answers out of fold ({REVIEW_FOLDS} folds of whole source families)",
         "catch_target": catch_target,
         "threshold": round(threshold, 4),
         "out_of_fold": {
@@ -155,11 +153,15 @@ def threshold_for(p: np.ndarray, wrong: np.ndarray, mandatory: np.ndarray, targe
 
 def _figures(p: np.ndarray, wrong: np.ndarray, mandatory: np.ndarray, threshold: float
              ) -> dict[str, Any]:
-    flagged = mandatory | (p >= threshold)
+    return flag_figures(mandatory | (p >= threshold), wrong)
+
+
+def flag_figures(flagged: np.ndarray, wrong: np.ndarray) -> dict[str, Any]:
+    """How many answers, how many wrong, the share flagged and the share of wrong ones caught."""
     wrongs = int(wrong.sum())
     return {
-        "answers": len(p),
+        "answers": len(flagged),
         "wrong": wrongs,
-        "flagged_share": round(float(flagged.mean()), 4) if len(p) else None,
+        "flagged_share": round(float(flagged.mean()), 4) if len(flagged) else None,
         "catch": round(float((flagged & wrong).sum()) / wrongs, 4) if wrongs else None,
     }

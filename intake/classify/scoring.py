@@ -195,12 +195,11 @@ def decide(
     features = review_features(score, thresholds, probabilities or {}, confidence, topic, rights,
                                near, partial, disagree, set_aside)
     p_wrong = review.p_wrong(features) if review is not None else None
-    if review is not None and p_wrong is not None:
-        learned = p_wrong >= review.threshold
+    learned = review is not None and p_wrong is not None and p_wrong >= review.threshold
+    if review is not None:
         rights_in_doubt = learned or bool(set_aside)
         needs_review = topic == "unknown" or rights_in_doubt
     else:
-        learned = False
         rights_in_doubt = (any(label in RIGHTS for label in near) or partial or bool(disagree)
                            or bool(set_aside) or unsure)
         needs_review = bool(near) or topic == "unknown" or rights_in_doubt
@@ -215,7 +214,7 @@ def decide(
         relation = ">=" if reached else "<"
         lines.append(f"{label} {score[label]:.2f} {relation} {threshold:.2f}: {verdict}")
     reasons = []
-    if learned and review is not None and p_wrong is not None:
+    if learned and review is not None:
         reasons.append(f"likely wrong: P {p_wrong:.2f} >= {review.threshold:.2f}")
     if near:
         reasons.append(f"near threshold: {', '.join(near)}")
@@ -232,11 +231,11 @@ def decide(
     if set_aside:
         lines.append(f"question {question_over:.2f} above every right: "
                      f"{', '.join(set_aside)} set aside (question_over_rights)")
-    if p_wrong is not None and review is not None and not learned:
+    if review is not None and not learned:
         # The hand-made signals still show, to explain; the review model weighed them.
         reasons = [reason for reason in reasons if reason.startswith(("read as", "topic"))]
     verdict = f"review ({'; '.join(reasons)})" if needs_review else "no review"
-    if p_wrong is not None and review is not None:
+    if review is not None:
         verdict += f", P(wrong) {p_wrong:.2f}"
     lines.append(f"topic {topic}, confidence {confidence:.2f}, {verdict}")
     return Decision(rights, topic, round(confidence, 3), needs_review, tuple(lines),
