@@ -54,6 +54,20 @@ NEAR_MISSES: list[tuple[str, str, str]] = [
     ("de", "Export",
      "Als Kundin möchte ich meine Daten als Datei herunterladen können. Die Funktion sollten "
      "wir im nächsten Sprint implementieren."),
+    ("en", "Access requests piling up?",
+     "Hi, public bodies get more and more 'delete my data' and 'send me a copy of my data' "
+     "mails. Our platform automates the matching and drafts the answer. Would you be open to "
+     "a 15-minute demo next week?"),
+    ("en", "[Forum] Closed: \"Please remove my account\" (#77)",
+     "Moderator replied: done, @fictive_user's forum account has been deleted and the posts "
+     "were anonymised. Closing this thread.\n\nYou are receiving this because you are "
+     "watching this category."),
+    ("nl", "Uitnodiging: werksessie rechten van betrokkenen",
+     "Katrien Fictief heeft u uitgenodigd voor een vergadering.\nAgenda: 1. inzage en kopie, "
+     "2. verwijderen van accounts, 3. bezwaar tegen de nieuwsbrief, 4. varia."),
+    ("fr", "Demande résolue : suppression de compte",
+     "La demande HELP-1234 a été marquée comme résolue. Son compte a été supprimé par le "
+     "service d'assistance."),
 ]
 
 # (language, subject, body, rights): first-person requests that must keep their right(s).
@@ -81,6 +95,14 @@ REQUESTS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("en", "My account in your API portal",
      "Hello, I had an API key for a school project. Please delete my account and the key, "
      "I do not need them any more.", ("erasure",)),
+    # A requester quoting the confirmation they got is not staff reporting work done.
+    ("en", "Still mailed after deleting my account",
+     "I deleted my account in March and got the message 'This account has been deleted'. "
+     "I still receive your vacancy alerts every week. Delete my data for real this time.",
+     ("erasure",)),
+    ("nl", "account verwijderd maar toch nog mails",
+     "Vorig jaar is mijn account verwijderd, zegt jullie site. Toch krijg ik nog elke week "
+     "jullie mails. Ik wil dat jullie mijn gegevens echt verwijderen.", ("erasure",)),
 ]
 
 

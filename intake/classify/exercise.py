@@ -193,6 +193,48 @@ MENTIONING: tuple[CueGroup, ...] = (
         r"\best-(il|ce) (legal|permis|autorise)\b", r"\bist (es|das) (erlaubt|zulassig|legal)\b",
         r"\bdarf (ein|eine|mein|meine) (firma|unternehmen|arbeitgeber|website)\b",
     ]),
+    # A vendor selling a GDPR tool names every right; its ask is a meeting, not an action.
+    _group("sales pitch", 3.5, [
+        r"\b(\d+|quick|short|brief)[- ]?(minute|min)s?\b.{0,20}\b(call|demo|chat|meeting)\b",
+        r"\b(book|schedule|request|plan) a (free |short |quick )?(demo|call|meeting)\b",
+        r"\bwould you (be open to|be interested in|have (\d+|a few) minutes)\b",
+        r"\bfree (trial|demo|consultation|audit)\b",
+        r"\bwe help (public|government|local|organi[sz]ations|companies|agencies|teams|bodies)\b",
+        r"\bour (platform|tool|solution|software|product) (helps|automates|lets|allows|cuts)\b",
+        r"\b(public sector|government) (teams|bodies|agencies|clients) (using|already use)\b",
+        r"\bvrijblijvend(e)? (demo|gesprek|kennismaking|offerte)\b", r"\bkennismakingsgesprek\b",
+        r"\bonze (oplossing|tool|software) (helpt|automatiseert)\b",
+        r"\bnotre (solution|plateforme|outil|logiciel) (aide|permet|automatise)\b",
+        r"\b(demonstration|demo) (gratuite|de \d+ minutes)\b",
+        r"\bunverbindlich(e|es|en)? (demo|gesprach|angebot|termin)\b",
+        r"\bunsere (losung|plattform|software) (hilft|automatisiert|ermoglicht)\b",
+    ]),
+    # A platform's notification, or staff reporting that the work on someone's data is done.
+    # A platform's notification, or staff reporting that the work on someone else's data is
+    # done. "My account has been deleted" is a requester's own (often a complaint): the report
+    # needs a third person's data ("his", "@name's", "zijn", "son", "sein").
+    _group("notification or report of work done", 3.0, [
+        r"\byou are receiving this because\b", r"\breply to this email directly\b",
+        r"\bview it on (github|gitlab)\b", r"\bunsubscribe from this thread\b",
+        r"\bmarked as (resolved|done|closed)\b", r"\b(closed|closing) (this (thread|issue|"
+        r"ticket)|#\d)",
+        r"(\b(his|her|their|its)\b|'s)[^.!?]{0,40}\b(has|have) been (deleted|removed|erased|"
+        r"anonymi[sz]ed|corrected)\b",
+        r"\b(zijn|haar|hun)\b[^.!?]{0,40}\b(is|zijn|werd|werden) (intussen |ondertussen |nu )?"
+        r"(verwijderd|gewist|geanonimiseerd|rechtgezet|weggehaald)\b",
+        r"\b(zoals gevraagd|zoals afgesproken) heb(ben)? (ik|we)\b",
+        r"\b(son|sa|ses|leur|leurs)\b[^.!?]{0,40}\b(a|ont) ete (supprimee?s?|effacee?s?|"
+        r"anonymisee?s?|corrigee?s?)\b", r"\bmarquee? comme resolue?\b",
+        r"\b(sein|seine|ihr|ihre)[mnrs]?\b[^.!?]{0,40}\b(wurde|wurden) (geloscht|entfernt|"
+        r"anonymisiert|berichtigt)\b", r"\bals erledigt markiert\b",
+    ]),
+    # An invitation's agenda lists the rights as topics of a meeting.
+    _group("meeting agenda", 3.5, [
+        r"\bagenda ?:", r"\bordre du jour\b", r"\btagesordnung\b", r"\bdagorde\b",
+        r"\bhas invited you\b", r"\bhat sie zu\b.{0,40}\beingeladen\b",
+        r"\bheeft (u|je) uitgenodigd\b", r"\bvous a invitee? a\b",
+        r"\baction (items|points) ?:", r"\bactiepunten ?:",
+    ]),
     _group("news or breach report", 3.0, [
         r"\bdata ?breach(es)?\b", r"\bhackers?\b", r"\bcyber ?attack", r"\bransomware\b",
         r"\bmillion (users|customers|accounts|records|people)\b", r"\bdatalek\b",
