@@ -3,7 +3,7 @@
 Writers who never saw the rules, the corpus or each other wrote the mail (tests/everyday/build.py
 lists who wrote what): forty-two writers are the train split (in the model corpus; the rules of
 rules/everyday.yaml and mentioning.yaml were written from w1+w2), w3 is the dev split (selection
-only), w4, w21, w29, w39, w43, w47 and w52 the test splits, touched once per round. Each floor sits
+only), w4, w21, w29, w39, w43, w47, w52 and w54 the test splits, touched once per round. Each floor sits
 just below the figure reached (docs/classification.md), so a later change cannot quietly undo it.
 The issue's acceptance bars are higher than these floors where they are not reached yet; the report
 says which. test4 (w39) was evaluated once, at the end of session 6, where it met the issue's
@@ -13,7 +13,8 @@ below the issue's 0.92; its floors hold what it reached. test6 (w47, written in 
 evaluated once, at the end of session 9, where it met the issue's rights and kind bars; its floors
 hold what it reached. test7 (w52, written in session 9) was evaluated once, at the end of session
 10, where it met the issue's rights and kind bars; its floors hold what it reached. test8 (w54,
-written in session 10) is kept aside for the next round and not evaluated here.
+written in session 10) was evaluated once, at the end of session 11: micro 0.905, below the
+issue's 0.92; its floors hold what it reached.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ TEST4 = ROOT / "tests" / "everyday" / "test4"
 TEST5 = ROOT / "tests" / "everyday" / "test5"
 TEST6 = ROOT / "tests" / "everyday" / "test6"
 TEST7 = ROOT / "tests" / "everyday" / "test7"
+TEST8 = ROOT / "tests" / "everyday" / "test8"
 
 # Reached in session 9 (docs/classification.md): micro 0.877, macro 0.906, kind 0.925 (0.944 as
 # inspect states it), 0 of 112 requests without a case, review flag catches 93% of the wrong
@@ -68,6 +70,11 @@ TEST6_STATED_KIND_FLOOR = 0.97
 TEST7_MICRO_FLOOR = 0.92
 TEST7_MACRO_FLOOR = 0.93
 TEST7_STATED_KIND_FLOOR = 0.97
+# test8 at the end of session 11: micro 0.905 (P 0.87 R 0.94), macro 0.919, kind as inspect
+# states it 0.950, 0 of 126 requests without a case, review flag on 52% catching 43 of 46.
+TEST8_MICRO_FLOOR = 0.89
+TEST8_MACRO_FLOOR = 0.91
+TEST8_STATED_KIND_FLOOR = 0.94
 
 
 def _report(pipeline, directory: Path):
@@ -103,12 +110,13 @@ def test_everyday_dev_review_flag(dev_report) -> None:
 
 
 # (split, micro, macro, kind as inspect states it): test4 holds the issue's bars, test5 to
-# test7 what they reached; each is 180 messages, and every request in them must get a case.
+# test8 what they reached; each is 180 messages, and every request in them must get a case.
 HELD_OUT_FLOORS = [
     (TEST4, TEST4_MICRO_FLOOR, TEST4_MACRO_FLOOR, TEST4_STATED_KIND_FLOOR),
     (TEST5, TEST5_MICRO_FLOOR, TEST5_MACRO_FLOOR, TEST5_STATED_KIND_FLOOR),
     (TEST6, TEST6_MICRO_FLOOR, TEST6_MACRO_FLOOR, TEST6_STATED_KIND_FLOOR),
     (TEST7, TEST7_MICRO_FLOOR, TEST7_MACRO_FLOOR, TEST7_STATED_KIND_FLOOR),
+    (TEST8, TEST8_MICRO_FLOOR, TEST8_MACRO_FLOOR, TEST8_STATED_KIND_FLOOR),
 ]
 
 
