@@ -3,8 +3,9 @@
 Writers who never saw the rules, the corpus or each other wrote the mail (tests/everyday/build.py
 lists who wrote what): forty-two writers are the train split (in the model corpus; the rules of
 rules/everyday.yaml and mentioning.yaml were written from w1+w2), w3 is the dev split (selection
-only), w4, w21, w29, w39, w43, w47, w52 and w54 the test splits, touched once per round. Each floor sits
-just below the figure reached (docs/classification.md), so a later change cannot quietly undo it.
+only), w4, w21, w29, w39, w43, w47, w52 and w54 the test splits, touched once per round. Each
+floor sits just below the figure reached (docs/classification.md), so a later change cannot
+quietly undo it.
 The issue's acceptance bars are higher than these floors where they are not reached yet; the report
 says which. test4 (w39) was evaluated once, at the end of session 6, where it met the issue's
 rights and kind bars: those bars are held here (never tune to it: a change that needs test4 to pass
@@ -14,7 +15,8 @@ evaluated once, at the end of session 9, where it met the issue's rights and kin
 hold what it reached. test7 (w52, written in session 9) was evaluated once, at the end of session
 10, where it met the issue's rights and kind bars; its floors hold what it reached. test8 (w54,
 written in session 10) was evaluated once, at the end of session 11: micro 0.905, below the
-issue's 0.92; its floors hold what it reached.
+issue's 0.92; its floors hold what it reached. test9 (w55, written in session 11) is kept aside
+for the next round and not evaluated here.
 """
 
 from __future__ import annotations
