@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # The trained classifier: a build artefact, rebuilt when the corpus, its config or the rules
-# (its calibration is fitted against them, the cues of exercise.py too) change. About a minute: the learned review flag is
-# fitted on five models trained on four fifths of the corpus each (reviewfit.py).
+# (its calibration and review flag are fitted through them, exercise.py's cues included)
+# change. About a minute: the learned review flag is fitted on five models trained on four
+# fifths of the corpus each (reviewfit.py).
 $(MODEL): $(STAMP) models/config.cfg $(wildcard models/corpus/*.jsonl) models/corpus/families.txt \
           $(wildcard rules/*.yaml) intake/classify/linear.py intake/classify/modeltext.py \
           intake/classify/training.py intake/classify/modelbuild.py \

@@ -209,7 +209,6 @@ MENTIONING: tuple[CueGroup, ...] = (
         r"\bunverbindlich(e|es|en)? (demo|gesprach|angebot|termin)\b",
         r"\bunsere (losung|plattform|software) (hilft|automatisiert|ermoglicht)\b",
     ]),
-    # A platform's notification, or staff reporting that the work on someone's data is done.
     # A platform's notification, or staff reporting that the work on someone else's data is
     # done. "My account has been deleted" is a requester's own (often a complaint): the report
     # needs a third person's data ("his", "@name's", "zijn", "son", "sein").
@@ -218,7 +217,8 @@ MENTIONING: tuple[CueGroup, ...] = (
         r"\bview it on (github|gitlab)\b", r"\bunsubscribe from this thread\b",
         r"\bmarked as (resolved|done|closed)\b", r"\b(closed|closing) (this (thread|issue|"
         r"ticket)|#\d)",
-        r"(\b(his|her|their|its)\b|'s)[^.!?]{0,40}\b(has|have) been (deleted|removed|erased|"
+        r"(\b(his|her|their|its)\b|(?<!\bit)(?<!\bthat)(?<!\bwhat)(?<!\bthere)(?<!\bhere)"
+        r"(?<!\bhe)(?<!\bshe)'s)[^.!?]{0,40}\b(has|have) been (deleted|removed|erased|"
         r"anonymi[sz]ed|corrected)\b",
         r"\b(zijn|haar|hun)\b[^.!?]{0,40}\b(is|zijn|werd|werden) (intussen |ondertussen |nu )?"
         r"(verwijderd|gewist|geanonimiseerd|rechtgezet|weggehaald)\b",
