@@ -194,10 +194,13 @@ def decide(
     unsure = calibration is not None and confidence < REVIEW_BELOW_CONFIDENCE
     features = review_features(score, thresholds, probabilities or {}, confidence, topic, rights,
                                near, partial, disagree, set_aside)
-    p_wrong = review.p_wrong(features) if review is not None else None
-    learned = review is not None and p_wrong is not None and p_wrong >= review.threshold
+    p_wrong: float | None = None
+    likely_wrong: str | None = None  # the learned flag's reason, when it flags
     if review is not None:
-        rights_in_doubt = learned or bool(set_aside)
+        p_wrong = review.p_wrong(features)
+        if p_wrong >= review.threshold:
+            likely_wrong = f"likely wrong: P {p_wrong:.2f} >= {review.threshold:.2f}"
+        rights_in_doubt = likely_wrong is not None or bool(set_aside)
         needs_review = topic == "unknown" or rights_in_doubt
     else:
         rights_in_doubt = (any(label in RIGHTS for label in near) or partial or bool(disagree)
@@ -214,8 +217,8 @@ def decide(
         relation = ">=" if reached else "<"
         lines.append(f"{label} {score[label]:.2f} {relation} {threshold:.2f}: {verdict}")
     reasons = []
-    if learned and review is not None:
-        reasons.append(f"likely wrong: P {p_wrong:.2f} >= {review.threshold:.2f}")
+    if likely_wrong:
+        reasons.append(likely_wrong)
     if near:
         reasons.append(f"near threshold: {', '.join(near)}")
     if partial:
@@ -231,11 +234,11 @@ def decide(
     if set_aside:
         lines.append(f"question {question_over:.2f} above every right: "
                      f"{', '.join(set_aside)} set aside (question_over_rights)")
-    if review is not None and not learned:
+    if review is not None and likely_wrong is None:
         # The hand-made signals still show, to explain; the review model weighed them.
         reasons = [reason for reason in reasons if reason.startswith(("read as", "topic"))]
     verdict = f"review ({'; '.join(reasons)})" if needs_review else "no review"
-    if review is not None:
+    if p_wrong is not None:
         verdict += f", P(wrong) {p_wrong:.2f}"
     lines.append(f"topic {topic}, confidence {confidence:.2f}, {verdict}")
     return Decision(rights, topic, round(confidence, 3), needs_review, tuple(lines),

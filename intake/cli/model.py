@@ -88,9 +88,9 @@ def run_train(args: argparse.Namespace) -> int:
 
     try:
         out = Path(args.out or settings_from_args(args, required=False).model_dir)
-        folds = {} if args.review_folds is None else {"review_folds": args.review_folds}
         if args.review_folds is not None and (args.review_folds < 0 or args.review_folds == 1):
             raise ValueError("--review-folds must be 0 (none) or at least 2")
+        folds = {} if args.review_folds is None else {"review_folds": args.review_folds}
         options = _options(args, out_dir=out,
                            variant=Variant(args.arch, args.ngram, args.per_language), **folds)
         meta = build_model(options)
