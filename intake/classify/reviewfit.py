@@ -12,7 +12,7 @@ the everyday mail, counting those flagged anyway (topic unknown, rights set asid
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -75,16 +75,16 @@ def is_flagged_anyway(classification: Classification) -> bool:
     return classification.topic == "unknown" or bool(classification.set_aside)
 
 
-def out_of_fold(
+def answers_out_of_fold(
     train: Sequence[CorpusExample],
     families: Mapping[str, str],
     classifier: Classifier,
     train_model: Callable[[Sequence[CorpusExample]], RightModel],
     folds: int = REVIEW_FOLDS,
-) -> list[OutOfFold]:
-    """Every training example answered by a classifier whose model never saw its family."""
+) -> Iterator[tuple[int, Classification]]:
+    """(index in train, answer) for every training example, answered by a classifier whose
+    model never saw its family; fold by fold, so not in index order."""
     assignment = folds_of(train, families, folds)
-    rows: list[OutOfFold | None] = [None] * len(train)
     for fold in range(folds):
         held = [i for i, f in enumerate(assignment) if f == fold]
         if not held:
@@ -92,12 +92,24 @@ def out_of_fold(
         model = train_model([e for e, f in zip(train, assignment, strict=True) if f != fold])
         answering = classifier.with_model(model)
         for i in held:
-            example = train[i]
-            got = answering.classify("", example.text, language=example.language)
-            everyday = example.source.startswith(TRAIN_ONLY_PREFIX)
-            rows[i] = OutOfFold(got.review_features, is_wrong(got, example),
-                                is_flagged_anyway(got), everyday)
-        log.info("review flag: fold answered", extra={"fold": fold, "examples": len(held)})
+            yield i, answering.classify("", train[i].text, language=train[i].language)
+        log.info("out of fold: fold answered", extra={"fold": fold, "examples": len(held)})
+
+
+def out_of_fold(
+    train: Sequence[CorpusExample],
+    families: Mapping[str, str],
+    classifier: Classifier,
+    train_model: Callable[[Sequence[CorpusExample]], RightModel],
+    folds: int = REVIEW_FOLDS,
+) -> list[OutOfFold]:
+    """Every training example's signals and whether it was wrong, answered out of fold."""
+    rows: list[OutOfFold | None] = [None] * len(train)
+    for i, got in answers_out_of_fold(train, families, classifier, train_model, folds):
+        example = train[i]
+        everyday = example.source.startswith(TRAIN_ONLY_PREFIX)
+        rows[i] = OutOfFold(got.review_features, is_wrong(got, example),
+                            is_flagged_anyway(got), everyday)
     return [row for row in rows if row is not None]
 
 
