@@ -39,7 +39,9 @@ def random_words(rng: random.Random, count: int) -> str:
 
 def test_forgetting_new_words_changes_no_classification() -> None:
     keeping, forgetting = classifier(NEW_WORDS_KEPT), classifier(0)
-    texts = [(lang, text) for lang, found in corpus_texts().items() for text in found]
+    # Every other text of the sieve's sample (~1,900 in four languages): three passes over all
+    # ~3,800 took 83-137 s, the longest test of the suite.
+    texts = [(lang, text) for lang, found in corpus_texts().items() for text in found][::2]
     assert len(texts) > 1500
     expected = [keeping.classify("", text, language=lang) for lang, text in texts]
     # Twice: the second time every word of the first pass has been forgotten again.
