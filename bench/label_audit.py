@@ -117,8 +117,9 @@ def sample(out: Path, wrong: int, right: int, seed: int) -> None:
     for number, lines in enumerate(parts):
         (out / f"part{number}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / "key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
+    drew = Counter(mark for mark, _ in drawn)
     print(f"{len(wrong_pool)} wrong and {len(right_pool)} right everyday answers out of fold; "
-          f"drew {wrong} and {right} into {out}")
+          f"drew {drew['wrong']} and {drew['control']} into {out}")
 
 
 def score(out: Path) -> None:
@@ -179,9 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     scored.add_argument("dir", type=Path)
     args = parser.parse_args(argv)
     if args.command == "sample":
+        from intake.classify.trained import ModelError
+
         if args.wrong < 0 or args.right < 0:
             parser.error("--wrong and --right must be 0 or more")
-        sample(args.dir, args.wrong, args.right, args.seed)
+        try:
+            sample(args.dir, args.wrong, args.right, args.seed)
+        except ModelError as exc:  # the fold models take the current build's calibration
+            parser.error(str(exc))
     else:
         if not (args.dir / "key.json").is_file():
             parser.error(f"{args.dir}: no key.json (run `sample` first)")
