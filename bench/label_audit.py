@@ -71,10 +71,15 @@ def everyday_answers() -> list[tuple[Any, Any]]:
         split_by_source,
     )
     from intake.classify.engine import Classifier
-    from intake.classify.modelbuild import DEFAULT_CONFIG, DEFAULT_CORPUS_DIR, DEV_SHARE
+    from intake.classify.modelbuild import (
+        DEFAULT_CONFIG,
+        DEFAULT_CORPUS_DIR,
+        DEV_SHARE,
+        fold_trainer,
+    )
     from intake.classify.reviewfit import answers_out_of_fold
-    from intake.classify.trained import ModelInfo, TrainedModel
-    from intake.classify.training import Variant, load_config, train_pipelines
+    from intake.classify.trained import TrainedModel
+    from intake.classify.training import Variant, load_config
     from intake.config import DEFAULT_RULES_DIR
 
     variant = Variant()
@@ -83,13 +88,9 @@ def everyday_answers() -> list[tuple[Any, Any]]:
     train, _ = split_by_source(read_corpus(corpus_files(DEFAULT_CORPUS_DIR)), DEV_SHARE,
                                int(config["training"]["seed"]), families)
     calibration = TrainedModel.load().info.calibration  # the current build's
-
-    def train_model(examples: Any) -> TrainedModel:
-        pipelines = train_pipelines(config, examples, variant.per_language, False, variant.arch)
-        return TrainedModel(pipelines, ModelInfo(variant.arch, "", "", calibration, {}))
-
     answers = sorted(answers_out_of_fold(train, families, Classifier.load(DEFAULT_RULES_DIR),
-                                         train_model), key=lambda pair: pair[0])
+                                         fold_trainer(config, variant, calibration)),
+                     key=lambda pair: pair[0])
     return [(train[i], got) for i, got in answers
             if train[i].source.startswith(TRAIN_ONLY_PREFIX)]
 

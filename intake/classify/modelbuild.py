@@ -7,7 +7,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,14 +146,8 @@ def _fit_review(options: BuildOptions, config: Any, train: Sequence[CorpusExampl
     """The learned review flag (reviewfit.py) with its out-of-fold figures, for meta.json."""
     platt = Platt(**evaluation["calibration"]["platt"])
     architecture = options.variant.arch
-
-    def train_model(examples: Sequence[CorpusExample]) -> TrainedModel:
-        pipelines = train_pipelines(config, examples, options.variant.per_language, False,
-                                    architecture)
-        return TrainedModel(pipelines, ModelInfo(architecture, "", "", platt, {}))
-
-    rows = out_of_fold(train, read_families(options.corpus_dir), classifier, train_model,
-                       options.review_folds)
+    rows = out_of_fold(train, read_families(options.corpus_dir), classifier,
+                       fold_trainer(config, options.variant, platt), options.review_folds)
     try:
         model, report = fit_review_model(rows)
     except ValueError as exc:  # a tiny corpus: every held-out answer right (or wrong)
@@ -168,6 +162,18 @@ def _fit_review(options: BuildOptions, config: Any, train: Sequence[CorpusExampl
     log.info("review flag fitted", extra={"threshold": report["threshold"],
                                           **report["out_of_fold"]["everyday"]})
     return {"model": model.to_json(), **report}
+
+
+def fold_trainer(config: Any, variant: Variant, calibration: Platt | None
+                 ) -> Callable[[Sequence[CorpusExample]], TrainedModel]:
+    """Trains a model on some examples as the build does, with the given calibration: the
+    models that answer out of fold (reviewfit.answers_out_of_fold)."""
+
+    def train_model(examples: Sequence[CorpusExample]) -> TrainedModel:
+        pipelines = train_pipelines(config, examples, variant.per_language, False, variant.arch)
+        return TrainedModel(pipelines, ModelInfo(variant.arch, "", "", calibration, {}))
+
+    return train_model
 
 
 def _dev_review(dev: Sequence[CorpusExample], classifier: Classifier) -> dict[str, Any]:
