@@ -21,11 +21,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from intake.classify.corpus import CorpusExample
 
 DEFAULT_FOLDS = "w1,w7,w12,w20,w26,w33,w44,w49"
 WRITER_SOURCE = "everyday-{}"
@@ -38,7 +42,7 @@ def micro_f1(predicted: np.ndarray, gold: np.ndarray) -> float:
     return 1.0 if tp + wrong == 0 else 2 * tp / (2 * tp + wrong)
 
 
-def fold_figure(examples: Sequence, writer: str, c: float) -> dict[str, float | int]:
+def fold_figure(examples: Sequence[CorpusExample], writer: str, c: float) -> dict[str, float | int]:
     """Train without the writer's lines, answer them; their count and the micro-F1."""
     from intake.classify.labels import RIGHTS
     from intake.classify.linear import train_linear
@@ -82,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{figures[writer]['messages']} messages ({time.perf_counter() - began:.0f} s)",
               flush=True)
     mean = round(sum(float(f["micro_f1"]) for f in figures.values()) / len(figures), 4)
-    print(f"mean over {len(figures)} left-out writers, model alone: micro-F1 {mean:.4f}")
+    writers = f"{len(figures)} left-out writer{'s' if len(figures) != 1 else ''}"
+    print(f"mean over {writers}, model alone: micro-F1 {mean:.4f}")
     if args.json:
         args.json.write_text(json.dumps({"c": args.c, "folds": figures, "mean_micro_f1": mean},
                                         indent=1), encoding="utf-8")
