@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.benchscripts import load_bench
 
 
 def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_label_audit",
-                                                  ROOT / "bench" / "label_audit.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_label_audit", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("label_audit")
 
 
 def test_instructions_quote_the_writers_label_definitions() -> None:

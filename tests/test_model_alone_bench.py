@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.benchscripts import load_bench
 
 
 def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_model_alone",
-                                                  ROOT / "bench" / "model_alone.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_model_alone", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("model_alone")
 
 
 def _line(text: str, rights: list[str], source: str) -> str:

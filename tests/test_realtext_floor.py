@@ -8,12 +8,12 @@ figures measured on 2026-12-06 (docs/classification.md, "Mentioning a right").
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.benchscripts import load_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 ORIGINALS = Path("/work/realtext/originals")
@@ -32,12 +32,7 @@ MIN_RIGHTS_MICRO_F1 = 0.54
 
 
 def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_realtext", ROOT / "bench" / "realtext.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_realtext", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("realtext")
 
 
 @pytest.mark.skipif(not ORIGINALS.is_dir(), reason=f"no real-text originals at {ORIGINALS}")
