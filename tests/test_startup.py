@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -71,6 +73,39 @@ def test_lemma_cache_is_keyed_by_what_the_rules_ask(tmp_path):
     # A damaged cache file is ignored.
     (tmp_path / "lemmas-nl.json").write_text("{not json", encoding="utf-8")
     assert reduced_lemma_table("nl", {"verwijderen"}, cache_dir=tmp_path) == first
+
+
+def test_streamed_lemma_table_equals_the_table_spacy_loads():
+    """The table is streamed; what is kept is what the whole table, as spaCy loads it, gives."""
+    import re
+
+    from spacy.util import load_language_data, registry
+
+    wanted, regex = {"auskunft", "löschen"}, r"^lösch|ung$"
+    full = load_language_data(registry.lookups.get("de")["lemma_lookup"])
+    expected: dict[str, str] = {}
+    for word, lemma in full.items():
+        if lemma.lower() in wanted or re.search(regex, lemma.lower()):
+            expected.setdefault(word.lower(), lemma.lower())
+    streamed = reduced_lemma_table("de", wanted, [regex])
+    assert len(streamed) > 1000 and list(streamed.items()) == list(expected.items())
+    # French maps a word to a list of lemmas: the first is kept.
+    assert reduced_lemma_table("fr", {"avoir"}).get("a") == "avoir"
+
+
+def test_reducing_the_largest_lemma_table_keeps_the_peak_memory_flat():
+    """German's table held whole adds 30-90 MB to the worker's peak; streamed, about 1 MB."""
+    script = (
+        "import resource\n"
+        "from intake.classify.pipeline import reduced_lemma_table\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "table = reduced_lemma_table('de', {'auskunft', 'löschen'})\n"
+        "assert table, 'nothing kept'\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert int(done.stdout.strip()) < 10, done.stdout
 
 
 def test_deferred_pipeline_waits_and_reports_failure():

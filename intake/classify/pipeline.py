@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -11,13 +12,15 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
+from typing import IO
 
+import ijson
 import numpy
 import spacy
 from spacy.attrs import LEMMA, NORM, ORTH
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import get_lang_class, load_language_data, registry
+from spacy.util import get_lang_class, registry
 from spacy.vocab import Vocab, create_vocab
 
 from intake.classify.normalize import fold
@@ -104,9 +107,11 @@ def reduced_lemma_table(
     A lemma is wanted when it is in `lemmas` or matches one of `lemma_regexes`.
     Empty when nothing is wanted or the language has no lookup table.
 
-    Reading the full table takes 0.1-1.5 s per language (French and German are large); with
-    `cache_dir` the reduced table is kept there, under a hash of everything it is computed from
-    (language, wanted lemmas and regexes, the spacy-lookups-data version, this code's version):
+    The full table is streamed, never held (German's alone would add ~90 MB to the peak memory
+    of the worker, at start or when an admin's rule asks for another lemma). Reading it takes
+    0.05-0.2 s per language; with `cache_dir` the reduced table is kept there, under a hash of
+    everything it is computed from (language, wanted lemmas and regexes, the spacy-lookups-data
+    version, this code's version):
     a rule that asks for another lemma gives another hash, so a stale table is never used.
     """
     wanted = {lemma.lower() for lemma in lemmas}
@@ -130,17 +135,28 @@ def _reduce_lemma_table(lang: str, wanted: set[str], patterns: list[re.Pattern[s
     if "lemma_lookup" not in tables:
         log.info("no lemma lookup table for %s: LEMMA patterns match the word itself", lang)
         return {}
-    full: dict[str, str | list[str]] = load_language_data(tables["lemma_lookup"])
     reduced: dict[str, str] = {}
-    for word, entry in full.items():
-        # The French table maps a word to a list of lemmas ("a" -> ["avoir"]): take the first.
-        lemma = entry if isinstance(entry, str) else (entry[0] if entry else word)
-        folded = lemma.lower()
-        if folded in wanted or any(p.search(folded) for p in patterns):
-            reduced.setdefault(word.lower(), folded)
-    del full
+    with _open_language_data(Path(tables["lemma_lookup"])) as handle:
+        for word, entry in ijson.kvitems(handle, ""):
+            # The French table maps a word to a list of lemmas ("a" -> ["avoir"]): take the
+            # first.
+            lemma = entry if isinstance(entry, str) else (entry[0] if entry else word)
+            folded = lemma.lower()
+            if folded in wanted or any(p.search(folded) for p in patterns):
+                reduced.setdefault(word.lower(), folded)
     log.debug("lemma table %s: %d entries kept", lang, len(reduced))
     return reduced
+
+
+def _open_language_data(path: Path) -> IO[bytes]:
+    """The JSON file of a spacy-lookups-data table, as spacy.util.load_language_data finds it:
+    the path itself, or the path with ".gz"."""
+    if path.exists():
+        return path.open("rb")
+    gzipped = path.with_name(path.name + ".gz")
+    if gzipped.exists():
+        return gzip.open(gzipped, "rb")
+    raise FileNotFoundError(f"no lookup table at {path} or {gzipped}")
 
 
 def _lemma_cache_key(lang: str, wanted: set[str], regexes: list[str]) -> str:
