@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -77,8 +78,6 @@ def test_lemma_cache_is_keyed_by_what_the_rules_ask(tmp_path):
 
 def test_streamed_lemma_table_equals_the_table_spacy_loads():
     """The table is streamed; what is kept is what the whole table, as spaCy loads it, gives."""
-    import re
-
     from spacy.util import load_language_data, registry
 
     wanted, regex = {"auskunft", "löschen"}, r"^lösch|ung$"

@@ -111,8 +111,8 @@ def reduced_lemma_table(
     of the worker, at start or when an admin's rule asks for another lemma). Reading it takes
     0.05-0.2 s per language; with `cache_dir` the reduced table is kept there, under a hash of
     everything it is computed from (language, wanted lemmas and regexes, the spacy-lookups-data
-    version, this code's version):
-    a rule that asks for another lemma gives another hash, so a stale table is never used.
+    version, this code's version): a rule that asks for another lemma gives another hash, so a
+    stale table is never used.
     """
     wanted = {lemma.lower() for lemma in lemmas}
     regexes = list(lemma_regexes)
